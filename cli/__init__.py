@@ -1,0 +1,1 @@
+"""The hflineage command line (Click): parse, call hflineage.loader, format."""

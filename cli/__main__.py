@@ -1,0 +1,3 @@
+from hflineage.cli.main import main
+
+main()

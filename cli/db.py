@@ -1,0 +1,71 @@
+"""`hflineage db start|stop|status`: the local Neo4j Community server."""
+
+from __future__ import annotations
+
+import click
+
+from hflineage.server.manage import LocalServer
+
+from .output import emit, format_option
+
+
+@click.group()
+def db():
+    """Manage the local Neo4j server (assembled from Maven Central jars, bound to 127.0.0.1).
+
+    Example:
+
+        hflineage db start && hflineage db status --format json
+    """
+
+
+def _emit_status(status, fmt) -> None:
+    doc = status.as_dict()
+    text = "\n".join([
+        f"running      {'yes' if doc['running'] else 'no'}",
+        f"uri          {doc['uri']}",
+        f"browser_url  {doc['browser_url']}   (user neo4j, password in {doc['home']}/password or NEO4J_PASSWORD)",
+        f"version      {doc['version']}",
+        f"home         {doc['home']}",
+    ])
+    emit(fmt, doc, rows=[doc], text=text)
+
+
+@db.command()
+@click.option("--timeout", type=click.FloatRange(1, 3600), default=180, show_default=True,
+              help="Seconds to wait for Bolt to answer.")
+@format_option
+def start(timeout, fmt):
+    """Fetch the server once (Maven), set the password, start it and wait until Bolt answers.
+
+    Example:
+
+        hflineage db start
+    """
+    _emit_status(LocalServer().start(timeout=timeout), fmt)
+
+
+@db.command()
+@format_option
+def stop(fmt):
+    """Stop the local server (its data stays).
+
+    Example:
+
+        hflineage db stop
+    """
+    server = LocalServer()
+    was = server.stop()
+    emit(fmt, {"stopped": was, "home": str(server.home)}, text="stopped" if was else "not running")
+
+
+@db.command()
+@format_option
+def status(fmt):
+    """Whether the local server runs, its Bolt URI, Browser URL and version.
+
+    Example:
+
+        hflineage db status --format json
+    """
+    _emit_status(LocalServer().status(), fmt)

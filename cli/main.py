@@ -1,0 +1,237 @@
+"""Entry point: the ``hflineage`` group, its connection options, and the error boundary."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import click
+import neo4j.exceptions as nex
+
+from hflineage.cypher import registry
+from hflineage.loader import lineage
+from hflineage.loader.db import Graph
+from hflineage.loader.errors import HFLineageError
+from hflineage.loader.load import DEFAULT_BATCH_SIZE, load as run_load
+from hflineage.loader.settings import resolve_connection
+
+from .output import emit, format_option, rows_table, to_json
+
+
+class Context:
+    """What every command needs: connection options, resolved lazily into one Graph."""
+
+    def __init__(self, uri, user, password, database, progress):
+        self.options = dict(uri=uri, user=user, password=password, database=database)
+        self.progress = progress
+        self._graph: Graph | None = None
+
+    @property
+    def graph(self) -> Graph:
+        if self._graph is None:
+            self._graph = Graph(resolve_connection(**self.options))
+        return self._graph
+
+    def close(self) -> None:
+        if self._graph is not None:
+            self._graph.close()
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+class CliError(click.ClickException):
+    """A one-line error with its own exit code."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+class LineageGroup(click.Group):
+    """Turns library and driver failures into one line on stderr and a non-zero exit."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as e:
+            message = _one_line(e)
+            if message is None or ctx.meta.get("debug"):
+                raise
+            code = e.exit_code if isinstance(e, HFLineageError) else 1
+            raise CliError(message, code) from e
+
+
+@click.group(cls=LineageGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--uri", help="Bolt URI, e.g. neo4j+s://xxxx.databases.neo4j.io [env NEO4J_URI; default: the local server]")
+@click.option("--user", help="[env NEO4J_USER; default neo4j]")
+@click.option("--password", help="[env NEO4J_PASSWORD; default: the local server's password file]")
+@click.option("--database", help="[env NEO4J_DATABASE; default neo4j]")
+@click.option("--debug", is_flag=True, envvar="HFLINEAGE_DEBUG", help="Show tracebacks on errors.")
+@click.option("--no-progress", is_flag=True, envvar="HFLINEAGE_NO_PROGRESS", help="No progress bars on stderr.")
+@click.version_option(package_name="hflineage")
+@click.pass_context
+def cli(ctx, uri, user, password, database, debug, no_progress):
+    """Lineage of Hugging Face models in Neo4j: load hub-stats, then ask where a model comes from.
+
+    Example:
+
+        hflineage db start
+        hflineage load ../shared/data/hub_stats_sample.parquet
+        hflineage show meta-llama/Llama-3.1-8B-Instruct
+    """
+    ctx.meta["debug"] = debug
+    ctx.obj = Context(uri, user, password, database, progress=not no_progress)
+    ctx.call_on_close(ctx.obj.close)
+
+
+@cli.command()
+@click.argument("path")
+@click.option("--batch-size", type=click.IntRange(100, 200_000), default=DEFAULT_BATCH_SIZE, show_default=True,
+              help="Rows per write transaction.")
+@format_option
+@pass_ctx
+def load(ctx: Context, path, batch_size, fmt):
+    """Load a hub-stats models.parquet (a local path or hf://datasets/...) into the graph.
+
+    Idempotent: loading the same file again leaves the same graph. A newer file replaces the
+    properties and base edges of the models it holds.
+
+    Example:
+
+        hflineage load ../shared/data/hub_stats_sample.parquet --format json
+    """
+    report = run_load(ctx.graph, path, batch_size=batch_size, progress=ctx.progress)
+    doc = report.as_dict()
+    if fmt == "json":
+        emit(fmt, doc)
+        return
+    rows = [{"what": k, "value": v} for k, v in doc.items()]
+    emit(fmt, doc, rows=rows)
+
+
+@cli.command()
+@click.argument("model_id")
+@format_option
+@pass_ctx
+def show(ctx: Context, model_id, fmt):
+    """A model's properties, its bases, its model tree (children by relation), descendants, depth.
+
+    Example:
+
+        hflineage show meta-llama/Llama-2-7b-chat-hf --format json
+    """
+    doc = lineage.show(ctx.graph, model_id)
+    parents = ", ".join(f"{p['id']} ({p['relation']}{'' if p['declared'] else ', inferred'})" for p in doc["parents"])
+    tree = " · ".join(f"{k} {v}" for k, v in doc["children"].items())
+    lines = [
+        doc["id"] + ("  [missing: referenced as a base, absent from the data]" if doc["missing"] else ""),
+        f"  license          {doc['license'] or '-'}",
+        f"  depth            {doc['depth']}",
+        f"  parents          {parents or '(none: a root)'}",
+        f"  model tree       {tree}",
+        f"  descendants      {doc['descendants']}",
+    ]
+    for key, value in doc["properties"].items():
+        if key not in ("id", "license") and value is not None:
+            lines.append(f"  {key:<16} {value.iso_format() if hasattr(value, 'iso_format') else value}")
+    flat = {**{k: doc[k] for k in ("id", "license", "depth", "descendants")}, **doc["children"],
+            "parents": ";".join(p["id"] for p in doc["parents"])}
+    emit(fmt, doc, rows=[flat], text="\n".join(lines))
+
+
+@cli.command("queries")
+@format_option
+def queries_cmd(fmt):
+    """List the stored Cypher queries with their mode and parameters.
+
+    Example:
+
+        hflineage queries --format json
+    """
+    rows = [{"name": q.name, "mode": q.mode, "params": ", ".join(q.params), "description": q.description}
+            for q in registry()]
+    emit(fmt, rows, rows=rows)
+
+
+@cli.command("query")
+@click.argument("name")
+@click.option("-p", "--param", "params", type=(str, str), multiple=True, metavar="NAME VALUE",
+              help="A query parameter; VALUE is parsed as JSON when it can be (numbers, lists), else taken as text.")
+@click.option("--write", is_flag=True, help="Allow running a write query.")
+@format_option
+@pass_ctx
+def query_cmd(ctx: Context, name, params, write, fmt):
+    """Run one stored query by name (read queries run in READ sessions).
+
+    Example:
+
+        hflineage query show -p model_id meta-llama/Llama-2-7b-chat-hf --format json
+    """
+    import json
+
+    stored = registry().get(name)
+    if not stored.read_only and not write:
+        raise click.UsageError(f"'{name}' writes to the graph; pass --write to run it")
+    values = {}
+    for key, raw in params:
+        try:
+            values[key] = json.loads(raw)
+        except ValueError:
+            values[key] = raw
+    registry().check_params(stored, values)
+    rows = ctx.graph.run(stored, values)
+    emit(fmt, rows, rows=rows)
+
+
+from . import db as _db  # noqa: E402  (registers `db`)
+
+cli.add_command(_db.db)
+
+
+def _one_line(e: BaseException) -> str:
+    """The one-line message for a known failure, or None."""
+    if isinstance(e, HFLineageError):
+        return str(e) + (f" ({e.hint})" if e.hint else "")
+    if isinstance(e, nex.AuthError):
+        return f"Neo4j rejected the credentials: {e.message} (check NEO4J_USER / NEO4J_PASSWORD)"
+    if isinstance(e, nex.ServiceUnavailable):
+        return f"cannot reach Neo4j: {str(e).splitlines()[0]} (is it running? 'hflineage db start' starts the local one)"
+    if isinstance(e, nex.CypherSyntaxError):
+        return f"Cypher syntax error: {str(e.message).splitlines()[0]}"
+    if isinstance(e, nex.Neo4jError):
+        return f"Neo4j error {e.code}: {str(e.message).splitlines()[0]}"
+    if isinstance(e, nex.DriverError):
+        return f"Neo4j driver error: {str(e).splitlines()[0]}"
+    return None
+
+
+def main(argv=None) -> None:
+    debug = os.environ.get("HFLINEAGE_DEBUG") or "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="hflineage", standalone_mode=False)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.ClickException as e:
+        if debug and e.__cause__ is not None:
+            traceback.print_exception(e.__cause__)
+        e.show()
+        sys.exit(e.exit_code)
+    except click.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as e:  # unknown failure: a bug; show where unless told not to
+        message = _one_line(e)
+        if debug or message is None:
+            traceback.print_exc()
+        click.echo(f"error: {message or f'{type(e).__name__}: {e}'}", err=True)
+        sys.exit(e.exit_code if isinstance(e, HFLineageError) else 1)

@@ -1,0 +1,85 @@
+"""One output path for every command: table, json or csv, chosen once by ``--format``."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import sys
+
+import click
+
+
+def format_option(fn):
+    """Add ``--format table|json|csv`` to a command (as the ``fmt`` argument)."""
+    return click.option(
+        "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+        show_default=True, help="Output format; json prints one document on stdout and nothing else.",
+    )(fn)
+
+
+def _default(value):
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if hasattr(value, "iso_format"):  # neo4j.time types
+        return value.iso_format()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def to_json(document) -> str:
+    return json.dumps(document, default=_default, ensure_ascii=False, indent=2)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, default=_default, ensure_ascii=False)
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if hasattr(value, "iso_format"):
+        return value.iso_format()
+    return str(value)
+
+
+def rows_table(rows: list[dict], columns: list[str] | None = None) -> str:
+    if not rows:
+        return "(no rows)"
+    columns = columns or list(rows[0])
+    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths))
+    out = [line.rstrip(), "  ".join("-" * w for w in widths)]
+    out += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]
+    return "\n".join(out)
+
+
+def rows_csv(rows: list[dict], columns: list[str] | None = None) -> str:
+    buf = io.StringIO()
+    columns = columns or (list(rows[0]) if rows else [])
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for r in rows:
+        writer.writerow([_cell(r.get(c)) for c in columns])
+    return buf.getvalue().rstrip("\n")
+
+
+def emit(fmt: str, document, rows: list[dict] | None = None, text: str | None = None,
+         columns: list[str] | None = None) -> None:
+    """Print ``document`` as json, ``rows`` as table/csv (or ``text`` as the table view)."""
+    if fmt == "json":
+        click.echo(to_json(document))
+        return
+    if rows is None:
+        rows = document if isinstance(document, list) else [document]
+    if fmt == "csv":
+        click.echo(rows_csv(rows, columns))
+    else:
+        click.echo(text if text is not None else rows_table(rows, columns))
+
+
+def warn(message: str) -> None:
+    click.echo(message, file=sys.stderr)

@@ -1,0 +1,71 @@
+"""The Neo4j driver, and running stored queries with it.
+
+Reads go through ``execute_query`` with READ routing; writes through managed write
+transactions (the driver retries transient failures). The database is always named.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import neo4j
+from neo4j import GraphDatabase, RoutingControl
+
+from hflineage.cypher import StoredQuery, registry
+
+from .settings import Connection
+
+
+class Graph:
+    """A driver plus the database it talks to."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self.database = connection.database
+        self.driver = GraphDatabase.driver(
+            connection.uri,
+            auth=(connection.user, connection.password),
+            notifications_min_severity="OFF",  # "property does not exist yet" warnings on an empty graph
+        )
+
+    def close(self) -> None:
+        self.driver.close()
+
+    def __enter__(self) -> "Graph":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def read(self, name: str, **params: Any) -> list[dict]:
+        """Run a stored read query in a READ session and return its records as dicts."""
+        query = registry().get(name)
+        registry().check_params(query, params)
+        return self.run(query, params)
+
+    def run(self, query: StoredQuery, params: dict) -> list[dict]:
+        routing = RoutingControl.READ if query.read_only else RoutingControl.WRITE
+        records, _, _ = self.driver.execute_query(
+            query.text, params, database_=self.database, routing_=routing
+        )
+        return [record.data() for record in records]
+
+    def write(self, name: str, **params: Any) -> list[dict]:
+        """Run a stored write query in one managed write transaction."""
+        query = registry().get(name)
+        registry().check_params(query, params)
+
+        def work(tx: neo4j.ManagedTransaction) -> list[dict]:
+            return [record.data() for record in tx.run(query.text, params)]
+
+        with self.driver.session(database=self.database) as session:
+            return session.execute_write(work)
+
+    def stream(self, name: str, **params: Any):
+        """Yield the records of a stored read query one by one (for large results)."""
+        query = registry().get(name)
+        registry().check_params(query, params)
+        with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
+            result = session.run(query.text, params)
+            for record in result:
+                yield record.values()

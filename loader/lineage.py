@@ -1,0 +1,27 @@
+"""Lookups over the stored graph; each wraps one stored query and shapes its answer."""
+
+from __future__ import annotations
+
+from .db import Graph
+from .errors import ModelNotFound
+
+RELATIONS = ("adapter", "finetune", "quantized", "merge")
+
+
+def show(graph: Graph, model_id: str) -> dict:
+    """A model's properties, bases, Hub-style model tree, descendant count and depth."""
+    rows = graph.read("show", model_id=model_id)
+    if not rows:
+        raise ModelNotFound(f"model '{model_id}' is not in the graph")
+    row = rows[0]
+    properties = {k: v for k, v in sorted(row["properties"].items()) if k not in ("depth", "depthVia")}
+    return {
+        "id": row["id"],
+        "license": row["license"],
+        "missing": row["missing"],
+        "parents": row["parents"],
+        "children": {rel: row["children"][rel] for rel in RELATIONS},
+        "descendants": row["descendants"],
+        "depth": row["depth"],
+        "properties": properties,
+    }

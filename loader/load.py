@@ -1,0 +1,267 @@
+"""The bulk loader: hub-stats models.parquet -> (:Model) nodes and typed base edges in Neo4j.
+
+Two phases, memory bounded by the batch size plus the edge list (~0.7M edges at full scale):
+
+1. Stream record batches; write every batch's models at once (``load/write_models``: upsert,
+   Missing label removed, old base edges deleted); keep the batch's ids and edges as Arrow arrays.
+2. With the whole file seen: keep only each id's last row's edges (duplicate ids: the last row
+   wins), drop repeated bases, break cycles (dag.break_cycles), create ``:Missing`` placeholders
+   for bases no row describes, write the edges, then refresh the derived depths.
+
+Writes run in a second thread fed through a small queue, so reading and normalising the next
+batch overlaps the server's work on the previous one.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from tqdm import tqdm
+
+from . import dag
+from .db import Graph
+from .derive import refresh_depths
+from .read import EDGE_SCHEMA, check_schema, iter_batches, normalise, open_parquet
+from hflineage.cypher import registry
+
+EDGE_TYPES = {
+    "finetune": "FINETUNE_OF",
+    "adapter": "ADAPTER_OF",
+    "quantized": "QUANTIZATION_OF",
+    "merge": "MERGE_OF",
+}
+DEFAULT_BATCH_SIZE = 10_000
+
+
+@dataclass
+class LoadReport:
+    source: str
+    rows_read: int = 0
+    rows_skipped: dict = field(default_factory=dict)  # reason -> rows not loaded at all
+    rows_with_unknown_relation: int = 0  # node kept, edges skipped (counted in dropped_edges)
+    duplicate_ids: int = 0  # rows superseded by a later row with the same id
+    models: int = 0  # distinct models written
+    missing_placeholders: int = 0  # distinct bases referenced but absent from the file
+    edges: dict = field(default_factory=dict)  # TYPE -> {declared, inferred}
+    inferred_by_rule: dict = field(default_factory=dict)
+    dropped_edges: dict = field(default_factory=dict)  # reason -> edges not written
+    depth_updates: int = 0
+    max_depth: int = 0
+    seconds: float = 0.0
+
+    @property
+    def edges_written(self) -> int:
+        return sum(v["declared"] + v["inferred"] for v in self.edges.values())
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out["edges_written"] = self.edges_written
+        out["rows_per_second"] = round(self.rows_read / self.seconds) if self.seconds else None
+        out["edges_per_second"] = round(self.edges_written / self.seconds) if self.seconds else None
+        return out
+
+
+def ensure_schema(graph: Graph) -> None:
+    """Constraints and indexes first; every statement is idempotent (IF NOT EXISTS)."""
+    for query in registry():
+        if query.name.startswith("schema/"):
+            graph.write(query.name)
+
+
+def load(
+    graph: Graph,
+    path: str,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: bool = True,
+) -> LoadReport:
+    started = time.monotonic()
+    pf = open_parquet(path)
+    columns = check_schema(pf, path)
+    report = LoadReport(source=path)
+    ensure_schema(graph)
+
+    skipped, dropped = Counter(), Counter()
+    ids, rows, created, edges = [], [], [], []
+    writer = _Writer(graph)
+    bar = tqdm(total=pf.metadata.num_rows, unit="rows", desc="models", disable=not progress,
+               dynamic_ncols=True)
+    try:
+        first_row = 0
+        for record_batch in iter_batches(pf, columns, batch_size):
+            batch = normalise(record_batch, first_row, path)
+            first_row += record_batch.num_rows
+            writer.put("load/write_models", rows=batch.nodes)
+            skipped.update(batch.skipped)
+            dropped.update(batch.dropped)
+            ids.append(batch.ids)
+            rows.append(batch.rows)
+            created.append(batch.created)
+            if batch.edges.num_rows:
+                edges.append(batch.edges)
+            bar.update(record_batch.num_rows)
+        writer.join()
+    finally:
+        bar.close()
+        writer.close()
+    report.rows_read = first_row
+    report.rows_with_unknown_relation = skipped.pop("rows_with_unknown_relation", 0)
+    report.rows_skipped = dict(skipped)
+
+    models = pa.table({
+        "id": _concat(ids, pa.string()),
+        "row": _concat(rows, pa.int64()),
+        "createdAt": _concat(created, pa.timestamp("us", tz="UTC")),
+    })
+    last = models.group_by("id").aggregate([("row", "max")])
+    report.models = last.num_rows
+    report.duplicate_ids = models.num_rows - last.num_rows
+    winners = last["row_max"]
+
+    edge_table = pa.concat_tables(edges) if edges else EDGE_SCHEMA.empty_table()
+    if edge_table.num_rows:
+        edge_table = edge_table.filter(pc.is_in(edge_table["row"], value_set=winners))
+        edge_table = _drop_repeated_bases(edge_table, dropped)
+        edge_table = _break_cycles(edge_table, models, winners, dropped)
+
+    # bases that no row of the file describes become :Missing placeholders (kept if known already)
+    known = models["id"]
+    bases = pc.unique(edge_table["base"].combine_chunks()) if edge_table.num_rows else pa.array([], pa.string())
+    absent = bases.filter(pc.invert(pc.is_in(bases, value_set=known))).to_pylist()
+    report.missing_placeholders = len(absent)
+
+    writer = _Writer(graph)
+    try:
+        for start in range(0, len(absent), batch_size):
+            writer.put("load/create_missing", ids=absent[start:start + batch_size])
+        writer.join()
+        edge_rows = _edge_rows(edge_table)
+        ebar = tqdm(total=len(edge_rows), unit="edges", desc="edges", disable=not progress, dynamic_ncols=True)
+        for start in range(0, len(edge_rows), batch_size):
+            chunk = edge_rows[start:start + batch_size]
+            writer.put("load/write_edges", rows=chunk)
+            ebar.update(len(chunk))
+        writer.join()
+        ebar.close()
+    finally:
+        writer.close()
+
+    report.edges = _edge_counts(edge_table)
+    inferred = edge_table.filter(pc.invert(edge_table["declared"])) if edge_table.num_rows else edge_table
+    report.inferred_by_rule = dict(sorted(Counter(inferred["rule"].to_pylist()).items()))
+    report.dropped_edges = dict(sorted(dropped.items()))
+
+    derived = refresh_depths(graph, batch_size=batch_size)
+    report.depth_updates = derived.updated
+    report.max_depth = derived.max_depth
+    report.seconds = round(time.monotonic() - started, 3)
+    return report
+
+
+def _concat(chunks: list, typ: pa.DataType) -> pa.Array:
+    return pa.concat_arrays([c.cast(typ) for c in chunks]) if chunks else pa.array([], typ)
+
+
+def _drop_repeated_bases(edges: pa.Table, dropped: Counter) -> pa.Table:
+    """One edge per (child, base): a card or baseModels that lists a base twice."""
+    edges = edges.append_column("_i", pa.array(range(edges.num_rows), pa.int64()))
+    first = edges.group_by(["child", "base"], use_threads=False).aggregate([("_i", "min")])["_i_min"]
+    repeated = edges.num_rows - len(first)
+    if repeated:
+        dropped["repeated_base"] += repeated
+        edges = edges.filter(pc.is_in(edges["_i"], value_set=first))  # first occurrence of each pair
+    return edges.drop_columns(["_i"])
+
+
+def _break_cycles(edges: pa.Table, models: pa.Table, winners: pa.Array, dropped: Counter) -> pa.Table:
+    enc = dag.encode(edges["child"].combine_chunks(), edges["base"].combine_chunks())
+    suspect = dag.on_cycles(len(enc.names), enc.child, enc.base)
+    if not suspect.any():
+        return edges
+    names = enc.names
+    pairs = list(zip(names.take(pa.array(enc.child[suspect])).to_pylist(),
+                     names.take(pa.array(enc.base[suspect])).to_pylist()))
+    involved = {x for pair in pairs for x in pair}
+    current = models.filter(pc.is_in(models["row"], value_set=winners))
+    current = current.filter(pc.is_in(current["id"], value_set=pa.array(sorted(involved), pa.string())))
+    created = dict(zip(current["id"].to_pylist(), current["createdAt"].to_pylist()))
+    victims = dag.break_cycles(pairs, created)
+    if not victims:
+        return edges
+    dropped["cycle"] += len(victims)
+    bad = pa.array([f"{c}\x00{b}" for c, b in victims], pa.string())
+    key = pc.binary_join_element_wise(edges["child"], edges["base"], "\x00")
+    return edges.filter(pc.invert(pc.is_in(key, value_set=bad)))
+
+
+def _edge_rows(edges: pa.Table) -> list[dict]:
+    if not edges.num_rows:
+        return []
+    mapping = pa.array(list(EDGE_TYPES.values()))
+    codes = pc.index_in(edges["relation"], value_set=pa.array(list(EDGE_TYPES)))
+    table = pa.table({
+        "child": edges["child"],
+        "base": edges["base"],
+        "type": mapping.take(codes.combine_chunks() if isinstance(codes, pa.ChunkedArray) else codes),
+        "declared": edges["declared"],
+        "rule": edges["rule"],
+    })
+    return table.to_pylist()
+
+
+def _edge_counts(edges: pa.Table) -> dict:
+    counts = {t: {"declared": 0, "inferred": 0} for t in EDGE_TYPES.values()}
+    if edges.num_rows:
+        grouped = edges.group_by(["relation", "declared"]).aggregate([("row", "count")])
+        for rel, declared, n in zip(grouped["relation"].to_pylist(), grouped["declared"].to_pylist(),
+                                    grouped["row_count"].to_pylist()):
+            counts[EDGE_TYPES[rel]]["declared" if declared else "inferred"] += n
+    return counts
+
+
+class _Writer:
+    """One background thread running write batches in order; errors surface on the next call."""
+
+    def __init__(self, graph: Graph, depth: int = 2):
+        self.graph = graph
+        self.queue: queue.Queue = queue.Queue(maxsize=depth)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self.queue.get()
+            try:
+                if item is None:
+                    return
+                if self.error is None:
+                    name, params = item
+                    self.graph.write(name, **params)
+            except BaseException as e:  # handed to the caller thread
+                self.error = e
+            finally:
+                self.queue.task_done()
+
+    def put(self, name: str, **params) -> None:
+        self._raise()
+        self.queue.put((name, params))
+
+    def join(self) -> None:
+        self.queue.join()
+        self._raise()
+
+    def close(self) -> None:
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error

@@ -1,0 +1,319 @@
+"""Read a hub-stats ``models.parquet`` in record batches and normalise each batch.
+
+Every batch becomes node rows (one dict per model, Neo4j property names) and edge arrays (child,
+base, relation, declared, rule, row number). Nested-column work is done with Arrow compute on the
+whole batch; only rows that need it (an undeclared relation) have their card JSON parsed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from .errors import InputError
+from .infer import RELATIONS, card_bases, infer_relation
+
+HF_PREFIX = "hf://"
+
+# parquet column -> (Neo4j property, Arrow type it is cast to)
+SCALAR_COLUMNS = {
+    "author": ("author", pa.string()),
+    "createdAt": ("createdAt", pa.timestamp("us", tz="UTC")),
+    "lastModified": ("lastModified", pa.timestamp("us", tz="UTC")),
+    "downloads": ("downloads", pa.int64()),
+    "downloadsAllTime": ("downloadsAllTime", pa.int64()),
+    "likes": ("likes", pa.int64()),
+    "trendingScore": ("trendingScore", pa.float64()),
+    "pipeline_tag": ("pipelineTag", pa.string()),
+    "library_name": ("libraryName", pa.string()),
+}
+# the other columns the loader reads; anything else in the file is ignored
+OTHER_COLUMNS = ("id", "tags", "cardData", "safetensors", "gguf", "baseModels", "siblings")
+
+# Properties every loaded model carries (null where the file has no value), so a newer row
+# replaces all of them.
+NODE_PROPERTIES = ("id", *[p for p, _ in SCALAR_COLUMNS.values()], "license", "licenseName", "parameters")
+
+_LICENSE_RE = r'"license"\s*:\s*\[?\s*"(?P<v>[^"]+)"'
+_LICENSE_NAME_RE = r'"license_name"\s*:\s*"(?P<v>[^"]+)"'
+
+
+@dataclass
+class Batch:
+    nodes: list[dict]
+    edges: pa.Table  # row, child, base, relation, declared, rule
+    ids: pa.Array  # valid ids in file order
+    rows: pa.Array  # their row numbers in the file
+    created: pa.Array  # their createdAt
+    skipped: Counter = field(default_factory=Counter)
+    dropped: Counter = field(default_factory=Counter)
+
+
+EDGE_SCHEMA = pa.schema([
+    ("row", pa.int64()), ("child", pa.string()), ("base", pa.string()),
+    ("relation", pa.string()), ("declared", pa.bool_()), ("rule", pa.string()),
+])
+
+
+def open_parquet(path: str) -> pq.ParquetFile:
+    """Open a local path or an ``hf://`` URL; InputError with one line when that fails."""
+    try:
+        if path.startswith(HF_PREFIX):
+            try:
+                from huggingface_hub import HfFileSystem
+            except ImportError as e:
+                raise InputError("reading hf:// paths needs huggingface_hub",
+                                 hint="pip install 'hflineage[hf]'") from e
+            return pq.ParquetFile(HfFileSystem().open(path, "rb"))
+        return pq.ParquetFile(path)
+    except InputError:
+        raise
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a parquet file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except (pa.ArrowInvalid, OSError) as e:
+        raise InputError(f"{path}: not a readable parquet file ({_first_line(e)})") from None
+
+
+def check_schema(pf: pq.ParquetFile, path: str) -> list[str]:
+    """The columns the loader will read; InputError when ``id`` is absent or not a string."""
+    schema = pf.schema_arrow
+    if "id" not in schema.names:
+        raise InputError(f"{path}: no 'id' column (columns: {', '.join(schema.names[:12])})")
+    if not pa.types.is_string(schema.field("id").type) and not pa.types.is_large_string(schema.field("id").type):
+        raise InputError(f"{path}: column 'id' has type {schema.field('id').type}, expected string")
+    wanted = set(SCALAR_COLUMNS) | set(OTHER_COLUMNS)
+    columns = [name for name in schema.names if name in wanted]
+    for name in columns:
+        if name == "id":
+            continue
+        typ = schema.field(name).type
+        check = _TYPE_CHECKS[name] if name in _TYPE_CHECKS else _FAMILY[SCALAR_COLUMNS[name][1]]
+        if not check(typ):
+            raise InputError(f"{path}: column '{name}' has type {typ}, which the loader cannot read "
+                             f"(expected {_EXPECTED.get(name) or SCALAR_COLUMNS[name][1]})")
+    return columns
+
+
+def _is_str(t) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
+def _is_list_of(t, inner) -> bool:
+    return (pa.types.is_list(t) or pa.types.is_large_list(t)) and inner(t.value_type)
+
+
+def _base_models_ok(t) -> bool:
+    if not pa.types.is_struct(t) or t.get_field_index("models") < 0:
+        return False
+    models = t.field("models").type
+    return _is_list_of(models, lambda e: pa.types.is_struct(e) and e.get_field_index("id") >= 0)
+
+
+# A column of the wrong type stops the load before anything is written (cast errors mid-file
+# would leave a half-written load).
+_FAMILY = {
+    pa.string(): _is_str,
+    pa.timestamp("us", tz="UTC"): pa.types.is_timestamp,
+    pa.int64(): pa.types.is_integer,
+    pa.float64(): lambda t: pa.types.is_floating(t) or pa.types.is_integer(t),
+}
+_TYPE_CHECKS = {
+    "tags": lambda t: _is_list_of(t, _is_str),
+    "cardData": _is_str,
+    "gguf": lambda t: True,  # only its presence is used
+    "safetensors": pa.types.is_struct,
+    "baseModels": _base_models_ok,
+    "siblings": lambda t: _is_list_of(t, pa.types.is_struct),
+}
+_EXPECTED = {
+    "tags": "list<string>",
+    "cardData": "string (JSON)",
+    "safetensors": "struct<parameters, total>",
+    "baseModels": "struct<relation: string, models: list<struct<_id, id>>>",
+    "siblings": "list<struct<rfilename>>",
+}
+
+
+def iter_batches(pf: pq.ParquetFile, columns: list[str], batch_size: int) -> Iterator[pa.RecordBatch]:
+    return pf.iter_batches(batch_size=batch_size, columns=columns)
+
+
+def normalise(batch: pa.RecordBatch, first_row: int, path: str) -> Batch:
+    """Turn one record batch into node rows and edges."""
+    n = batch.num_rows
+    cols = dict(zip(batch.schema.names, batch.columns))
+    row_no = pa.array(np.arange(first_row, first_row + n, dtype=np.int64))
+
+    ids = pc.utf8_trim_whitespace(cols["id"].cast(pa.string()))
+    valid = pc.fill_null(pc.greater(pc.utf8_length(ids), 0), False)
+    skipped = Counter()
+    n_invalid = n - pc.sum(valid).as_py() if n else 0
+    if n_invalid:
+        skipped["null_or_empty_id"] += n_invalid
+
+    props: dict[str, pa.Array] = {"id": ids}
+    for column, (prop, typ) in SCALAR_COLUMNS.items():
+        if column in cols:
+            props[prop] = _cast(cols[column], typ, column, path, first_row)
+        else:
+            props[prop] = pa.nulls(n, typ)
+
+    tags = cols.get("tags")
+    card = cols.get("cardData")
+    card = card.cast(pa.string()) if card is not None else pa.nulls(n, pa.string())
+    license_ = _first_license_tag(tags, n)
+    from_card = pc.struct_field(pc.extract_regex(card, _LICENSE_RE), "v")
+    props["license"] = pc.coalesce(license_, from_card)
+    props["licenseName"] = pc.struct_field(pc.extract_regex(card, _LICENSE_NAME_RE), "v")
+    props["parameters"] = _safetensors_total(cols.get("safetensors"), n)
+
+    table = pa.table(props).filter(valid)
+    nodes = table.to_pylist()
+
+    dropped = Counter()
+    edges = _declared_edges(cols, ids, row_no, valid, dropped, skipped)
+    inferred = _inferred_edges(cols, ids, card, row_no, valid, n)
+    edges = pa.concat_tables([edges, inferred]) if inferred.num_rows else edges
+    if edges.num_rows:
+        self_ref = pc.equal(edges["child"], edges["base"])
+        n_self = pc.sum(self_ref).as_py() or 0
+        if n_self:
+            dropped["self_reference"] += n_self
+            edges = edges.filter(pc.invert(self_ref))
+    return Batch(
+        nodes=nodes,
+        edges=edges,
+        ids=ids.filter(valid),
+        rows=row_no.filter(valid),
+        created=props["createdAt"].filter(valid),
+        skipped=skipped,
+        dropped=dropped,
+    )
+
+
+def _cast(array: pa.Array, typ: pa.DataType, column: str, path: str, first_row: int) -> pa.Array:
+    if array.type == typ:
+        return array
+    if pa.types.is_timestamp(array.type) and pa.types.is_timestamp(typ):
+        # hub-stats timestamps carry no zone; their values are UTC
+        return pc.assume_timezone(array, "UTC") if array.type.tz is None else array.cast(typ)
+    try:
+        return array.cast(typ)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+        raise InputError(
+            f"{path}: column '{column}' has type {array.type}, expected {typ} "
+            f"(rows {first_row}..{first_row + len(array) - 1}: {_first_line(e)})"
+        ) from None
+
+
+def _first_license_tag(tags: pa.Array | None, n: int) -> pa.Array:
+    """The id of each row's first ``license:<id>`` tag, or null."""
+    out = np.full(n, None, dtype=object)
+    if tags is not None and n:
+        flat = pc.list_flatten(tags)
+        parents = pc.list_parent_indices(tags)
+        is_license = pc.fill_null(pc.starts_with(flat, "license:"), False)
+        values = pc.utf8_slice_codeunits(flat.filter(is_license), 8).to_numpy(zero_copy_only=False)
+        where = parents.filter(is_license).to_numpy()
+        out[where[::-1]] = values[::-1]  # first tag wins
+    return pa.array(out, type=pa.string())
+
+
+def _safetensors_total(safetensors: pa.Array | None, n: int) -> pa.Array:
+    if safetensors is None or not pa.types.is_struct(safetensors.type):
+        return pa.nulls(n, pa.int64())
+    if safetensors.type.get_field_index("total") < 0:
+        return pa.nulls(n, pa.int64())
+    return pc.struct_field(safetensors, "total").cast(pa.int64())
+
+
+def _declared_edges(cols, ids, row_no, valid, dropped: Counter, skipped: Counter) -> pa.Table:
+    bm = cols.get("baseModels")
+    if bm is None or not pa.types.is_struct(bm.type) or bm.type.get_field_index("models") < 0:
+        return EDGE_SCHEMA.empty_table()
+    relation = pc.struct_field(bm, "relation") if bm.type.get_field_index("relation") >= 0 else pa.nulls(len(bm), pa.string())
+    models = pc.struct_field(bm, "models")
+    flat = pc.list_flatten(models)
+    if len(flat) == 0:
+        return EDGE_SCHEMA.empty_table()
+    parent_idx = pc.list_parent_indices(models)
+    base = pc.utf8_trim_whitespace(pc.struct_field(flat, "id"))
+    rel = pc.take(relation, parent_idx)
+    keep = pc.and_(pc.take(valid, parent_idx), pc.fill_null(pc.greater(pc.utf8_length(base), 0), False))
+    known = pc.fill_null(pc.is_in(rel, value_set=pa.array(RELATIONS)), False)
+    unknown = pc.and_(keep, pc.invert(known))
+    n_unknown = pc.sum(unknown).as_py() or 0
+    if n_unknown:
+        dropped["unknown_relation"] += n_unknown
+        # the rows keep their nodes; only their edges are skipped
+        skipped["rows_with_unknown_relation"] += len(pc.unique(parent_idx.filter(unknown)))
+    keep = pc.and_(keep, known)
+    parent_idx = parent_idx.filter(keep)
+    return pa.table({
+        "row": pc.take(row_no, parent_idx),
+        "child": pc.take(ids, parent_idx),
+        "base": base.filter(keep),
+        "relation": rel.filter(keep),
+        "declared": pa.array(np.ones(len(parent_idx), dtype=bool)),
+        "rule": pa.nulls(len(parent_idx), pa.string()),
+    }, schema=EDGE_SCHEMA)
+
+
+def _inferred_edges(cols, ids, card, row_no, valid, n) -> pa.Table:
+    """Edges for rows whose card names a base while ``baseModels`` is null (seed 000 rules)."""
+    bm = cols.get("baseModels")
+    no_declared = pc.is_null(bm) if bm is not None else pa.array(np.ones(n, dtype=bool))
+    candidates = pc.and_(pc.and_(valid, no_declared), pc.fill_null(pc.match_substring(card, '"base_model"'), False))
+    where = np.flatnonzero(candidates.to_numpy(zero_copy_only=False))
+    if len(where) == 0:
+        return EDGE_SCHEMA.empty_table()
+    tags = cols.get("tags")
+    library = cols.get("library_name")
+    gguf = cols.get("gguf")
+    siblings = cols.get("siblings")
+    out = {name: [] for name in EDGE_SCHEMA.names}
+    for i in where.tolist():
+        try:
+            parsed = json.loads(card[i].as_py())
+        except (TypeError, ValueError):
+            continue
+        if not isinstance(parsed, dict):
+            continue
+        bases = card_bases(parsed)
+        if not bases:
+            continue
+        filenames = None
+        if siblings is not None:
+            sib = siblings[i].as_py() or []
+            filenames = [s.get("rfilename") for s in sib if isinstance(s, dict)]
+        relation, rule = infer_relation(
+            parsed,
+            bases,
+            tags[i].as_py() if tags is not None else None,
+            library[i].as_py() if library is not None else None,
+            filenames,
+            gguf is not None and gguf[i].is_valid,
+        )
+        for base in bases:
+            out["row"].append(row_no[i].as_py())
+            out["child"].append(ids[i].as_py())
+            out["base"].append(base)
+            out["relation"].append(relation)
+            out["declared"].append(False)
+            out["rule"].append(rule)
+    return pa.table(out, schema=EDGE_SCHEMA)
+
+
+def _first_line(e: Exception) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:200]

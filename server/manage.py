@@ -1,0 +1,361 @@
+"""Provision, start, stop and inspect a local Neo4j Community server built from Maven Central jars.
+
+Layout (see settings.local_home and settings.jar_cache):
+
+    <cache>/neo4j-<version>/lib/*.jar     jars fetched once by Maven, shared by every home
+    <home>/conf/neo4j.conf                written from neo4j.conf.template on every start
+    <home>/data, logs, run, plugins, import
+    <home>/password                       0600; NEO4J_PASSWORD wins when set
+    <home>/server.json                    pid, ports, version of the running server
+
+The server runs as a detached JVM (`CommunityEntryPoint --console-mode`) bound to 127.0.0.1
+with auth on; it outlives the command that started it until `hflineage db stop`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from hflineage.loader.errors import ServerError
+from hflineage.loader.settings import jar_cache, local_home
+
+MAIN_CLASS = "org.neo4j.server.CommunityEntryPoint"
+ADMIN_CLASS = "org.neo4j.cli.AdminTool"
+SUPPORTED_JAVA = (17, 21)
+JVM_FLAGS = [
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+    "--add-opens=java.base/java.lang=ALL-UNNAMED",
+    "-Dio.netty.tryReflectionSetAccessible=true",
+    "-XX:+UseG1GC",
+    "-XX:+ExitOnOutOfMemoryError",
+    "-Dfile.encoding=UTF-8",
+]
+
+
+def _pom_text() -> str:
+    return resources.files("hflineage.server").joinpath("pom.xml").read_text(encoding="utf-8")
+
+
+def neo4j_version() -> str:
+    match = re.search(r"<neo4j.version>([^<]+)</neo4j.version>", _pom_text())
+    assert match, "server/pom.xml names no neo4j.version"
+    return match.group(1)
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ServerError(f"{name}={value!r} is not a port number") from None
+
+
+@dataclass
+class Status:
+    running: bool
+    uri: str
+    browser_url: str
+    version: str
+    home: str
+    pid: int | None
+
+    def as_dict(self) -> dict:
+        return {
+            "running": self.running,
+            "uri": self.uri,
+            "browser_url": self.browser_url,
+            "version": self.version,
+            "home": self.home,
+            "pid": self.pid,
+        }
+
+
+class LocalServer:
+    """One local server instance, identified by its home folder."""
+
+    def __init__(self, home: Path | None = None):
+        self.home = home or local_home()
+        self.version = neo4j_version()
+        state = self._state()
+        self.bolt_port = _env_int("HFLINEAGE_BOLT_PORT", state.get("bolt_port", 7687))
+        self.http_port = _env_int("HFLINEAGE_HTTP_PORT", state.get("http_port", 7474))
+
+    # --- locations -------------------------------------------------------------------------
+    @property
+    def lib_dir(self) -> Path:
+        return jar_cache() / f"neo4j-{self.version}" / "lib"
+
+    @property
+    def bolt_uri(self) -> str:
+        return f"bolt://127.0.0.1:{self.bolt_port}"
+
+    @property
+    def browser_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}/browser/"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def _state(self) -> dict:
+        path = self.home / "server.json"
+        if path.is_file():
+            return json.loads(path.read_text(encoding="utf-8"))
+        return {}
+
+    def _write_state(self, **values) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "server.json").write_text(json.dumps(values, indent=2) + "\n", encoding="utf-8")
+
+    # --- password --------------------------------------------------------------------------
+    def read_password(self) -> str | None:
+        if os.environ.get("NEO4J_PASSWORD"):
+            return os.environ["NEO4J_PASSWORD"]
+        path = self.home / "password"
+        if path.is_file():
+            mode = path.stat().st_mode & 0o777
+            if mode & 0o077:
+                raise ServerError(f"{path} is readable by others (mode {mode:o})", hint=f"chmod 600 {path}")
+            return path.read_text(encoding="utf-8").strip()
+        return None
+
+    def _password_for_first_start(self) -> str:
+        password = self.read_password()
+        if password is None:
+            password = secrets.token_urlsafe(18)
+            path = self.home / "password"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(password + "\n")
+        if len(password) < 8:
+            raise ServerError("NEO4J_PASSWORD must have at least 8 characters for the local server")
+        return password
+
+    # --- java and jars ---------------------------------------------------------------------
+    def java(self) -> str:
+        """A Java 17 or 21 executable: HFLINEAGE_JAVA, JAVA_HOME, `java` on PATH, /usr/lib/jvm."""
+        candidates = []
+        if os.environ.get("HFLINEAGE_JAVA"):
+            candidates.append(os.environ["HFLINEAGE_JAVA"])
+        if os.environ.get("JAVA_HOME"):
+            candidates.append(str(Path(os.environ["JAVA_HOME"]) / "bin" / "java"))
+        if shutil.which("java"):
+            candidates.append(shutil.which("java"))
+        candidates += sorted(str(p) for p in Path("/usr/lib/jvm").glob("*/bin/java"))
+        seen = []
+        for java in candidates:
+            major = _java_major(java)
+            seen.append(f"{java} ({major or 'unusable'})")
+            if major in SUPPORTED_JAVA:
+                return java
+        raise ServerError(
+            f"Neo4j {self.version} needs Java 17 or 21; found: {', '.join(seen) or 'no java'}",
+            hint="install openjdk-17-jre-headless or set HFLINEAGE_JAVA",
+        )
+
+    def provisioned(self) -> bool:
+        return (self.lib_dir / ".complete").is_file()
+
+    def provision(self) -> None:
+        """Fetch the server's jars from Maven Central once (about 140 MB)."""
+        if self.provisioned():
+            return
+        mvn = shutil.which("mvn")
+        if mvn is None:
+            raise ServerError("Maven (mvn) is needed once to fetch the Neo4j jars", hint="apt-get install maven")
+        self.lib_dir.parent.mkdir(parents=True, exist_ok=True)
+        pom = self.lib_dir.parent / "pom.xml"
+        pom.write_text(_pom_text(), encoding="utf-8")
+        print(f"fetching Neo4j {self.version} jars from Maven Central into {self.lib_dir} ...", file=sys.stderr)
+        proc = subprocess.run(
+            [mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
+             "-DincludeScope=runtime", f"-DoutputDirectory={self.lib_dir}"],
+            capture_output=True, text=True,
+        )
+        if proc.returncode != 0:
+            tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["(no output)"]
+            raise ServerError(f"mvn could not fetch the Neo4j jars: {tail[0]}")
+        if not any(self.lib_dir.glob("neo4j-browser-*.jar")):
+            raise ServerError(f"{self.lib_dir} has no neo4j-browser jar after mvn ran")
+        (self.lib_dir / ".complete").write_text(self.version + "\n", encoding="utf-8")
+
+    def classpath(self) -> str:
+        return f"{self.home / 'plugins'}/*:{self.lib_dir}/*"
+
+    # --- config ----------------------------------------------------------------------------
+    def write_config(self) -> None:
+        for sub in ("conf", "data", "logs", "run", "plugins", "import"):
+            (self.home / sub).mkdir(parents=True, exist_ok=True)
+        template = resources.files("hflineage.server").joinpath("neo4j.conf.template").read_text(encoding="utf-8")
+        text = template.format(
+            home=self.home,
+            bolt_port=self.bolt_port,
+            http_port=self.http_port,
+            heap=os.environ.get("HFLINEAGE_HEAP", "2g"),
+            pagecache=os.environ.get("HFLINEAGE_PAGECACHE", "2g"),
+        )
+        (self.home / "conf" / "neo4j.conf").write_text(text, encoding="utf-8")
+
+    def admin(self, *args: str) -> subprocess.CompletedProcess:
+        """Run `neo4j-admin` (org.neo4j.cli.AdminTool) against this home."""
+        env = dict(os.environ, NEO4J_HOME=str(self.home), NEO4J_CONF=str(self.home / "conf"))
+        return subprocess.run(
+            [self.java(), "-cp", f"{self.lib_dir}/*", ADMIN_CLASS, *args],
+            env=env, capture_output=True, text=True,
+        )
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def pid(self) -> int | None:
+        pid = self._state().get("pid")
+        if pid and _alive(pid):
+            return pid
+        return None
+
+    def start(self, timeout: float = 180.0) -> Status:
+        if self.pid():
+            self.wait_ready(timeout)
+            return self.status()
+        self.provision()
+        java = self.java()
+        self.write_config()
+        first_start = not (self.home / "data" / "databases").exists()
+        if first_start:
+            password = self._password_for_first_start()
+            proc = self.admin("dbms", "set-initial-password", password)
+            if proc.returncode != 0:
+                raise ServerError(f"could not set the initial password: {proc.stderr.strip()[:300]}")
+        elif self.read_password() is None:
+            raise ServerError(
+                f"{self.home} holds a database but no password file", hint="set NEO4J_PASSWORD"
+            )
+        for port in (self.bolt_port, self.http_port):
+            if _port_open(port):
+                raise ServerError(
+                    f"port {port} on 127.0.0.1 is already taken by another process",
+                    hint="stop it, or set HFLINEAGE_BOLT_PORT / HFLINEAGE_HTTP_PORT",
+                )
+        heap = os.environ.get("HFLINEAGE_HEAP", "2g")
+        cmd = [java, f"-Xms{heap}", f"-Xmx{heap}", *JVM_FLAGS, "-cp", self.classpath(), MAIN_CLASS,
+               f"--home-dir={self.home}", f"--config-dir={self.home / 'conf'}", "--console-mode"]
+        log = open(self.home / "logs" / "console.log", "ab")
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, cwd=self.home)
+        log.close()
+        self._write_state(pid=proc.pid, bolt_port=self.bolt_port, http_port=self.http_port, version=self.version)
+        try:
+            self.wait_ready(timeout, proc)
+        except ServerError:
+            self.stop()
+            raise
+        return self.status()
+
+    def wait_ready(self, timeout: float, proc: subprocess.Popen | None = None) -> None:
+        """Block until Bolt accepts an authenticated session."""
+        from neo4j import GraphDatabase
+        from neo4j.exceptions import AuthError, ServiceUnavailable
+
+        deadline = time.monotonic() + timeout
+        password = self.read_password()
+        last = "no answer"
+        while time.monotonic() < deadline:
+            if proc is not None and proc.poll() is not None:
+                raise ServerError(
+                    f"Neo4j exited with code {proc.returncode} while starting",
+                    hint=f"see {self.home / 'logs' / 'console.log'}",
+                )
+            if _port_open(self.bolt_port):
+                try:
+                    with GraphDatabase.driver(self.bolt_uri, auth=("neo4j", password)) as driver:
+                        driver.verify_connectivity()
+                        driver.execute_query("RETURN 1", database_="neo4j")
+                    return
+                except AuthError as e:
+                    raise ServerError(f"the local server rejected the password: {e.message}",
+                                      hint=f"check NEO4J_PASSWORD or {self.home / 'password'}") from e
+                except (ServiceUnavailable, OSError) as e:
+                    last = str(e)
+                except Exception as e:  # database still coming online
+                    last = str(e)
+            time.sleep(0.5)
+        raise ServerError(f"Neo4j did not answer on {self.bolt_uri} within {timeout:.0f}s ({last})",
+                          hint=f"see {self.home / 'logs' / 'console.log'}")
+
+    def stop(self, timeout: float = 60.0) -> bool:
+        """Stop the server; True when one was running."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.2)
+        if _alive(pid):
+            os.killpg(pid, signal.SIGKILL)
+            time.sleep(0.5)
+        state = self._state()
+        state["pid"] = None
+        self._write_state(**state)
+        return True
+
+    def status(self) -> Status:
+        pid = self.pid()
+        version = self.version
+        running = False
+        if pid is not None and _port_open(self.http_port):
+            try:
+                with urllib.request.urlopen(self.http_url + "/", timeout=5) as resp:
+                    version = json.loads(resp.read()).get("neo4j_version", version)
+                running = _port_open(self.bolt_port)
+            except OSError:
+                running = False
+        return Status(running=running, uri=self.bolt_uri, browser_url=self.browser_url,
+                      version=version, home=str(self.home), pid=pid)
+
+
+def _java_major(java: str) -> int | None:
+    try:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30).stderr
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r'version "(\d+)', out)
+    return int(match.group(1)) if match else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie child of ours counts as gone
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().split()[2] != "Z"
+    except OSError:
+        return True
+
+
+def _port_open(port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
