@@ -13,7 +13,7 @@ from hflineage.cypher import registry
 from hflineage.loader import lineage
 from hflineage.loader.db import Graph
 from hflineage.loader.errors import HFLineageError
-from hflineage.loader.load import DEFAULT_BATCH_SIZE, load as run_load
+from hflineage.loader.load import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, load as run_load
 from hflineage.loader.settings import resolve_connection
 
 from .output import emit, format_option, rows_table, to_json
@@ -95,9 +95,11 @@ def cli(ctx, uri, user, password, database, debug, no_progress):
 @click.argument("path")
 @click.option("--batch-size", type=click.IntRange(100, 200_000), default=DEFAULT_BATCH_SIZE, show_default=True,
               help="Rows per write transaction.")
+@click.option("--workers", type=click.IntRange(1, 16), default=DEFAULT_WORKERS, show_default=True,
+              help="Concurrent write transactions.")
 @format_option
 @pass_ctx
-def load(ctx: Context, path, batch_size, fmt):
+def load(ctx: Context, path, batch_size, workers, fmt):
     """Load a hub-stats models.parquet (a local path or hf://datasets/...) into the graph.
 
     Idempotent: loading the same file again leaves the same graph. A newer file replaces the
@@ -107,7 +109,7 @@ def load(ctx: Context, path, batch_size, fmt):
 
         hflineage load ../shared/data/hub_stats_sample.parquet --format json
     """
-    report = run_load(ctx.graph, path, batch_size=batch_size, progress=ctx.progress)
+    report = run_load(ctx.graph, path, batch_size=batch_size, progress=ctx.progress, workers=workers)
     doc = report.as_dict()
     if fmt == "json":
         emit(fmt, doc)

@@ -3,7 +3,8 @@
 depth(M) is the number of edges on the longest path from M up to a root (SPEC.md); ``depthVia``
 is the base that path goes through (on a tie, the smallest base id), so ``chain`` can walk the
 path without enumerating paths. Computed by level peeling over the whole edge list (dag.depths)
-and written back only where a value changed, so a re-load writes nothing here.
+and written back only where a value changed, so a re-load writes nothing here. Roots carry no
+``depth`` property (queries read ``coalesce(m.depth, 0)``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from . import dag
 from .db import Graph
 
 BATCH = 10_000
+_FETCH = 100_000  # records turned into Arrow at a time
 
 
 @dataclass
@@ -27,12 +29,27 @@ class DeriveReport:
     updated: int
 
 
+def _fetch(graph: Graph, name: str, columns: list[str], types: list[pa.DataType]) -> pa.Table:
+    """A stored read query's whole result as an Arrow table, built in slices to bound memory."""
+    chunks, buf = [], []
+    for values in graph.stream(name):
+        buf.append(values)
+        if len(buf) == _FETCH:
+            chunks.append(_to_table(buf, columns, types))
+            buf = []
+    chunks.append(_to_table(buf, columns, types))
+    return pa.concat_tables(chunks)
+
+
+def _to_table(rows: list, columns: list[str], types: list[pa.DataType]) -> pa.Table:
+    cols = list(zip(*rows)) if rows else [[] for _ in columns]
+    return pa.table({c: pa.array(v, t) for c, v, t in zip(columns, cols, types)})
+
+
 def refresh_depths(graph: Graph, batch_size: int = BATCH) -> DeriveReport:
-    child, base = [], []
-    for c, b in graph.stream("load/lineage_edges"):
-        child.append(c)
-        base.append(b)
-    enc = dag.encode(pa.array(child, pa.string()), pa.array(base, pa.string()))
+    edges = _fetch(graph, "load/lineage_edges", ["child", "base"], [pa.string(), pa.string()])
+    enc = dag.encode(edges["child"].combine_chunks(), edges["base"].combine_chunks())
+    del edges
     n = len(enc.names)
     depth = dag.depths(n, enc.child, enc.base) if n else np.zeros(0, dtype=np.int64)
     # the base each model's longest path goes through: a base one level up, smallest id first
@@ -40,14 +57,26 @@ def refresh_depths(graph: Graph, batch_size: int = BATCH) -> DeriveReport:
     on_path = depth[enc.base] == depth[enc.child] - 1
     via = np.full(n, -1, dtype=np.int64)
     kids, bases = enc.child[on_path], enc.base[on_path]
-    order = np.lexsort((-bases, kids))  # per child, the smallest base written last
+    order = np.lexsort((-bases, kids))  # per child, the smallest base is written last
     via[kids[order]] = bases[order]
 
-    names = enc.names.to_pylist()
-    wanted = {names[i]: (int(depth[i]), names[via[i]]) for i in np.flatnonzero(depth > 0)}
-    stored = {row[0]: (row[1], row[2]) for row in graph.stream("load/stored_depths")}
-    rows = [{"id": k, "depth": d, "via": v} for k, (d, v) in wanted.items() if stored.get(k) != (d, v)]
-    rows += [{"id": k, "depth": None, "via": None} for k in stored if k not in wanted]
-    for start in range(0, len(rows), batch_size):
-        graph.write("load/set_depths", rows=rows[start:start + batch_size])
-    return DeriveReport(nodes_with_edges=n, max_depth=int(depth.max()) if n else 0, updated=len(rows))
+    deep = np.flatnonzero(depth > 0)
+    wanted = pa.table({
+        "id": enc.names.take(pa.array(deep)),
+        "depth": pa.array(depth[deep]),
+        "via": enc.names.take(pa.array(via[deep])),
+    })
+    stored = _fetch(graph, "load/stored_depths", ["id", "old_depth", "old_via"],
+                    [pa.string(), pa.int64(), pa.string()])
+    joined = wanted.join(stored, "id", join_type="left outer")
+    changed = joined.filter(pc.invert(pc.fill_null(pc.and_(
+        pc.equal(joined["depth"], joined["old_depth"]), pc.equal(joined["via"], joined["old_via"])), False)))
+    gone = stored.join(wanted, "id", join_type="left anti")
+    updates = pa.concat_tables([
+        changed.select(["id", "depth", "via"]),
+        pa.table({"id": gone["id"], "depth": pa.nulls(gone.num_rows, pa.int64()),
+                  "via": pa.nulls(gone.num_rows, pa.string())}),
+    ])
+    for start in range(0, updates.num_rows, batch_size):
+        graph.write("load/set_depths", rows=updates.slice(start, batch_size).to_pylist())
+    return DeriveReport(nodes_with_edges=n, max_depth=int(depth.max()) if n else 0, updated=updates.num_rows)

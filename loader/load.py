@@ -27,7 +27,7 @@ from tqdm import tqdm
 from . import dag
 from .db import Graph
 from .derive import refresh_depths
-from .read import EDGE_SCHEMA, check_schema, iter_batches, normalise, open_parquet
+from .read import EDGE_SCHEMA, check_schema, iter_batches, last_rows, normalise, open_parquet
 from hflineage.cypher import registry
 
 EDGE_TYPES = {
@@ -37,6 +37,7 @@ EDGE_TYPES = {
     "merge": "MERGE_OF",
 }
 DEFAULT_BATCH_SIZE = 10_000
+DEFAULT_WORKERS = 2  # concurrent write transactions; the server runs each on its own thread
 
 
 @dataclass
@@ -79,77 +80,72 @@ def load(
     path: str,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool = True,
+    workers: int = DEFAULT_WORKERS,
 ) -> LoadReport:
     started = time.monotonic()
     pf = open_parquet(path)
     columns = check_schema(pf, path)
     report = LoadReport(source=path)
+    last = last_rows(pf)  # each id once: its last row wins, and batches can go in parallel
     ensure_schema(graph)
+    # An empty graph takes plain CREATEs (no old edges to delete, no Missing labels to remove).
+    fresh = graph.read("load/model_count")[0]["models"] == 0
+    write_models = "load/create_models" if fresh else "load/write_models"
 
     skipped, dropped = Counter(), Counter()
-    ids, rows, created, edges = [], [], [], []
-    writer = _Writer(graph)
+    ids, created, edges = [], [], []
     bar = tqdm(total=pf.metadata.num_rows, unit="rows", desc="models", disable=not progress,
                dynamic_ncols=True)
-    try:
+    with _Writer(graph, workers) as writer:
         first_row = 0
         for record_batch in iter_batches(pf, columns, batch_size):
-            batch = normalise(record_batch, first_row, path)
-            first_row += record_batch.num_rows
-            writer.put("load/write_models", rows=batch.nodes)
+            n = record_batch.num_rows
+            batch = normalise(record_batch, first_row, path, last[first_row:first_row + n])
+            first_row += n
+            if batch.nodes:
+                writer.put(write_models, rows=batch.nodes)
             skipped.update(batch.skipped)
             dropped.update(batch.dropped)
             ids.append(batch.ids)
-            rows.append(batch.rows)
             created.append(batch.created)
             if batch.edges.num_rows:
                 edges.append(batch.edges)
-            bar.update(record_batch.num_rows)
+            bar.update(n)
         writer.join()
-    finally:
-        bar.close()
-        writer.close()
+    bar.close()
     report.rows_read = first_row
     report.rows_with_unknown_relation = skipped.pop("rows_with_unknown_relation", 0)
     report.rows_skipped = dict(skipped)
-
     models = pa.table({
         "id": _concat(ids, pa.string()),
-        "row": _concat(rows, pa.int64()),
         "createdAt": _concat(created, pa.timestamp("us", tz="UTC")),
     })
-    last = models.group_by("id").aggregate([("row", "max")])
-    report.models = last.num_rows
-    report.duplicate_ids = models.num_rows - last.num_rows
-    winners = last["row_max"]
+    report.models = models.num_rows
+    report.duplicate_ids = int(first_row - sum(report.rows_skipped.values()) - models.num_rows)
 
     edge_table = pa.concat_tables(edges) if edges else EDGE_SCHEMA.empty_table()
     if edge_table.num_rows:
-        edge_table = edge_table.filter(pc.is_in(edge_table["row"], value_set=winners))
         edge_table = _drop_repeated_bases(edge_table, dropped)
-        edge_table = _break_cycles(edge_table, models, winners, dropped)
+        edge_table = _break_cycles(edge_table, models, dropped)
 
     # bases that no row of the file describes become :Missing placeholders (kept if known already)
-    known = models["id"]
     bases = pc.unique(edge_table["base"].combine_chunks()) if edge_table.num_rows else pa.array([], pa.string())
-    absent = bases.filter(pc.invert(pc.is_in(bases, value_set=known))).to_pylist()
+    absent = bases.filter(pc.invert(pc.is_in(bases, value_set=models["id"]))).to_pylist()
     report.missing_placeholders = len(absent)
 
-    writer = _Writer(graph)
-    try:
+    edge_rows = _edge_rows(edge_table)
+    del edges
+    with _Writer(graph, workers) as writer:
         for start in range(0, len(absent), batch_size):
             writer.put("load/create_missing", ids=absent[start:start + batch_size])
         writer.join()
-        edge_rows = _edge_rows(edge_table)
-        ebar = tqdm(total=len(edge_rows), unit="edges", desc="edges", disable=not progress, dynamic_ncols=True)
-        for start in range(0, len(edge_rows), batch_size):
-            chunk = edge_rows[start:start + batch_size]
+        ebar = tqdm(total=edge_rows.num_rows, unit="edges", desc="edges", disable=not progress, dynamic_ncols=True)
+        for start in range(0, edge_rows.num_rows, batch_size):
+            chunk = edge_rows.slice(start, batch_size).to_pylist()
             writer.put("load/write_edges", rows=chunk)
             ebar.update(len(chunk))
         writer.join()
         ebar.close()
-    finally:
-        writer.close()
 
     report.edges = _edge_counts(edge_table)
     inferred = edge_table.filter(pc.invert(edge_table["declared"])) if edge_table.num_rows else edge_table
@@ -178,7 +174,7 @@ def _drop_repeated_bases(edges: pa.Table, dropped: Counter) -> pa.Table:
     return edges.drop_columns(["_i"])
 
 
-def _break_cycles(edges: pa.Table, models: pa.Table, winners: pa.Array, dropped: Counter) -> pa.Table:
+def _break_cycles(edges: pa.Table, models: pa.Table, dropped: Counter) -> pa.Table:
     enc = dag.encode(edges["child"].combine_chunks(), edges["base"].combine_chunks())
     suspect = dag.on_cycles(len(enc.names), enc.child, enc.base)
     if not suspect.any():
@@ -187,8 +183,7 @@ def _break_cycles(edges: pa.Table, models: pa.Table, winners: pa.Array, dropped:
     pairs = list(zip(names.take(pa.array(enc.child[suspect])).to_pylist(),
                      names.take(pa.array(enc.base[suspect])).to_pylist()))
     involved = {x for pair in pairs for x in pair}
-    current = models.filter(pc.is_in(models["row"], value_set=winners))
-    current = current.filter(pc.is_in(current["id"], value_set=pa.array(sorted(involved), pa.string())))
+    current = models.filter(pc.is_in(models["id"], value_set=pa.array(sorted(involved), pa.string())))
     created = dict(zip(current["id"].to_pylist(), current["createdAt"].to_pylist()))
     victims = dag.break_cycles(pairs, created)
     if not victims:
@@ -199,19 +194,16 @@ def _break_cycles(edges: pa.Table, models: pa.Table, winners: pa.Array, dropped:
     return edges.filter(pc.invert(pc.is_in(key, value_set=bad)))
 
 
-def _edge_rows(edges: pa.Table) -> list[dict]:
-    if not edges.num_rows:
-        return []
-    mapping = pa.array(list(EDGE_TYPES.values()))
-    codes = pc.index_in(edges["relation"], value_set=pa.array(list(EDGE_TYPES)))
-    table = pa.table({
+def _edge_rows(edges: pa.Table) -> pa.Table:
+    """The edges as load/write_edges takes them: {child, base, type, declared, rule}."""
+    codes = pc.index_in(edges["relation"].combine_chunks(), value_set=pa.array(list(EDGE_TYPES)))
+    return pa.table({
         "child": edges["child"],
         "base": edges["base"],
-        "type": mapping.take(codes.combine_chunks() if isinstance(codes, pa.ChunkedArray) else codes),
+        "type": pa.array(list(EDGE_TYPES.values())).take(codes),
         "declared": edges["declared"],
         "rule": edges["rule"],
     })
-    return table.to_pylist()
 
 
 def _edge_counts(edges: pa.Table) -> dict:
@@ -225,14 +217,26 @@ def _edge_counts(edges: pa.Table) -> dict:
 
 
 class _Writer:
-    """One background thread running write batches in order; errors surface on the next call."""
+    """Background threads running write batches; the first error surfaces on the next call.
 
-    def __init__(self, graph: Graph, depth: int = 2):
+    Batches must not depend on each other's order: node batches hold each id once, edge batches
+    only reference nodes that exist already. Edge batches may touch the same base from two
+    threads; the driver retries the resulting transient lock conflicts.
+    """
+
+    def __init__(self, graph: Graph, workers: int = 1):
         self.graph = graph
-        self.queue: queue.Queue = queue.Queue(maxsize=depth)
+        self.queue: queue.Queue = queue.Queue(maxsize=2 * workers)
         self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
+        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(workers)]
+        for thread in self.threads:
+            thread.start()
+
+    def __enter__(self) -> "_Writer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def _run(self) -> None:
         while True:
@@ -243,7 +247,7 @@ class _Writer:
                 if self.error is None:
                     name, params = item
                     self.graph.write(name, **params)
-            except BaseException as e:  # handed to the caller thread
+            except BaseException as e:  # handed to the caller's thread
                 self.error = e
             finally:
                 self.queue.task_done()
@@ -257,9 +261,10 @@ class _Writer:
         self._raise()
 
     def close(self) -> None:
-        if self.thread.is_alive():
+        for _ in self.threads:
             self.queue.put(None)
-            self.thread.join()
+        for thread in self.threads:
+            thread.join()
 
     def _raise(self) -> None:
         if self.error is not None:

@@ -20,6 +20,7 @@ import re
 import secrets
 import shutil
 import signal
+import string
 import subprocess
 import sys
 import time
@@ -139,7 +140,7 @@ class LocalServer:
     def _password_for_first_start(self) -> str:
         password = self.read_password()
         if password is None:
-            password = secrets.token_urlsafe(18)
+            password = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(24))
             path = self.home / "password"
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -238,7 +239,7 @@ class LocalServer:
         first_start = not (self.home / "data" / "databases").exists()
         if first_start:
             password = self._password_for_first_start()
-            proc = self.admin("dbms", "set-initial-password", password)
+            proc = self.admin("dbms", "set-initial-password", "--", password)
             if proc.returncode != 0:
                 raise ServerError(f"could not set the initial password: {proc.stderr.strip()[:300]}")
         elif self.read_password() is None:

@@ -1,0 +1,46 @@
+# Two entry points for a new machine (see README):
+#   make demo   set everything up, start the local Neo4j, load the real sample, show a lineage
+#   make test   set everything up and run the whole test suite against a real Neo4j
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+SAMPLE ?= ../shared/data/hub_stats_sample.parquet
+MODEL  ?= meta-llama/Llama-3.1-8B-Instruct
+
+.PHONY: setup system demo test wheel-test bench-load clean
+
+# Java 17 and Maven fetch the Neo4j jars once; docker-compose only validates docker-compose.yml.
+system:
+	@command -v java >/dev/null && command -v mvn >/dev/null && command -v docker-compose >/dev/null || \
+	  { apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless maven docker-compose >/dev/null; }
+
+$(BIN)/hflineage: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,fast,hf]'
+	@touch $@
+
+setup: system $(BIN)/hflineage
+
+demo: setup
+	$(BIN)/hflineage db start
+	$(BIN)/hflineage load $(SAMPLE)
+	$(BIN)/hflineage show $(MODEL)
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+# Build the wheel, install it in a fresh venv, and run the tests against the installed package.
+wheel-test: setup
+	rm -rf dist build .wheel-venv
+	$(BIN)/python -m build -q --wheel --outdir dist . >/dev/null
+	$(PYTHON) -m venv .wheel-venv
+	.wheel-venv/bin/pip install -q dist/*.whl pytest
+	.wheel-venv/bin/python -c "import hflineage.loader as m, sys; assert 'site-packages' in m.__file__, m.__file__"
+	.wheel-venv/bin/python -m pytest -q -p no:cacheprovider tests/test_registry.py tests/test_cli.py tests/test_server.py
+
+bench-load: setup
+	$(BIN)/python bench/bench_load.py
+
+clean:
+	rm -rf $(VENV) .wheel-venv dist build *.egg-info

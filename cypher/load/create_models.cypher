@@ -1,0 +1,9 @@
+// name: load/create_models
+// description: Create a batch of models in an empty graph (the loader's fast path; each id comes once).
+// param rows: list of {id, props: {property: value, ...}, createdAt, lastModified (epoch milliseconds or null)}
+// mode: write
+UNWIND $rows AS row
+CREATE (m:Model {id: row.id})
+SET m += row.props,
+    m.createdAt = CASE WHEN row.createdAt IS NULL THEN null ELSE datetime({epochMillis: row.createdAt}) END,
+    m.lastModified = CASE WHEN row.lastModified IS NULL THEN null ELSE datetime({epochMillis: row.lastModified}) END

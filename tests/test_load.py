@@ -1,0 +1,252 @@
+"""Known-answer tests of the loader on small hand-built files, against the real server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pyarrow as pa
+import pytest
+
+from hflineage.loader import lineage
+from hflineage.loader.errors import InputError
+from hflineage.loader.load import load
+
+from conftest import graph_edges, node_count
+
+D = dt.datetime
+
+
+def small_tree():
+    """A(root) <- B finetune, C adapter; D quantized of B; E merge of B and C; F finetune of E."""
+    return [
+        {"id": "org/A", "tags": ["license:apache-2.0"], "downloads": 100, "createdAt": D(2023, 1, 1)},
+        {"id": "org/B", "base": ["org/A"], "relation": "finetune", "downloads": 10, "createdAt": D(2023, 2, 1)},
+        {"id": "org/C", "base": ["org/A"], "relation": "adapter", "downloads": 5},
+        {"id": "org/D", "base": ["org/B"], "relation": "quantized", "downloads": 1},
+        {"id": "org/E", "base": ["org/B", "org/C"], "relation": "merge", "downloads": 0},
+        {"id": "org/F", "base": ["org/E"], "relation": "finetune", "downloads": None},
+    ]
+
+
+def test_depth_tree_and_descendants(graph, make_parquet):
+    rows = small_tree()
+    report = load(graph, make_parquet(rows), progress=False)
+    assert report.models == 6
+    assert report.edges == {
+        "FINETUNE_OF": {"declared": 2, "inferred": 0},
+        "ADAPTER_OF": {"declared": 1, "inferred": 0},
+        "QUANTIZATION_OF": {"declared": 1, "inferred": 0},
+        "MERGE_OF": {"declared": 2, "inferred": 0},
+    }
+    depths = {m: lineage.show(graph, f"org/{m}")["depth"] for m in "ABCDEF"}
+    assert depths == {"A": 0, "B": 1, "C": 1, "D": 2, "E": 2, "F": 3}
+    a = lineage.show(graph, "org/A")
+    assert a["children"] == {"adapter": 1, "finetune": 1, "quantized": 0, "merge": 0}
+    assert a["descendants"] == 5
+    assert a["license"] == "apache-2.0"
+    b = lineage.show(graph, "org/B")
+    assert b["children"] == {"adapter": 0, "finetune": 0, "quantized": 1, "merge": 1}
+    assert b["descendants"] == 3  # D, E, F
+    e = lineage.show(graph, "org/E")
+    assert [(p["id"], p["relation"], p["declared"]) for p in e["parents"]] == [
+        ("org/B", "merge", True), ("org/C", "merge", True)]
+    assert report.max_depth == 3
+
+
+def test_missing_base_becomes_placeholder(graph, make_parquet):
+    report = load(graph, make_parquet([{"id": "u/G", "base": ["ghost/base"], "relation": "finetune"}]), progress=False)
+    assert report.missing_placeholders == 1
+    assert node_count(graph, "Missing") == 1
+    ghost = lineage.show(graph, "ghost/base")
+    assert ghost["missing"] is True and ghost["depth"] == 0 and ghost["descendants"] == 1
+    assert lineage.show(graph, "u/G")["depth"] == 1
+
+
+def test_placeholder_loses_missing_label_when_its_row_arrives(graph, make_parquet):
+    load(graph, make_parquet([{"id": "u/G", "base": ["ghost/base"], "relation": "finetune"}]), progress=False)
+    load(graph, make_parquet([{"id": "ghost/base", "downloads": 7}]), progress=False)
+    assert node_count(graph, "Missing") == 0
+    assert lineage.show(graph, "ghost/base")["properties"]["downloads"] == 7
+    assert graph_edges(graph) == {("u/G", "FINETUNE_OF", "ghost/base")}
+
+
+def test_self_reference_is_dropped_and_counted(graph, make_parquet):
+    rows = [
+        {"id": "u/H", "base": ["u/H"], "relation": "finetune"},
+        {"id": "u/I", "base": ["u/I", "org/A"], "relation": "merge"},
+        {"id": "org/A"},
+    ]
+    report = load(graph, make_parquet(rows), progress=False)
+    assert report.dropped_edges == {"self_reference": 2}
+    assert graph_edges(graph) == {("u/I", "MERGE_OF", "org/A")}
+    assert lineage.show(graph, "u/H")["depth"] == 0
+
+
+def test_two_cycle_drops_the_edge_whose_base_is_newer(graph, make_parquet):
+    rows = [
+        {"id": "u/X", "base": ["u/Y"], "relation": "finetune", "createdAt": D(2024, 1, 1)},
+        {"id": "u/Y", "base": ["u/X"], "relation": "finetune", "createdAt": D(2023, 1, 1)},
+    ]
+    report = load(graph, make_parquet(rows), progress=False)
+    # edge Y->X has a base (X) one year newer than its child (Y): it goes
+    assert report.dropped_edges == {"cycle": 1}
+    assert graph_edges(graph) == {("u/X", "FINETUNE_OF", "u/Y")}
+    assert lineage.show(graph, "u/X")["depth"] == 1
+
+
+def test_three_cycle_with_null_dates_breaks_on_largest_pair(graph, make_parquet):
+    rows = [
+        {"id": "u/P", "base": ["u/Q"], "relation": "finetune"},
+        {"id": "u/Q", "base": ["u/R"], "relation": "finetune"},
+        {"id": "u/R", "base": ["u/P"], "relation": "finetune"},
+        {"id": "u/S", "base": ["u/P"], "relation": "adapter"},
+    ]
+    report = load(graph, make_parquet(rows), progress=False)
+    # all margins count as zero; the tie goes to the largest (child, base): (u/R, u/P)
+    assert report.dropped_edges == {"cycle": 1}
+    assert graph_edges(graph) == {
+        ("u/P", "FINETUNE_OF", "u/Q"), ("u/Q", "FINETUNE_OF", "u/R"), ("u/S", "ADAPTER_OF", "u/P")}
+    assert lineage.show(graph, "u/S")["depth"] == 3
+
+
+def test_undeclared_relations_are_inferred_with_rule_names(graph, make_parquet):
+    rows = [
+        {"id": "org/A"}, {"id": "org/B"},
+        {"id": "u/lora", "card": {"base_model": "org/A"}, "tags": ["lora", "license:mit"]},
+        {"id": "u/merged", "card": {"base_model": ["org/A", "org/B"]}},
+        {"id": "u/q", "card": {"base_model": "org/A"}, "tags": ["gguf"]},
+        {"id": "u/ft", "card": {"base_model": "org/B", "license": "apache-2.0"}},
+        {"id": "u/said", "card": {"base_model": "org/B", "base_model_relation": "quantized"}},
+    ]
+    report = load(graph, make_parquet(rows), progress=False)
+    assert report.inferred_by_rule == {"adapter_signals": 1, "card_relation": 1, "full_weights": 1,
+                                       "multiple_bases": 2, "quantized_signals": 1}
+    records, _, _ = graph.driver.execute_query(
+        "MATCH (c)-[e]->(b) RETURN c.id AS c, type(e) AS t, b.id AS b, e.declared AS d, e.rule AS r",
+        database_=graph.database)
+    got = {(r["c"], r["t"], r["b"], r["d"], r["r"]) for r in records}
+    assert got == {
+        ("u/lora", "ADAPTER_OF", "org/A", False, "adapter_signals"),
+        ("u/merged", "MERGE_OF", "org/A", False, "multiple_bases"),
+        ("u/merged", "MERGE_OF", "org/B", False, "multiple_bases"),
+        ("u/q", "QUANTIZATION_OF", "org/A", False, "quantized_signals"),
+        ("u/ft", "FINETUNE_OF", "org/B", False, "full_weights"),
+        ("u/said", "QUANTIZATION_OF", "org/B", False, "card_relation"),
+    }
+    assert lineage.show(graph, "u/ft")["license"] == "apache-2.0"  # from cardData when no tag
+    assert lineage.show(graph, "u/lora")["license"] == "mit"
+
+
+def test_reload_is_idempotent(graph, make_parquet):
+    path = make_parquet(small_tree() + [{"id": "u/G", "base": ["ghost/base"], "relation": "finetune"}])
+    first = load(graph, path, progress=False)
+    before = (node_count(graph), node_count(graph, "Missing"), graph_edges(graph))
+    second = load(graph, path, progress=False)
+    assert (node_count(graph), node_count(graph, "Missing"), graph_edges(graph)) == before
+    assert before[0] == 8 and before[1] == 1 and len(before[2]) == 7
+    strip = lambda r: {k: v for k, v in r.as_dict().items() if k not in ("seconds", "rows_per_second", "edges_per_second", "depth_updates")}
+    assert strip(first) == strip(second)
+    assert second.depth_updates == 0  # nothing derived changed
+
+
+def test_newer_file_replaces_properties_and_edges(graph, make_parquet):
+    load(graph, make_parquet(small_tree()), progress=False)
+    newer = [
+        {"id": "org/B", "base": ["org/C"], "relation": "adapter", "downloads": 99, "pipeline_tag": "text-generation"},
+    ]
+    load(graph, make_parquet(newer), progress=False)
+    b = lineage.show(graph, "org/B")
+    assert b["properties"]["downloads"] == 99
+    assert b["properties"]["pipelineTag"] == "text-generation"
+    assert "createdAt" not in b["properties"]  # the new row has none: replaced, not merged
+    assert b["parents"] == [{"id": "org/C", "relation": "adapter", "declared": True, "missing": False}]
+    assert ("org/B", "FINETUNE_OF", "org/A") not in graph_edges(graph)
+    # depths follow the new edge: B is now under C (depth 1), so B is at 2 and D at 3
+    assert lineage.show(graph, "org/B")["depth"] == 2
+    assert lineage.show(graph, "org/D")["depth"] == 3
+
+
+def test_duplicate_ids_last_row_wins_with_its_edges(graph, make_parquet):
+    rows = [
+        {"id": "org/A"}, {"id": "org/Z"},
+        {"id": "u/dup", "base": ["org/A"], "relation": "finetune", "downloads": 1},
+        {"id": "u/dup", "base": ["org/Z"], "relation": "quantized", "downloads": 2},
+    ]
+    report = load(graph, make_parquet(rows), progress=False)
+    assert report.duplicate_ids == 1 and report.models == 3
+    assert graph_edges(graph) == {("u/dup", "QUANTIZATION_OF", "org/Z")}
+    assert lineage.show(graph, "u/dup")["properties"]["downloads"] == 2
+
+
+def test_unknown_relation_keeps_node_and_counts_edges(graph, make_parquet):
+    rows = [{"id": "org/A"}, {"id": "u/odd", "base": ["org/A", "org/B"], "relation": "distilled"},
+            {"id": "u/one", "base": ["org/A"], "relation": "merge"}]
+    report = load(graph, make_parquet(rows), progress=False)
+    assert report.rows_with_unknown_relation == 1
+    assert report.dropped_edges == {"unknown_relation": 2}
+    assert report.models == 3 and report.missing_placeholders == 0
+    # a merge with a single parent keeps its MERGE_OF edge
+    assert graph_edges(graph) == {("u/one", "MERGE_OF", "org/A")}
+
+
+def test_null_and_empty_ids_are_skipped_and_counted(graph, make_parquet):
+    rows = [{"id": "org/A"}, {"id": None}, {"id": "  "}, {"id": "u/x", "base": ["org/A"], "relation": "finetune"}]
+    report = load(graph, make_parquet(rows), progress=False)
+    assert report.rows_read == 4
+    assert report.rows_skipped == {"null_or_empty_id": 2}
+    assert node_count(graph) == 2
+
+
+def test_repeated_base_in_one_row_gives_one_edge(graph, make_parquet):
+    rows = [{"id": "org/A"}, {"id": "u/m", "base": ["org/A", "org/A", "org/B"], "relation": "merge"}, {"id": "org/B"}]
+    report = load(graph, make_parquet(rows), progress=False)
+    assert report.dropped_edges == {"repeated_base": 1}
+    assert graph_edges(graph) == {("u/m", "MERGE_OF", "org/A"), ("u/m", "MERGE_OF", "org/B")}
+
+
+def test_extra_columns_new_dtypes_and_missing_columns(graph, make_parquet, hub_schema):
+    # a newer dump: an extra column, a new safetensors dtype; and no 'likes', 'gguf', 'tags'
+    st = hub_schema.field("safetensors").type
+    params = st.field("parameters").type
+    new_params = pa.struct(list(params) + [pa.field("F4_NEW", pa.int64())])
+    new_st = pa.struct([pa.field("parameters", new_params), pa.field("total", pa.int64())])
+    fields = [f for f in hub_schema if f.name not in ("likes", "gguf", "tags")]
+    fields = [pa.field("safetensors", new_st) if f.name == "safetensors" else f for f in fields]
+    schema = pa.schema(fields + [pa.field("inferenceProviderMapping", pa.string())])
+    rows = [{"id": "org/A", "safetensors": {"parameters": {"F4_NEW": 5}, "total": 5},
+             "inferenceProviderMapping": "{}"},
+            {"id": "u/x", "base": ["org/A"], "relation": "finetune"}]
+    report = load(graph, make_parquet(rows, schema=schema), progress=False)
+    assert report.models == 2
+    assert lineage.show(graph, "org/A")["properties"]["parameters"] == 5
+
+
+def test_unreadable_file_writes_nothing(graph, tmp_path):
+    bad = tmp_path / "models.parquet"
+    bad.write_text("id,author\nx,y\n")
+    with pytest.raises(InputError, match="not a readable parquet file"):
+        load(graph, str(bad), progress=False)
+    with pytest.raises(InputError, match="no such file"):
+        load(graph, str(tmp_path / "nope.parquet"), progress=False)
+    assert node_count(graph) == 0
+
+
+def test_file_without_id_column_writes_nothing(graph, tmp_path):
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "noid.parquet"
+    pq.write_table(pa.table({"modelId": ["a"], "downloads": [1]}), path)
+    with pytest.raises(InputError, match="no 'id' column"):
+        load(graph, str(path), progress=False)
+    assert node_count(graph) == 0
+
+
+def test_wrong_column_type_stops_before_writing(graph, tmp_path):
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "badtype.parquet"
+    pq.write_table(pa.table({"id": ["a", "b"], "downloads": ["many", "few"]}), path)
+    with pytest.raises(InputError, match="column 'downloads' has type string"):
+        load(graph, str(path), progress=False)
+    assert node_count(graph) == 0
