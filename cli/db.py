@@ -69,3 +69,4 @@ def status(fmt):
         hflineage db status --format json
     """
     _emit_status(LocalServer().status(), fmt)
+commands = [db]

@@ -139,11 +139,13 @@ def show(ctx: Context, model_id, fmt):
         f"  parents          {parents or '(none: a root)'}",
         f"  model tree       {tree}",
         f"  descendants      {doc['descendants']}",
+        f"  subtree downloads {doc['subtree_downloads']:,} (30 days), {doc['subtree_downloads_all_time']:,} (all time)",
     ]
     for key, value in doc["properties"].items():
         if key not in ("id", "license") and value is not None:
             lines.append(f"  {key:<16} {value.iso_format() if hasattr(value, 'iso_format') else value}")
-    flat = {**{k: doc[k] for k in ("id", "license", "depth", "descendants")}, **doc["children"],
+    flat = {**{k: doc[k] for k in ("id", "license", "depth", "descendants", "subtree_downloads",
+                                    "subtree_downloads_all_time")}, **doc["children"],
             "parents": ";".join(p["id"] for p in doc["parents"])}
     emit(fmt, doc, rows=[flat], text="\n".join(lines))
 
@@ -192,9 +194,12 @@ def query_cmd(ctx: Context, name, params, write, fmt):
     emit(fmt, rows, rows=rows)
 
 
-from . import db as _db  # noqa: E402  (registers `db`)
+# Command groups that live in their own modules; each module lists its commands in `commands`.
+from . import analyses, db  # noqa: E402
 
-cli.add_command(_db.db)
+for _module in (db, analyses):
+    for _command in _module.commands:
+        cli.add_command(_command)
 
 
 def _one_line(e: BaseException) -> str:

@@ -1,5 +1,5 @@
 // name: show
-// description: A model's properties, its bases with relation, the Hub-style model tree (direct children by relation), total descendants and depth.
+// description: A model's properties, its bases with relation, the Hub-style model tree (direct children by relation), total descendants, subtree downloads (the model and its descendants, each once; 30-day and all-time) and depth.
 // param model_id: the model's id, e.g. "meta-llama/Llama-2-7b-chat-hf"
 // mode: read
 MATCH (m:Model {id: $model_id})
@@ -24,7 +24,10 @@ CALL (m) {
 }
 CALL (m) {
   OPTIONAL MATCH (m)<-[:FINETUNE_OF|ADAPTER_OF|QUANTIZATION_OF|MERGE_OF*]-(d:Model)
-  RETURN count(DISTINCT d) AS descendants
+  WITH DISTINCT d
+  RETURN count(d) AS descendants,
+         sum(coalesce(d.downloads, 0)) AS below_downloads,
+         sum(coalesce(d.downloadsAllTime, 0)) AS below_downloads_all_time
 }
 RETURN m.id AS id,
        m.license AS license,
@@ -33,4 +36,6 @@ RETURN m.id AS id,
        parents,
        children,
        descendants,
+       coalesce(m.downloads, 0) + below_downloads AS subtree_downloads,
+       coalesce(m.downloadsAllTime, 0) + below_downloads_all_time AS subtree_downloads_all_time,
        coalesce(m.depth, 0) AS depth

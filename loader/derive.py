@@ -1,10 +1,12 @@
-"""Properties derived from the whole graph after a load: ``depth`` and ``depthVia``.
+"""Properties derived from the whole graph after a load: ``depth``, ``depthVia``, ``family``.
 
 depth(M) is the number of edges on the longest path from M up to a root (SPEC.md); ``depthVia``
 is the base that path goes through (on a tie, the smallest base id), so ``chain`` can walk the
-path without enumerating paths. Computed by level peeling over the whole edge list (dag.depths)
-and written back only where a value changed, so a re-load writes nothing here. Roots carry no
-``depth`` property (queries read ``coalesce(m.depth, 0)``).
+path without enumerating paths. ``family`` names M's weakly connected component by its smallest
+member id (a key; ``stats`` names families by their root with most descendants). Computed over
+the whole edge list (dag.depths, dag.components) and written back only where a value changed,
+so a re-load writes nothing here. Roots carry no ``depth`` and models without any edge no
+``family`` (queries read ``coalesce(m.depth, 0)`` and ``coalesce(m.family, m.id)``).
 """
 
 from __future__ import annotations
@@ -60,23 +62,32 @@ def refresh_depths(graph: Graph, batch_size: int = BATCH) -> DeriveReport:
     order = np.lexsort((-bases, kids))  # per child, the smallest base is written last
     via[kids[order]] = bases[order]
 
-    deep = np.flatnonzero(depth > 0)
+    family = dag.components(n, enc.child, enc.base) if n else np.zeros(0, dtype=np.int64)
+    deep = depth > 0
     wanted = pa.table({
-        "id": enc.names.take(pa.array(deep)),
-        "depth": pa.array(depth[deep]),
-        "via": enc.names.take(pa.array(via[deep])),
+        "id": enc.names,
+        "depth": pa.array(depth, mask=~deep),
+        "via": enc.names.take(pa.array(via, mask=via < 0)),
+        "family": enc.names.take(pa.array(family)),
     })
-    stored = _fetch(graph, "load/stored_depths", ["id", "old_depth", "old_via"],
-                    [pa.string(), pa.int64(), pa.string()])
+    stored = _fetch(graph, "load/stored_derived", ["id", "old_depth", "old_via", "old_family"],
+                    [pa.string(), pa.int64(), pa.string(), pa.string()])
     joined = wanted.join(stored, "id", join_type="left outer")
-    changed = joined.filter(pc.invert(pc.fill_null(pc.and_(
-        pc.equal(joined["depth"], joined["old_depth"]), pc.equal(joined["via"], joined["old_via"])), False)))
+    same = pc.and_(pc.and_(_same(joined["depth"], joined["old_depth"]), _same(joined["via"], joined["old_via"])),
+                   _same(joined["family"], joined["old_family"]))
+    changed = joined.filter(pc.invert(same))
     gone = stored.join(wanted, "id", join_type="left anti")
     updates = pa.concat_tables([
-        changed.select(["id", "depth", "via"]),
+        changed.select(["id", "depth", "via", "family"]),
         pa.table({"id": gone["id"], "depth": pa.nulls(gone.num_rows, pa.int64()),
-                  "via": pa.nulls(gone.num_rows, pa.string())}),
+                  "via": pa.nulls(gone.num_rows, pa.string()), "family": pa.nulls(gone.num_rows, pa.string())}),
     ])
     for start in range(0, updates.num_rows, batch_size):
-        graph.write("load/set_depths", rows=updates.slice(start, batch_size).to_pylist())
+        graph.write("load/set_derived", rows=updates.slice(start, batch_size).to_pylist())
     return DeriveReport(nodes_with_edges=n, max_depth=int(depth.max()) if n else 0, updated=updates.num_rows)
+
+
+def _same(a, b) -> pa.ChunkedArray:
+    """Null-safe equality: two nulls are the same."""
+    both_null = pc.and_(pc.is_null(a), pc.is_null(b))
+    return pc.or_(both_null, pc.fill_null(pc.equal(a, b), False))

@@ -14,7 +14,7 @@ def show(graph: Graph, model_id: str) -> dict:
     if not rows:
         raise ModelNotFound(f"model '{model_id}' is not in the graph")
     row = rows[0]
-    properties = {k: v for k, v in sorted(row["properties"].items()) if k not in ("depth", "depthVia")}
+    properties = {k: v for k, v in sorted(row["properties"].items()) if k not in ("depth", "depthVia", "family")}
     return {
         "id": row["id"],
         "license": row["license"],
@@ -22,6 +22,8 @@ def show(graph: Graph, model_id: str) -> dict:
         "parents": row["parents"],
         "children": {rel: row["children"][rel] for rel in RELATIONS},
         "descendants": row["descendants"],
+        "subtree_downloads": row["subtree_downloads"],
+        "subtree_downloads_all_time": row["subtree_downloads_all_time"],
         "depth": row["depth"],
         "properties": properties,
     }

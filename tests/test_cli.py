@@ -43,7 +43,8 @@ def test_show_table_and_csv(graph, cli, make_parquet):
     assert "org/A" in table and "adapter 1 · finetune 1 · quantized 0 · merge 0" in table
     assert re.search(r"descendants\s+5", table)
     rows = list(csv.DictReader(io.StringIO(cli("show", "org/A", "--format", "csv").stdout)))
-    assert rows == [{"id": "org/A", "license": "apache-2.0", "depth": "0", "descendants": "5", "adapter": "1",
+    assert rows == [{"id": "org/A", "license": "apache-2.0", "depth": "0", "descendants": "5",
+                     "subtree_downloads": "116", "subtree_downloads_all_time": "0", "adapter": "1",
                      "finetune": "1", "quantized": "0", "merge": "0", "parents": ""}]
 
 

@@ -1,0 +1,133 @@
+"""`hflineage chain`, `impact` and `stats`: the lineage analyses over the stored graph."""
+
+from __future__ import annotations
+
+
+import click
+
+from hflineage.loader import analyses
+
+from .main import pass_ctx
+from .output import emit, format_option, rows_table
+
+
+@click.command()
+@click.argument("model_id")
+@format_option
+@pass_ctx
+def chain(ctx, model_id, fmt):
+    """Depth of a model, its longest path up to a root hop by hop, and every root it reaches.
+
+    The path starts at MODEL_ID and ends at a root; each hop names the relation from that model
+    up to the next (null on the root).
+
+    Example:
+
+        hflineage chain jaspionjader/bh-64 --format json
+    """
+    doc = analyses.chain(ctx.graph, model_id)
+    hops = [{"hop": i, "id": h["id"], "relation": h["relation"] or "(root)"} for i, h in enumerate(doc["path"])]
+    text = "\n".join([
+        f"{doc['id']}: depth {doc['depth']}, {len(doc['roots'])} root(s): {', '.join(doc['roots'])}",
+        rows_table(hops),
+    ])
+    emit(fmt, doc, rows=hops, text=text)
+
+
+def _read_ids(model_ids, file) -> list[str]:
+    ids = list(model_ids)
+    if file is not None:
+        ids += [line.strip() for line in file if line.strip() and not line.startswith("#")]
+    if not ids:
+        raise click.UsageError("give MODEL ids or --file FILE ('-' reads stdin)")
+    return ids
+
+
+@click.command()
+@click.argument("model_ids", nargs=-1)
+@click.option("--file", type=click.File("r"), help="Read model ids from a file, one per line ('-' for stdin).")
+@click.option("--list", "with_list", is_flag=True, help="Also list the affected models themselves.")
+@format_option
+@pass_ctx
+def impact(ctx, model_ids, file, with_list, fmt):
+    """What deleting models would break: derived and downstream models, orphans, merges losing a
+    parent, downstream downloads, disrupted chains and families touched.
+
+    Ids not in the graph are reported as unknown and ignored.
+
+    Example:
+
+        hflineage impact meta-llama/Llama-3.1-8B --list --format json
+    """
+    doc = analyses.impact(ctx.graph, _read_ids(model_ids, file), with_list=with_list)
+    if doc["unknown"]:
+        click.echo(f"unknown (ignored): {', '.join(doc['unknown'])}", err=True)
+    summary = {k: v for k, v in doc.items() if k not in ("models",)}
+    rows = [{"measure": k, "value": ", ".join(v) if isinstance(v, list) else v} for k, v in summary.items()]
+    text = rows_table(rows)
+    if with_list:
+        listed = [{"kind": kind, "id": i} for kind, ids in doc["models"].items() for i in ids]
+        text += "\n\n" + rows_table(listed)
+        if fmt == "csv":
+            rows = listed
+    emit(fmt, doc, rows=rows, text=text)
+
+
+@click.command()
+@click.option("--top", type=click.IntRange(1, 1000), default=10, show_default=True, help="Rows in each top list.")
+@format_option
+@pass_ctx
+def stats(ctx, top, fmt):
+    """The supply-chain tables over the whole graph: relation mix, depth histograms (overall and
+    per pipeline_tag), chain-length distribution, the longest chains, top in/out-degree models and
+    the largest families.
+
+    Example:
+
+        hflineage stats --format json > stats.json
+    """
+    doc = analyses.stats(ctx.graph, top=top)
+    if fmt == "json":
+        emit(fmt, doc)
+        return
+    sections = _stats_sections(doc)
+    if fmt == "csv":
+        rows = [{"section": name, **row} for name, table in sections for row in table]
+        columns = sorted({k for r in rows for k in r}, key=lambda k: (k != "section", k))
+        emit(fmt, doc, rows=rows, columns=columns)
+        return
+    click.echo(f"{doc['models']:,} models, {doc['isolated_models']:,} without any base or derived model, "
+               f"{doc['families']:,} families, {doc['chains']:,} chains")
+    for name, table in sections:
+        click.echo(f"\n{name}\n{rows_table(table)}")
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.2f}%"
+
+
+def _stats_sections(doc: dict) -> list[tuple[str, list[dict]]]:
+    mix = [{"relation": r, "declared": v["declared"], "inferred": v["inferred"], "share": _pct(v["share"])}
+           for r, v in doc["relation_mix"].items()]
+    depth = [{"depth": d, "models": n} for d, n in doc["depth_histogram"].items()]
+    by_task = [{"pipeline_tag": t, **{f"d{d}": n for d, n in h.items()}}
+               for t, h in list(doc["depth_histogram_by_pipeline_tag"].items())[:15]]
+    lengths = [{"length": k, "chains": v["chains"], "share": _pct(v["share"])} for k, v in doc["chain_length"].items()]
+    chains = [{"leaf": c["leaf"], "root": c["root"], "length": c["length"],
+               **{r: _pct(s) for r, s in c["shares"].items()}} for c in doc["top_chains"]]
+    families = [{"root": f["root"], "size": f["size"], "chains": f["chains"],
+                 **{r: _pct(s) for r, s in f["shares"].items()}, "pipeline_tag": f["pipeline_tag"]}
+                for f in doc["top_families"]]
+    return [
+        ("relation mix (edges)", mix),
+        ("depth histogram (models with a base or a derived model)", depth),
+        ("depth histogram by pipeline_tag (15 largest)", by_task),
+        ("chain length (models per root-to-leaf path)", lengths),
+        ("longest chains", chains),
+        ("top in-degree (derived models)", [{k: r[k] for k in ("id", "pipeline_tag", "in_degree")} for r in doc["top_in_degree"]]),
+        ("top out-degree (bases)", [{k: r[k] for k in ("id", "pipeline_tag", "out_degree")} for r in doc["top_out_degree"]]),
+        ("largest families", families),
+    ]
+
+
+commands = [chain, impact, stats]

@@ -1,0 +1,282 @@
+"""Chain length, deletion impact and graph statistics over the stored graph.
+
+Each answer starts from a stored query. What Cypher cannot express without enumerating paths
+(counting chains, deciding which models are orphaned) is done here by dynamic programming over
+the subgraph the stored query returns, in topological order given by the stored ``depth``
+(every base of a model has a smaller depth than the model). Chain counts are exact Python
+integers; they reach ~10^14 on real merge ladders.
+
+Definitions are SPEC.md's: a chain is a path from a root down to a leaf, its length the number of
+models on it; a family is a weakly connected component.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+import numpy as np
+import pyarrow as pa
+
+from . import dag
+from .db import Graph
+from .errors import HFLineageError, ModelNotFound
+
+RELATIONS = ("adapter", "finetune", "quantized", "merge")
+TYPE_TO_RELATION = {"ADAPTER_OF": "adapter", "FINETUNE_OF": "finetune",
+                    "QUANTIZATION_OF": "quantized", "MERGE_OF": "merge"}
+CHAIN_BUCKETS = ("<=2", "<=5", "6-15", ">15")
+
+
+# --- chain ---------------------------------------------------------------------------------
+
+def chain(graph: Graph, model_id: str) -> dict:
+    """Depth, the longest path up to a root (hop by hop, with relations), and every root reached."""
+    rows = graph.read("chain", model_id=model_id)
+    if not rows:
+        if not graph.read("show", model_id=model_id):
+            raise ModelNotFound(f"model '{model_id}' is not in the graph")
+        raise HFLineageError(f"the stored depth of '{model_id}' is out of date",
+                             hint="re-run 'hflineage load' to refresh derived properties")
+    return rows[0]
+
+
+# --- deletion impact -----------------------------------------------------------------------
+
+def impact(graph: Graph, ids: list[str], with_list: bool = False) -> dict:
+    """What deleting the models ``ids`` breaks (SPEC.md "deletion impact of a set D")."""
+    ids = list(dict.fromkeys(i.strip() for i in ids if i and i.strip()))
+    if not ids:
+        raise HFLineageError("no model ids given")
+    core = graph.read("impact", ids=ids)[0]
+    deleted = core["deleted"]
+    down = graph.read("impact_downstream", ids=deleted) if deleted else []
+    up = graph.read("impact_upstream", ids=deleted) if deleted else []
+    orphans = _orphaned(down, set(deleted))
+    result = {
+        "deleted": deleted,
+        "unknown": core["unknown"],
+        "affected_derived": core["affected_derived"],
+        "affected_downstream": core["affected_downstream"],
+        "orphaned": len(orphans),
+        "merges_losing_parent": core["merges_losing_parent"],
+        "downstream_downloads": core["downstream_downloads"],
+        "downstream_downloads_all_time": core["downstream_downloads_all_time"],
+        "disrupted_chains": _disrupted_chains(up, down, set(deleted)),
+        "families_touched": core["families_touched"],
+    }
+    if with_list:
+        gone = set(deleted)
+        result["models"] = {
+            "affected_derived": sorted(r["id"] for r in down if gone.intersection(r["bases"])),
+            "affected_downstream": sorted(r["id"] for r in down),
+            "orphaned": sorted(orphans),
+            "merges_losing_parent": sorted(r["id"] for r in down if gone.intersection(r["merge_bases"])),
+        }
+    return result
+
+
+def _orphaned(down: list[dict], deleted: set[str]) -> set[str]:
+    """Downstream models all of whose upward paths to a root pass through ``deleted``.
+
+    A model keeps a way up when one of its bases is outside the deleted set and is either
+    outside the downstream set (so none of its own paths can touch the deleted set) or itself
+    keeps a way up. Bases come before their children in depth order.
+    """
+    downstream = {r["id"] for r in down}
+    anchored: set[str] = set()
+    for row in sorted(down, key=lambda r: r["depth"]):
+        if any(b not in deleted and (b not in downstream or b in anchored) for b in row["bases"]):
+            anchored.add(row["id"])
+    return downstream - anchored
+
+
+def _disrupted_chains(up: list[dict], down: list[dict], deleted: set[str]) -> int:
+    """Chains (root-to-leaf paths) through at least one deleted model that has derived models.
+
+    Every such chain has a first such model d on its way down from the root, so the count is
+    the sum over d of (paths from a root to d touching no other such model) x (paths from d to a
+    leaf).
+    """
+    bases = {r["id"]: r["bases"] for r in up}
+    bases.update({r["id"]: r["bases"] for r in down})
+    depth = {r["id"]: r["depth"] for r in (*up, *down)}
+    children: dict[str, list[str]] = defaultdict(list)
+    for r in down:
+        for b in r["bases"]:
+            children[b].append(r["id"])
+    for d in deleted:  # edges between two deleted models come from the upstream rows
+        for b in bases.get(d, ()):
+            if b in deleted:
+                children[b].append(d)
+    cut = {d for d in deleted if children.get(d)}
+    if not cut:
+        return 0
+    # paths from any root down to each upstream model, not passing through another cut model
+    paths_up: dict[str, int] = {}
+    for r in sorted(up, key=lambda r: r["depth"]):
+        own = r["bases"]
+        paths_up[r["id"]] = 1 if not own else sum(paths_up[b] for b in own if b not in cut)
+    # paths from each model down to a leaf (every descendant of a deleted model is in `down`)
+    paths_down: dict[str, int] = {}
+    for node in sorted({*children, *(r["id"] for r in down)} | cut, key=lambda n: -depth.get(n, 0)):
+        kids = children.get(node)
+        paths_down[node] = 1 if not kids else sum(paths_down[k] for k in kids)
+    return sum(paths_up[d] * paths_down[d] for d in cut)
+
+
+# --- statistics ----------------------------------------------------------------------------
+
+def stats(graph: Graph, top: int = 10) -> dict:
+    """The supply-chain study's tables (seed 003 sections 1.1-1.3) over the loaded graph."""
+    return {
+        "relation_mix": _relation_mix(graph),
+        **_depth_histograms(graph),
+        **_chains_and_families(graph, top),
+        **_top_degrees(graph, top),
+    }
+
+
+def _shares(counts: Counter) -> dict:
+    total = sum(counts.values())
+    return {rel: round(counts.get(rel, 0) / total, 4) if total else 0.0 for rel in RELATIONS}
+
+
+def _relation_mix(graph: Graph) -> dict:
+    mix = {rel: {"declared": 0, "inferred": 0} for rel in RELATIONS}
+    for row in graph.read("stats_relation_mix"):
+        mix[row["relation"]]["declared" if row["declared"] else "inferred"] += row["edges"]
+    total = sum(v["declared"] + v["inferred"] for v in mix.values())
+    for v in mix.values():
+        v["share"] = round((v["declared"] + v["inferred"]) / total, 4) if total else 0.0
+    return mix
+
+
+def _depth_histograms(graph: Graph) -> dict:
+    overall: Counter = Counter()
+    by_task: dict[str, Counter] = defaultdict(Counter)
+    models = isolated = 0
+    for row in graph.read("stats_depth_histogram"):
+        models += row["models"]
+        if not row["in_lineage"]:
+            isolated += row["models"]
+            continue
+        overall[row["depth"]] += row["models"]
+        by_task[row["pipeline_tag"] or "(none)"][row["depth"]] += row["models"]
+    as_list = lambda c: {str(d): c[d] for d in sorted(c)}
+    return {
+        "models": models,
+        "isolated_models": isolated,
+        "depth_histogram": as_list(overall),
+        "depth_histogram_by_pipeline_tag": {t: as_list(c) for t, c in
+                                            sorted(by_task.items(), key=lambda kv: -sum(kv[1].values()))},
+    }
+
+
+def _top_degrees(graph: Graph, top: int) -> dict:
+    rows = graph.read("stats_top_degree", limit=top)
+    by = lambda key: sorted((r for r in rows if r[key] > 0), key=lambda r: (-r[key], r["id"]))[:top]
+    return {"top_in_degree": by("in_degree"), "top_out_degree": by("out_degree")}
+
+
+def _chains_and_families(graph: Graph, top: int) -> dict:
+    child, base, types = [], [], []
+    for c, b, t in graph.stream("stats_edges"):
+        child.append(c)
+        base.append(b)
+        types.append(t)
+    if not child:
+        return {"families": 0, "chains": 0, "chain_length": {k: 0 for k in CHAIN_BUCKETS}, "top_chains": [], "top_families": []}
+    enc = dag.encode(pa.array(child, pa.string()), pa.array(base, pa.string()))
+    names = enc.names.to_pylist()
+    rel = np.array([RELATIONS.index(TYPE_TO_RELATION[t]) for t in types], dtype=np.int8)
+    del child, base, types
+    n = len(names)
+    depth = dag.depths(n, enc.child, enc.base)
+    family = dag.components(n, enc.child, enc.base)
+    is_leaf = np.bincount(enc.base, minlength=n) == 0
+
+    lengths = _chain_lengths(n, enc.child, enc.base, depth)  # [n, 16] paths root->node by length
+    leaf_lengths = lengths[is_leaf]
+    per_length = [sum(int(x) for x in leaf_lengths[:, k]) for k in range(lengths.shape[1])]
+    total = sum(per_length)
+    # length L is column L-1; the last column holds every length above 15
+    buckets = {"<=2": sum(per_length[:2]), "<=5": sum(per_length[:5]),
+               "6-15": sum(per_length[5:15]), ">15": per_length[15]}
+    chain_length = {k: {"chains": v, "share": round(v / total, 4) if total else 0.0} for k, v in buckets.items()}
+
+    return {
+        "families": int(len(np.unique(family))),
+        "chains": total,
+        "chain_length": chain_length,
+        "top_chains": _top_chains(enc, names, rel, depth, is_leaf, top),
+        "top_families": _top_families(graph, enc, names, rel, family, lengths, is_leaf, top),
+    }
+
+
+def _chain_lengths(n: int, child: np.ndarray, base: np.ndarray, depth: np.ndarray) -> np.ndarray:
+    """Number of paths from any root to each node, by the path's length in models (1..15, 16+).
+
+    Level by level: a node's counts are its bases' counts shifted by one. int64 while the
+    totals fit, exact Python integers (object arrays) once they would not.
+    """
+    width = 16
+    totals = np.zeros(n)  # float estimate of all paths, to choose the integer type
+    order = np.argsort(depth[child], kind="stable")
+    child, base = child[order], base[order]
+    level_of_edge = depth[child]
+    cuts = np.searchsorted(level_of_edge, np.arange(depth.max() + 2))
+    totals[depth == 0] = 1.0
+    for lvl in range(1, depth.max() + 1):
+        lo, hi = cuts[lvl], cuts[lvl + 1]
+        np.add.at(totals, child[lo:hi], totals[base[lo:hi]])
+    dtype = np.int64 if totals.max() < 2.0 ** 62 / width else object
+    counts = np.zeros((n, width), dtype=dtype)
+    counts[depth == 0, 0] = 1
+    for lvl in range(1, depth.max() + 1):
+        lo, hi = cuts[lvl], cuts[lvl + 1]
+        src = counts[base[lo:hi]]
+        shifted = np.zeros_like(src)
+        shifted[:, 1:] = src[:, :-1]
+        shifted[:, -1] += src[:, -1]  # 16+ stays 16+
+        np.add.at(counts, child[lo:hi], shifted)
+    return counts
+
+
+def _top_chains(enc, names, rel, depth, is_leaf, top) -> list[dict]:
+    """The longest chains: the deepest leaves, each with its longest path and relation shares."""
+    order = sorted(np.flatnonzero(is_leaf & (depth > 0)), key=lambda i: (-depth[i], names[i]))[:top]
+    out = []
+    by_child = np.argsort(enc.child, kind="stable")
+    starts = np.searchsorted(enc.child[by_child], np.arange(len(names) + 1))
+    for leaf in order:
+        node, path, rels = leaf, [names[leaf]], Counter()
+        while depth[node] > 0:
+            edges = by_child[starts[node]:starts[node + 1]]
+            best = min((e for e in edges if depth[enc.base[e]] == depth[node] - 1), key=lambda e: names[enc.base[e]])
+            rels[RELATIONS[rel[best]]] += 1
+            node = enc.base[best]
+            path.append(names[node])
+        out.append({"leaf": names[leaf], "root": path[-1], "length": len(path), "shares": _shares(rels)})
+    return out
+
+
+def _top_families(graph, enc, names, rel, family, lengths, is_leaf, top) -> list[dict]:
+    sizes = np.bincount(family, minlength=len(names))
+    labels = sorted(np.flatnonzero(sizes), key=lambda f: (-sizes[f], names[f]))[:top]
+    keys = [names[f] for f in labels]
+    named = {r["family"]: r for r in graph.read("stats_family_roots", families=keys)}
+    fam_of_edge = family[enc.child]
+    chain_totals = lengths.sum(axis=1)
+    out = []
+    for f, key in zip(labels, keys):
+        rels = Counter({RELATIONS[k]: int(v) for k, v in enumerate(np.bincount(rel[fam_of_edge == f], minlength=4))})
+        leaves = np.flatnonzero(is_leaf & (family == f))
+        root = named.get(key, {})
+        out.append({
+            "root": root.get("root"),
+            "size": int(sizes[f]),
+            "chains": sum(int(x) for x in chain_totals[leaves]),
+            "shares": _shares(rels),
+            "pipeline_tag": root.get("pipeline_tag"),
+        })
+    return out
