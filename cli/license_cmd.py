@@ -1,0 +1,251 @@
+"""``hflineage license``: license propagation along the lineage, checked against an editable policy.
+
+Three command lines, one group:
+
+    hflineage license MODEL [--policy FILE]
+    hflineage license audit [FILE | -] [--all] [--fail-on low|medium|high] [--policy FILE]
+    hflineage license downstream MODEL [--conflicts-only] [--policy FILE]
+
+``LicenseGroup`` reads a first word that names a subcommand as that subcommand, and anything
+else as MODEL. (A model whose id is literally ``audit`` or ``downstream`` is reached by putting an
+option first: ``license --format table audit``.) The rules live in ``hflineage.loader.licenses``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from hflineage.loader import licenses as lib
+
+from .main import CliError, Context
+from .output import emit, format_option, rows_table, warn
+
+
+class LicenseGroup(click.Group):
+    """A group whose own MODEL argument never swallows the name of a subcommand.
+
+    ``license MODEL --format json``: parsed like a plain command (options may follow MODEL).
+    ``license audit --format json``: the group parses nothing, so every option reaches the
+    subcommand.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] in self.commands:
+            own = self.params
+            self.params = [p for p in own if not isinstance(p, click.Argument)]
+            try:
+                rest = super().parse_args(ctx, args)
+            finally:
+                self.params = own
+            ctx.params.setdefault("model_id", None)
+            return rest
+        ctx.allow_interspersed_args = True
+        return super().parse_args(ctx, args)
+
+
+class _ModelArgument(click.Argument):
+    """MODEL, kept out of the usage line the subcommands inherit (``options_metavar`` shows it)."""
+
+    def get_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return []
+
+
+def policy_option(fn):
+    """Add ``--policy FILE`` (env ``HFLINEAGE_LICENSE_POLICY``; default: the built-in policy)."""
+    return click.option(
+        "--policy", "policy_path", metavar="FILE", envvar=lib.POLICY_ENV,
+        help=f"License policy YAML [env {lib.POLICY_ENV}; default: the built-in loader/license_policy.yaml].",
+    )(fn)
+
+
+def _graph(click_ctx: click.Context):
+    return click_ctx.find_object(Context).graph
+
+
+@click.group("license", cls=LicenseGroup, invoke_without_command=True, options_metavar="[OPTIONS] MODEL",
+             subcommand_metavar="| audit|downstream [ARGS]...")
+@click.argument("model_id", metavar="MODEL", required=False, cls=_ModelArgument)
+@policy_option
+@format_option
+@click.pass_context
+def license_group(click_ctx, model_id, policy_path, fmt):
+    """A model's declared license, every ancestor's license with distance and path, the effective
+    obligations, and the conflicts (severity and a one-line reason each).
+
+    A conflict: the model declares a license that drops an obligation an ancestor's license
+    imposes on derivatives (apache-2.0 under llama3, gemma, cc-by-nc-4.0, a RAIL license or a
+    named `other`), or declares none while an ancestor's license binds derivatives. A merge
+    inherits from every parent; distance is the shortest number of hops. The classification is
+    the policy file (--policy), not code.
+
+    Example:
+
+    \b
+        hflineage license some-org/llama3-finetune --format json
+        hflineage license audit models.txt --fail-on medium
+        hflineage license downstream meta-llama/Meta-Llama-3-8B --conflicts-only
+    """
+    if click_ctx.invoked_subcommand is not None:
+        return
+    if model_id is None:
+        raise click.UsageError("give a MODEL, or a command: audit, downstream")
+    doc = lib.model_license(_graph(click_ctx), model_id, lib.load_policy(policy_path))
+    _emit_model(fmt, doc)
+
+
+@license_group.command()
+@click.argument("ids_file", metavar="[FILE]", type=click.File("r"), required=False)
+@click.option("--all", "all_models", is_flag=True, help="Audit every model in the graph.")
+@click.option("--fail-on", type=click.Choice(lib.SEVERITIES), default="low", show_default=True,
+              help="Exit 3 when a conflict of this severity or higher exists.")
+@policy_option
+@format_option
+@click.pass_context
+def audit(click_ctx, ids_file, all_models, fail_on, policy_path, fmt):
+    """One row per license conflict over a list of model ids (FILE, '-' or piped stdin; one id a
+    line, '#' comments) or --all. Exit 0 when clean, 3 when a conflict at or above --fail-on
+    exists (the rows are printed first), so a CI pipeline can gate on it. Ids not in the graph
+    are reported as unknown and ignored.
+
+    Example:
+
+    \b
+        hflineage license audit models.txt --fail-on medium
+        echo some-org/llama3-finetune | hflineage license audit --format json
+        hflineage license audit --all --format csv > conflicts.csv
+    """
+    policy = lib.load_policy(policy_path)
+    if all_models:
+        if ids_file is not None:
+            raise click.UsageError("give either FILE or --all, not both")
+        doc = lib.audit_all(_graph(click_ctx), policy, fail_on=fail_on)
+    else:
+        doc = lib.audit(_graph(click_ctx), _read_ids(ids_file), policy, fail_on=fail_on)
+    if doc["unknown"]:
+        warn(f"unknown (ignored): {', '.join(doc['unknown'])}")
+    _emit_audit(fmt, doc)
+    if doc["failing"]:
+        raise CliError(f"{doc['failing']} license conflict(s) at or above '{fail_on}'", 3)
+
+
+@license_group.command()
+@click.argument("model_id", metavar="MODEL")
+@click.option("--conflicts-only", is_flag=True,
+              help="Table/csv: list only the descendants that drop MODEL's terms (json always has both lists).")
+@policy_option
+@format_option
+@click.pass_context
+def downstream(click_ctx, model_id, conflicts_only, policy_path, fmt):
+    """The descendants bound by MODEL's license, and which of them declare a license that drops
+    its terms (who redistributes my model under the wrong license). Distance is the shortest
+    number of hops down to each descendant.
+
+    Example:
+
+        hflineage license downstream meta-llama/Meta-Llama-3-8B --conflicts-only --format json
+    """
+    doc = lib.downstream(_graph(click_ctx), model_id, lib.load_policy(policy_path))
+    _emit_downstream(fmt, doc, conflicts_only)
+
+
+# --- input and output ----------------------------------------------------------------------------
+
+
+def _read_ids(ids_file) -> list[str]:
+    """Model ids from FILE, or from stdin when it is piped; one a line, blanks and '#' skipped."""
+    if ids_file is None:
+        stdin = sys.stdin
+        if stdin.isatty():
+            raise click.UsageError("give a FILE of model ids ('-' reads stdin), pipe them in, or use --all")
+        ids_file = stdin
+    ids = [line.strip() for line in ids_file if line.strip() and not line.lstrip().startswith("#")]
+    if not ids:
+        raise click.UsageError("no model ids given")
+    return ids
+
+
+def _licence_text(license: str | None, license_name: str | None) -> str:
+    if license is None:
+        return "(none declared)"
+    return f"{license} ({license_name})" if license_name and license.lower() == "other" else license
+
+
+def _path_text(path: list[dict]) -> str:
+    """``a -finetune-> b -merge-> c``: the model asked about first."""
+    parts = []
+    for hop in path:
+        parts.append(hop["id"])
+        if hop["relation"]:
+            parts.append(f"-{hop['relation']}->")
+    return " ".join(parts)
+
+
+def _classification(doc: dict) -> str:
+    if doc["terms"] is None:
+        return ""
+    spdx = f", SPDX {doc['spdx']}" if doc["spdx"] else ""
+    obligations = ", ".join(doc["obligations"]) or "none"
+    return f"  [{doc['terms']}: {doc['class']}{spdx}; obligations: {obligations}]"
+
+
+_CONFLICT_COLUMNS = ["severity", "ancestor", "ancestor_license", "distance", "reason"]
+
+
+def _emit_model(fmt: str, doc: dict) -> None:
+    """One model: a summary, the inherited licenses and the conflicts; csv: one row per ancestor."""
+    conflict_of = {c["ancestor"]: c for c in doc["conflicts"]}
+    lines = [
+        f"{doc['id']}  {_licence_text(doc['license'], doc['license_name'])}{_classification(doc)}"
+        + ("  [missing: referenced as a base, absent from the data]" if doc["missing"] else ""),
+        "",
+        "effective obligations (from ancestors):",
+    ]
+    lines += [f"  {o:<18} {', '.join(keys)}" for o, keys in doc["effective"].items()] or ["  (none)"]
+    inherited = [{"distance": a["distance"], "id": a["id"], "license": _licence_text(a["license"], a["license_name"]),
+                  "class": a["class"] or "", "path": _path_text(a["path"])} for a in doc["inherited"]]
+    lines += ["", f"inherited from {len(inherited)} ancestor(s):", rows_table(inherited)]
+    lines += ["", f"conflicts ({len(doc['conflicts'])}):", rows_table(doc["conflicts"], _CONFLICT_COLUMNS)]
+    rows = [{"id": doc["id"], "license": doc["license"], "license_name": doc["license_name"], "terms": doc["terms"],
+             "ancestor": a["id"], "ancestor_license": a["license"], "ancestor_license_name": a["license_name"],
+             "ancestor_terms": a["terms"], "ancestor_class": a["class"], "distance": a["distance"],
+             "path": " > ".join(h["id"] for h in a["path"]),
+             "severity": conflict_of.get(a["id"], {}).get("severity"),
+             "reason": conflict_of.get(a["id"], {}).get("reason")} for a in doc["inherited"]]
+    columns = ["id", "license", "license_name", "terms", "ancestor", "ancestor_license", "ancestor_license_name",
+               "ancestor_terms", "ancestor_class", "distance", "path", "severity", "reason"]
+    rows = rows or [{"id": doc["id"], "license": doc["license"], "license_name": doc["license_name"],
+                     "terms": doc["terms"]}]
+    emit(fmt, doc, rows=rows, text="\n".join(lines), columns=columns)
+
+
+_AUDIT_COLUMNS = ["severity", "model", "license", "ancestor", "ancestor_license", "distance", "reason"]
+
+
+def _emit_audit(fmt: str, doc: dict) -> None:
+    """One row per conflict; the table ends with a one-line summary."""
+    counts = ", ".join(f"{s} {n}" for s, n in doc["counts"].items())
+    summary = (f"{len(doc['conflicts'])} conflict(s) over {doc['checked']} model(s) ({counts}); "
+               f"{doc['failing']} at or above '{doc['fail_on']}'")
+    emit(fmt, doc, rows=doc["conflicts"], columns=_AUDIT_COLUMNS,
+         text=rows_table(doc["conflicts"], _AUDIT_COLUMNS) + "\n\n" + summary)
+
+
+_DOWNSTREAM_COLUMNS = ["distance", "id", "license", "license_name", "terms", "severity", "reason"]
+
+
+def _emit_downstream(fmt: str, doc: dict, conflicts_only: bool) -> None:
+    """MODEL's binding terms, then its bound descendants (or only the conflicting ones) with what each drops."""
+    rows = doc["conflicts"] if conflicts_only else doc["bound"]
+    head = f"{doc['id']}  {_licence_text(doc['license'], doc['license_name'])}{_classification(doc)}"
+    if not doc["binds"]:
+        what = "declares no license" if doc["license"] is None else "imposes nothing that binds derivatives"
+        body = f"{doc['descendants']} descendant(s); {doc['license'] or 'the model'} {what}, so none is bound"
+    else:
+        body = (f"{doc['descendants']} descendant(s) bound by {', '.join(doc['binds'])}; "
+                f"{len(doc['conflicts'])} drop these terms\n\n" + rows_table(rows, _DOWNSTREAM_COLUMNS))
+    emit(fmt, doc, rows=rows, columns=_DOWNSTREAM_COLUMNS, text=head + "\n" + body)
+
+
+commands = [license_group]
