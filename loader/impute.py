@@ -1,0 +1,484 @@
+"""kNN and hub imputation of a model attribute from the lineage graph (SPEC.md, "kNN imputation").
+
+Distance is the hop count in the undirected lineage graph (every FINETUNE_OF, ADAPTER_OF,
+QUANTIZATION_OF and MERGE_OF edge, either direction; ``:Missing`` placeholders are walked through
+but hold no values). Candidates are models whose attribute is *declared*: the property itself,
+never an imputed ``<prop>_imputed`` value. The model itself is never its own candidate.
+
+Methods
+-------
+* ``knn``: the K nearest candidates (default 5). The search is breadth-first, one stored query
+  (``impute_knn_level``) per distance, and stops after the first distance at which K candidates
+  have been collected, so a model among 30,000 siblings reads its parent, then the sibling level
+  once, and stops. Categorical attributes are decided by majority vote, numeric ones by the mean.
+* ``hub``: a vote (or mean) among *all* of the model's labelled siblings, the models sharing a
+  direct base with it (seed 002, Table 1b). ``k`` is not used. A sibling is at distance 2, or 1
+  when it is also linked to the model directly.
+
+Tie-breaking (deterministic; each rule has a known-answer test)
+----------------------------------------------------------------
+1. Which neighbours: candidates are ordered by (distance, id) and the first K are used, so among
+   equally distant candidates beyond K the smallest ids win. K=1 and K=3 use prefixes of the K=5
+   list.
+2. Which value wins a vote: the most votes; on a tie, the value whose nearest supporter is
+   closest; then the smallest value (string order; number order for numbers).
+3. Numeric attributes: the prediction is the mean of the neighbours' values; the *confidence* is
+   the share of neighbours whose value lies within 10% of that mean (the numeric analogue of a
+   vote share). Categorical: confidence is the winner's vote share.
+4. No candidate reachable (no labelled model in the model's family, or no labelled sibling for
+   ``hub``): the prediction and the confidence are ``None`` and ``neighbours`` is empty. That is an
+   answer, not an error; an unknown model is an error (``ModelNotFound``).
+
+Attributes
+----------
+``license``, ``pipeline_tag`` (property ``pipelineTag``) and ``library_name`` (``libraryName``)
+are categorical. ``parameters``, ``downloads``, ``downloadsAllTime``, ``likes`` and
+``trendingScore`` are numeric; so is any other model property whose values are numbers (checked
+on a sample). Property names only ever reach Cypher as the parameter ``$prop`` of a dynamic
+access ``m[$prop]``, after validation.
+
+Stored values (``impute --all --write``)
+----------------------------------------
+``<prop>_imputed`` (the prediction), ``<prop>_imputed_method`` (``knn`` or ``hub``) and
+``<prop>_imputed_confidence`` (0..1), e.g. ``license_imputed``. They are written only on models
+(not placeholders) whose declared ``<prop>`` is null, so a declared value is never overwritten,
+and never read back as a candidate. A model that already has ``<prop>_imputed_method`` is
+skipped, so an interrupted run resumes where it stopped and a re-run writes nothing new. Models
+for which no prediction exists get nothing written and are looked at again by a later run.
+
+Evaluation
+----------
+A seeded fraction of the declared values is hidden (``random.Random(seed).sample`` over the
+sorted ids); each hidden model is predicted by knn (K=1, 3, 5) and hub with the hidden values
+ignored (they reach the queries as ``$hidden``, limited to the model's family; nothing is
+written). The baseline predicts the most common declared, non-hidden value in the model's family
+(weakly connected component; tie: the smallest value; numeric: the family mean). Categorical
+score: accuracy over all hidden models, a missing prediction counting as wrong. Numeric score:
+mean absolute error over the hidden models that got a prediction. Coverage (share of hidden
+models with a prediction) is reported beside each score.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from tqdm import tqdm
+
+from .db import Graph
+from .errors import HFLineageError, ModelNotFound
+
+# CLI name -> graph property, decided by majority vote
+CATEGORICAL = {"license": "license", "pipeline_tag": "pipelineTag", "library_name": "libraryName"}
+# properties the loader always writes as numbers (or null), decided by the mean
+KNOWN_NUMERIC = ("parameters", "downloads", "downloadsAllTime", "likes", "trendingScore")
+# properties that are not attributes of a model's card: identity and values derived from the graph
+NOT_ATTRIBUTES = ("id", "depth", "depthVia", "family")
+IMPUTED_SUFFIXES = ("_imputed", "_imputed_method", "_imputed_confidence")
+
+METHODS = ("knn", "hub")
+DEFAULT_K = 5
+EVALUATE_K = (1, 3, 5)
+NUMERIC_TOLERANCE = 0.10  # a numeric neighbour "agrees" with the mean when within 10% of it
+HUB_LISTED = 100  # labelled siblings listed by a hub imputation (all of them are tallied)
+SAMPLE = 100  # values checked to accept an unlisted property as numeric
+BATCH = 500  # models per write transaction in impute --all
+
+_PROPERTY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class AttributeNotImputable(HFLineageError):
+    """The attribute asked for is unknown, derived from the graph, or not numeric."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Attribute:
+    name: str  # as asked, e.g. "pipeline_tag"
+    prop: str  # the graph property, e.g. "pipelineTag"
+    numeric: bool
+
+    @property
+    def stored(self) -> dict[str, str]:
+        """The property names an imputation writes (``impute --all --write``)."""
+        return {"value": f"{self.prop}_imputed", "method": f"{self.prop}_imputed_method",
+                "confidence": f"{self.prop}_imputed_confidence"}
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    id: str
+    distance: int
+    value: Any
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "distance": self.distance, "value": self.value}
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Votes for one value: how many neighbours hold it and the distance of the nearest one."""
+
+    value: Any
+    votes: int
+    nearest: int
+
+    def as_dict(self) -> dict:
+        return {"value": self.value, "votes": self.votes, "nearest": self.nearest}
+
+
+@dataclass
+class Imputation:
+    id: str
+    attribute: Attribute
+    method: str
+    k: int | None
+    prediction: Any
+    confidence: float | None
+    neighbours: list[Neighbour]
+    neighbours_total: int
+    tallies: list[Tally] = field(default_factory=list)  # winner first; empty for numeric
+    declared: Any = None
+    imputed: Any = None  # the value stored by an earlier --write, if any
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "attribute": self.attribute.name,
+            "property": self.attribute.prop,
+            "method": self.method,
+            "k": self.k,
+            "prediction": self.prediction,
+            "confidence": self.confidence,
+            "votes": None if self.attribute.numeric else [t.as_dict() for t in self.tallies],
+            "neighbours": [n.as_dict() for n in self.neighbours],
+            "neighbours_total": self.neighbours_total,
+            "declared": self.declared,
+            "imputed": self.imputed,
+        }
+
+
+# --- attributes ------------------------------------------------------------------------------
+
+
+def resolve_attribute(graph: Graph, name: str) -> Attribute:
+    """The attribute behind a CLI name or property name; AttributeNotImputable when there is none."""
+    if name in CATEGORICAL:
+        return Attribute(name, CATEGORICAL[name], numeric=False)
+    if name in CATEGORICAL.values():
+        return Attribute(name, name, numeric=False)
+    if name in KNOWN_NUMERIC:
+        return Attribute(name, name, numeric=True)
+    usage = ("use license, pipeline_tag, library_name or a numeric model property such as "
+             + ", ".join(KNOWN_NUMERIC))
+    if not _PROPERTY_NAME.match(name) or name.endswith(IMPUTED_SUFFIXES):
+        raise AttributeNotImputable(f"unknown attribute '{name}'", hint=usage)
+    if name in NOT_ATTRIBUTES:
+        raise AttributeNotImputable(f"'{name}' is derived from the graph, not an attribute to impute", hint=usage)
+    keys = {row["key"] for row in graph.read("impute_property_keys")}
+    if name not in keys:
+        raise AttributeNotImputable(f"unknown attribute '{name}': no model has this property", hint=usage)
+    values = [row["value"] for row in graph.read("impute_attribute_sample", prop=name, limit=SAMPLE)]
+    if not values:
+        raise AttributeNotImputable(f"unknown attribute '{name}': no model has this property", hint=usage)
+    if not all(_is_number(v) for v in values):
+        raise AttributeNotImputable(f"attribute '{name}' is not numeric", hint=usage)
+    return Attribute(name, name, numeric=True)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# --- deciding a value ------------------------------------------------------------------------
+
+
+def tally(neighbours: Iterable[Neighbour]) -> list[Tally]:
+    """Votes per value with the distance of each value's nearest supporter, unordered."""
+    votes: Counter = Counter()
+    nearest: dict[Any, int] = {}
+    for n in neighbours:
+        votes[n.value] += 1
+        nearest[n.value] = min(nearest.get(n.value, n.distance), n.distance)
+    return [Tally(v, votes[v], nearest[v]) for v in votes]
+
+
+def rank(tallies: Iterable[Tally]) -> list[Tally]:
+    """Winner first: most votes, then the closest nearest supporter, then the smallest value."""
+    return sorted(tallies, key=lambda t: (-t.votes, t.nearest, _order_key(t.value)))
+
+
+def _order_key(value):
+    """Numbers before strings, each in its natural order (a vote never mixes them in practice)."""
+    return (0, value, "") if _is_number(value) else (1, 0, str(value))
+
+
+def decide(tallies: list[Tally], numeric: bool) -> tuple[Any, float | None, list[Tally]]:
+    """(prediction, confidence, ranked tallies) from the votes; (None, None, []) without votes."""
+    total = sum(t.votes for t in tallies)
+    if total == 0:
+        return None, None, []
+    if numeric:
+        for t in tallies:
+            if not _is_number(t.value):
+                raise AttributeNotImputable(f"a neighbour holds the non-numeric value {t.value!r}; "
+                                            "this attribute cannot be averaged")
+        mean = sum(t.value * t.votes for t in tallies) / total
+        close = sum(t.votes for t in tallies if abs(t.value - mean) <= NUMERIC_TOLERANCE * abs(mean))
+        return mean, close / total, []
+    ranked = rank(tallies)
+    return ranked[0].value, ranked[0].votes / total, ranked
+
+
+# --- the searches ----------------------------------------------------------------------------
+
+
+@dataclass
+class Search:
+    """The labelled models a kNN search found, and whether it walked the model's whole family."""
+
+    found: list[Neighbour]
+    exhausted: bool
+    visited: list[str]  # every id reached (the whole family when exhausted)
+
+
+def nearest(graph: Graph, model_id: str, prop: str, k: int, hidden: list[str] | None = None) -> Search:
+    """The k nearest labelled models, ordered by (distance, id); breadth-first, one query a level.
+
+    Stops after the first level at which k labelled models have been collected; a level query
+    then returns only the labelled ids it needs, never the whole level.
+    """
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    found: list[Neighbour] = []
+    previous: list[str] = []
+    frontier = [model_id]
+    visited = [model_id]
+    distance = 0
+    while frontier:
+        distance += 1
+        (row,) = graph.read("impute_knn_level", frontier=frontier, previous=previous, prop=prop,
+                            hidden=hidden or [], need=k - len(found))
+        found += [Neighbour(item["id"], distance, item["value"]) for item in row["labelled"]]
+        if len(found) >= k:
+            return Search(found, exhausted=False, visited=visited)
+        previous, frontier = frontier, row["next"]
+        visited += frontier
+    return Search(found, exhausted=True, visited=visited)
+
+
+def siblings(graph: Graph, model_id: str, prop: str, hidden: list[str] | None = None,
+             listed: int = HUB_LISTED) -> tuple[list[Tally], list[Neighbour], int]:
+    """(tallies, the first ``listed`` labelled siblings by (distance, id), labelled count)."""
+    (row,) = graph.read("impute_hub", model_id=model_id, prop=prop, hidden=hidden or [], limit=listed)
+    tallies = [Tally(t["value"], t["votes"], t["nearest"]) for t in row["tally"]]
+    listed_ = [Neighbour(n["id"], n["distance"], n["value"]) for n in row["neighbours"]]
+    return tallies, listed_, row["total"]
+
+
+class Imputer:
+    """Predicts one attribute for model after model, with one method.
+
+    Remembers, per run, families that hold fewer than k labelled models (learnt when a search
+    walks a whole family): their other members then search for only as many as exist, or not at
+    all when there are none, instead of walking the whole family again each time.
+    """
+
+    def __init__(self, graph: Graph, attribute: Attribute, method: str = "knn", k: int = DEFAULT_K):
+        if method not in METHODS:
+            raise HFLineageError(f"unknown method '{method}' (use knn or hub)")
+        if k < 1:
+            raise HFLineageError("k must be at least 1")
+        self.graph = graph
+        self.attribute = attribute
+        self.method = method
+        self.k = k
+        self._labelled_in_family: dict[str, int] = {}
+
+    def knn(self, model_id: str, hidden: list[str] | None = None) -> list[Neighbour]:
+        """The k nearest labelled models of ``model_id`` (fewer when its family has fewer)."""
+        k = min(self.k, self._labelled_in_family.get(model_id, self.k))
+        if k == 0:
+            return []
+        search = nearest(self.graph, model_id, self.attribute.prop, k, hidden)
+        if search.exhausted:
+            for member in search.visited:
+                self._labelled_in_family[member] = len(search.found)
+        return search.found
+
+    def predict(self, model_id: str, hidden: list[str] | None = None) -> Imputation:
+        """The imputation of ``model_id`` (which must exist; ``impute`` checks that)."""
+        if self.method == "hub":
+            tallies, listed, total = siblings(self.graph, model_id, self.attribute.prop, hidden)
+            prediction, confidence, ranked = decide(tallies, self.attribute.numeric)
+            return Imputation(model_id, self.attribute, "hub", None, prediction, confidence, listed, total, ranked)
+        found = self.knn(model_id, hidden)
+        return self.from_neighbours(model_id, found)
+
+    def from_neighbours(self, model_id: str, found: list[Neighbour]) -> Imputation:
+        prediction, confidence, ranked = decide(tally(found), self.attribute.numeric)
+        return Imputation(model_id, self.attribute, "knn", self.k, prediction, confidence, found, len(found), ranked)
+
+
+def impute(graph: Graph, model_id: str, attribute: str, k: int = DEFAULT_K, method: str = "knn") -> Imputation:
+    """Predict ``attribute`` for one model (``hflineage impute MODEL``)."""
+    attr = resolve_attribute(graph, attribute)
+    imputer = Imputer(graph, attr, method, k)
+    rows = graph.read("impute_model", model_id=model_id, prop=attr.prop)
+    if not rows:
+        raise ModelNotFound(f"model '{model_id}' is not in the graph")
+    result = imputer.predict(model_id)
+    result.declared, result.imputed = rows[0]["declared"], rows[0]["imputed"]
+    return result
+
+
+# --- impute --all --write --------------------------------------------------------------------
+
+
+def impute_all(graph: Graph, attribute: str, method: str = "knn", k: int = DEFAULT_K,
+               batch_size: int = BATCH, progress: bool = False) -> dict:
+    """Impute and store ``attribute`` for every model that lacks it; resumable (see module doc)."""
+    attr = resolve_attribute(graph, attribute)
+    imputer = Imputer(graph, attr, method, k)
+    (counts,) = graph.read("impute_todo_count", prop=attr.prop)
+    written = no_prediction = 0
+    bar = tqdm(total=counts["todo"], unit="models", desc=f"impute {attr.prop}", disable=not progress,
+               dynamic_ncols=True)
+    after = ""
+    try:
+        while True:
+            ids = [r["id"] for r in graph.read("impute_todo", prop=attr.prop, after=after, limit=batch_size)]
+            if not ids:
+                break
+            rows = []
+            for model_id in ids:
+                result = imputer.predict(model_id)
+                if result.prediction is None:
+                    no_prediction += 1
+                else:
+                    rows.append({"id": model_id, "value": result.prediction, "method": result.method,
+                                 "confidence": result.confidence})
+            if rows:
+                (done,) = graph.write("impute_write", prop=attr.prop, rows=rows)
+                written += done["written"]
+            after = ids[-1]
+            bar.update(len(ids))
+    finally:
+        bar.close()
+    return {
+        "attribute": attr.name,
+        "property": attr.prop,
+        "method": method,
+        "k": k if method == "knn" else None,
+        "lacking": counts["lacking"],
+        "already_imputed": counts["already_imputed"],
+        "isolated": counts["isolated"],
+        "considered": counts["todo"],
+        "imputed": written,
+        "no_prediction": no_prediction,
+        "stored_as": attr.stored,
+    }
+
+
+# --- evaluation ------------------------------------------------------------------------------
+
+BASELINE = "family_majority"
+EVALUATED = (BASELINE, "hub", *(f"knn_{k}" for k in EVALUATE_K))
+
+
+class _Families:
+    """Weakly connected components by union-find over the edge list (every id that has an edge)."""
+
+    def __init__(self, edges: Iterable[tuple[str, str]]):
+        self._parent: dict[str, str] = {}
+        for child, base in edges:
+            self._union(child, base)
+
+    def find(self, node: str) -> str:
+        parent = self._parent
+        while parent.get(node, node) != node:
+            grand = parent.get(parent[node], parent[node])
+            parent[node] = grand  # path halving
+            node = grand
+        return node
+
+    def _union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self._parent[max(ra, rb)] = min(ra, rb)
+
+
+def holdout_ids(ids: list[str], holdout: float, seed: int) -> list[str]:
+    """The seeded sample of ids whose values are hidden (sorted)."""
+    count = round(holdout * len(ids))
+    return sorted(random.Random(seed).sample(sorted(ids), count))
+
+
+def family_baseline(values: list, numeric: bool):
+    """The family-majority prediction: most common value (tie: the smallest), or the mean."""
+    if not values:
+        return None
+    if numeric:
+        return sum(values) / len(values)
+    counts = Counter(values)
+    return min(counts, key=lambda v: (-counts[v], _order_key(v)))
+
+
+def evaluate(graph: Graph, attribute: str, holdout: float = 0.2, seed: int = 0, progress: bool = False) -> dict:
+    """Hide a seeded fraction of declared values and score knn (K=1,3,5), hub and the baseline."""
+    if not 0 < holdout < 1:
+        raise HFLineageError(f"holdout must be between 0 and 1 (exclusive), not {holdout}")
+    attr = resolve_attribute(graph, attribute)
+    declared = {model_id: value for model_id, value in graph.stream("impute_declared", prop=attr.prop)}
+    hidden = holdout_ids(list(declared), holdout, seed)
+    if not hidden:
+        raise HFLineageError(f"nothing to evaluate: {len(declared)} model(s) declare {attr.name} and a holdout "
+                             f"of {holdout} hides none of them")
+    families = _Families(graph.stream("impute_edges"))
+    hidden_set = set(hidden)
+    hidden_by_family: dict[str, list[str]] = defaultdict(list)
+    for model_id in hidden:
+        hidden_by_family[families.find(model_id)].append(model_id)
+    shown_by_family: dict[str, list] = defaultdict(list)
+    for model_id, value in declared.items():
+        if model_id not in hidden_set:
+            shown_by_family[families.find(model_id)].append(value)
+
+    knn = Imputer(graph, attr, "knn", max(EVALUATE_K))
+    hub = Imputer(graph, attr, "hub")
+    predictions: dict[str, list] = {name: [] for name in EVALUATED}
+    for model_id in tqdm(hidden, unit="models", desc=f"evaluate {attr.prop}", disable=not progress,
+                         dynamic_ncols=True):
+        family = families.find(model_id)
+        family_hidden = hidden_by_family[family]
+        predictions[BASELINE].append(family_baseline(shown_by_family[family], attr.numeric))
+        predictions["hub"].append(hub.predict(model_id, family_hidden).prediction)
+        found = knn.knn(model_id, family_hidden)
+        for k in EVALUATE_K:
+            predictions[f"knn_{k}"].append(knn.from_neighbours(model_id, found[:k]).prediction)
+
+    truth = [declared[model_id] for model_id in hidden]
+    metric = "mae" if attr.numeric else "accuracy"
+    return {
+        "attribute": attr.name,
+        "property": attr.prop,
+        "metric": metric,
+        "holdout": holdout,
+        "seed": seed,
+        "declared": len(declared),
+        "hidden": len(hidden),
+        "scores": {name: _score(predictions[name], truth, attr.numeric) for name in EVALUATED},
+        "coverage": {name: sum(p is not None for p in predictions[name]) / len(hidden) for name in EVALUATED},
+    }
+
+
+def _score(predicted: list, truth: list, numeric: bool) -> float | None:
+    """Accuracy (a missing prediction is wrong) or, for numbers, MAE over the predicted ones."""
+    if numeric:
+        errors = [abs(p - t) for p, t in zip(predicted, truth) if p is not None]
+        return sum(errors) / len(errors) if errors else None
+    return sum(p is not None and p == t for p, t in zip(predicted, truth)) / len(truth)
