@@ -6,7 +6,7 @@ Three command lines, one group:
     hflineage impute --all --attribute A --write [--method knn|hub] [--k 5]
     hflineage impute evaluate --attribute A [--holdout 0.2] [--seed S]
 
-The group takes an optional MODEL argument *and* a subcommand, so ``ImputeGroup`` makes sure the
+The group takes an optional MODEL argument *and* a subcommand, so ``ModelGroup`` (cli/groups.py) makes sure the
 word ``evaluate`` in first place names the subcommand rather than a model. (A model whose id is
 literally ``evaluate`` is reached by putting an option first: ``impute --attribute license evaluate``.)
 The rules themselves (tie-breaking, stored property names) are in ``hflineage.loader.impute``.
@@ -18,41 +18,8 @@ import click
 
 from hflineage.loader import impute as lib
 
+from .groups import ModelArgument, ModelGroup
 from .output import emit, format_option, rows_table
-
-
-class ImputeGroup(click.Group):
-    """A group whose own MODEL argument never swallows the name of a subcommand.
-
-    Options may follow MODEL (``impute MODEL --attribute A``), so options and arguments are
-    parsed interspersed, as for a plain command.
-    """
-
-    allow_interspersed_args = True
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] in self.commands:
-            # parse as a plain group: nothing before the subcommand, everything after is its own
-            ctx.allow_interspersed_args = False
-            params = self.params
-            self.params = [p for p in params if not isinstance(p, click.Argument)]
-            try:
-                rest = super().parse_args(ctx, args)
-            finally:
-                self.params = params
-            for argument in params:
-                if isinstance(argument, click.Argument):
-                    ctx.params.setdefault(argument.name, None)
-            return rest
-        return super().parse_args(ctx, args)
-
-
-class _ModelArgument(click.Argument):
-    """MODEL, left out of the usage line that ``impute evaluate`` inherits (the group's
-    ``options_metavar`` shows it instead)."""
-
-    def get_usage_pieces(self, ctx: click.Context) -> list[str]:
-        return []
 
 
 def _attribute_option(fn):
@@ -60,9 +27,9 @@ def _attribute_option(fn):
                         help="license, pipeline_tag, library_name, or a numeric property such as parameters.")(fn)
 
 
-@click.group(cls=ImputeGroup, invoke_without_command=True, options_metavar="[OPTIONS] [MODEL]",
+@click.group(cls=ModelGroup, invoke_without_command=True, options_metavar="[OPTIONS] [MODEL]",
              subcommand_metavar="| evaluate [OPTIONS]")
-@click.argument("model_id", metavar="[MODEL]", required=False, cls=_ModelArgument)
+@click.argument("model_id", metavar="[MODEL]", required=False, cls=ModelArgument)
 @_attribute_option
 @click.option("--k", "k", type=click.IntRange(1, 1000), default=lib.DEFAULT_K, show_default=True,
               help="Neighbours that vote (knn only).")

@@ -6,7 +6,7 @@ Three command lines, one group:
     hflineage license audit [FILE | -] [--all] [--fail-on low|medium|high] [--policy FILE]
     hflineage license downstream MODEL [--conflicts-only] [--policy FILE]
 
-``LicenseGroup`` reads a first word that names a subcommand as that subcommand, and anything
+``ModelGroup`` (cli/groups.py) reads a first word that names a subcommand as that subcommand, and anything
 else as MODEL. (A model whose id is literally ``audit`` or ``downstream`` is reached by putting an
 option first: ``license --format table audit``.) The rules live in ``hflineage.loader.licenses``.
 """
@@ -20,36 +20,8 @@ import click
 from hflineage.loader import licenses as lib
 
 from .main import CliError, Context
+from .groups import ModelArgument, ModelGroup
 from .output import emit, format_option, rows_table, warn
-
-
-class LicenseGroup(click.Group):
-    """A group whose own MODEL argument never swallows the name of a subcommand.
-
-    ``license MODEL --format json``: parsed like a plain command (options may follow MODEL).
-    ``license audit --format json``: the group parses nothing, so every option reaches the
-    subcommand.
-    """
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] in self.commands:
-            own = self.params
-            self.params = [p for p in own if not isinstance(p, click.Argument)]
-            try:
-                rest = super().parse_args(ctx, args)
-            finally:
-                self.params = own
-            ctx.params.setdefault("model_id", None)
-            return rest
-        ctx.allow_interspersed_args = True
-        return super().parse_args(ctx, args)
-
-
-class _ModelArgument(click.Argument):
-    """MODEL, kept out of the usage line the subcommands inherit (``options_metavar`` shows it)."""
-
-    def get_usage_pieces(self, ctx: click.Context) -> list[str]:
-        return []
 
 
 def policy_option(fn):
@@ -64,9 +36,9 @@ def _graph(click_ctx: click.Context):
     return click_ctx.find_object(Context).graph
 
 
-@click.group("license", cls=LicenseGroup, invoke_without_command=True, options_metavar="[OPTIONS] MODEL",
+@click.group("license", cls=ModelGroup, invoke_without_command=True, options_metavar="[OPTIONS] MODEL",
              subcommand_metavar="| audit|downstream [ARGS]...")
-@click.argument("model_id", metavar="MODEL", required=False, cls=_ModelArgument)
+@click.argument("model_id", metavar="MODEL", required=False, cls=ModelArgument)
 @policy_option
 @format_option
 @click.pass_context
