@@ -17,7 +17,7 @@ system:
 $(BIN)/hflineage: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,fast,hf]'
+	$(BIN)/pip install -q -e '.[test,fast,hf,bench]'
 	@touch $@
 
 setup: system $(BIN)/hflineage
@@ -26,6 +26,7 @@ demo: setup
 	$(BIN)/hflineage db start
 	$(BIN)/hflineage load $(SAMPLE)
 	$(BIN)/hflineage show $(MODEL)
+	$(BIN)/hflineage chain $(MODEL)
 
 test: setup
 	$(BIN)/python -m pytest -q
