@@ -7,7 +7,7 @@ BIN     = $(VENV)/bin
 SAMPLE ?= ../shared/data/hub_stats_sample.parquet
 MODEL  ?= meta-llama/Llama-3.1-8B-Instruct
 
-.PHONY: setup system demo test wheel-test bench-load clean
+.PHONY: setup system demo test wheel-test bench bench-load clean
 
 # Java 17 and Maven fetch the Neo4j jars once; docker-compose only validates docker-compose.yml.
 system:
@@ -39,6 +39,11 @@ wheel-test: setup
 	.wheel-venv/bin/pip install -q dist/*.whl pytest
 	.wheel-venv/bin/python -c "import hflineage.loader as m, sys; assert 'site-packages' in m.__file__, m.__file__"
 	.wheel-venv/bin/python -m pytest -q -p no:cacheprovider tests/test_registry.py tests/test_cli.py tests/test_server.py
+
+# The peer benchmark suite (our loader vs naive vs neo4j-admin import; lookups vs DuckDB and
+# networkx) at 100k..2.5M models; writes BENCHMARKS.md and bench/cost_vs_size.png.
+bench: setup
+	$(BIN)/python bench/run_all.py
 
 bench-load: setup
 	$(BIN)/python bench/bench_load.py

@@ -41,7 +41,8 @@ def synth(models: int, seed: int) -> Path:
 
 def bench_env(args) -> dict:
     env = dict(os.environ)
-    env.update(HFLINEAGE_HOME=str(OUT / "neo4j-home"), HFLINEAGE_BOLT_PORT=str(args.bolt_port),
+    home = getattr(args, "home", None) or OUT / "neo4j-home"
+    env.update(HFLINEAGE_HOME=str(Path(home).resolve()), HFLINEAGE_BOLT_PORT=str(args.bolt_port),
                HFLINEAGE_HTTP_PORT=str(args.http_port), HFLINEAGE_HEAP=args.heap,
                HFLINEAGE_PAGECACHE=args.pagecache, HFLINEAGE_NO_PROGRESS="1")
     for name in ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE"):
@@ -62,6 +63,46 @@ def empty_database(env) -> None:
         shutil.rmtree(data / sub, ignore_errors=True)
     # the store is gone, so the next start sets the initial password again from the file
     hflineage(env, "db", "start")
+
+
+def run_measured(cmd: list[str], env: dict, watch_pid: int | None = None, cwd: Path | None = None) -> dict:
+    """Run ``cmd`` as a child and measure it alone: wall time and its own peak RSS (wait4 on that
+    child, so an earlier, bigger child does not mask it); with ``watch_pid``, also the peak RSS of
+    that process (the server) sampled every 0.2 s while the child runs."""
+    import tempfile
+    import threading
+
+    import psutil
+
+    peak = {"rss": 0}
+    done = threading.Event()
+
+    def sample() -> None:
+        try:
+            proc = psutil.Process(watch_pid)
+            while not done.is_set():
+                peak["rss"] = max(peak["rss"], proc.memory_info().rss)
+                done.wait(0.2)
+        except psutil.Error:
+            pass
+
+    sampler = threading.Thread(target=sample, daemon=True) if watch_pid else None
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        if sampler:
+            sampler.start()
+        started = time.monotonic()
+        child = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.monotonic() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        done.set()
+        if sampler:
+            sampler.join()
+        out.seek(0)
+        err.seek(0)
+        return {"wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024, "returncode": child.returncode,
+                "stdout": out.read(), "stderr": err.read(),
+                "server_peak_rss_mb": peak["rss"] / 2**20 if watch_pid else None}
 
 
 def one_run(env, path: Path, batch_size: int, workers: int) -> dict:
@@ -93,6 +134,7 @@ def main() -> None:
     ap.add_argument("--pagecache", default="4g")
     ap.add_argument("--bolt-port", type=int, default=27687)
     ap.add_argument("--http-port", type=int, default=27474)
+    ap.add_argument("--home", type=Path, default=None, help="the benchmark server's home (default bench/out/neo4j-home)")
     ap.add_argument("--keep-server", action="store_true", help="leave the benchmark server running")
     args = ap.parse_args()
 
