@@ -48,7 +48,7 @@ def impact(graph: Graph, ids: list[str], with_list: bool = False) -> dict:
     if not ids:
         raise HFLineageError("no model ids given")
     core = graph.read("impact", ids=ids)[0]
-    deleted = core["deleted"]
+    deleted = sorted(core["deleted"])
     down = graph.read("impact_downstream", ids=deleted) if deleted else []
     up = graph.read("impact_upstream", ids=deleted) if deleted else []
     orphans = _orphaned(down, set(deleted))
@@ -118,7 +118,7 @@ def _disrupted_chains(up: list[dict], down: list[dict], deleted: set[str]) -> in
         paths_up[r["id"]] = 1 if not own else sum(paths_up[b] for b in own if b not in cut)
     # paths from each model down to a leaf (every descendant of a deleted model is in `down`)
     paths_down: dict[str, int] = {}
-    for node in sorted({*children, *(r["id"] for r in down)} | cut, key=lambda n: -depth.get(n, 0)):
+    for node in sorted({*children, *(r["id"] for r in down), *deleted}, key=lambda n: -depth.get(n, 0)):
         kids = children.get(node)
         paths_down[node] = 1 if not kids else sum(paths_down[k] for k in kids)
     return sum(paths_up[d] * paths_down[d] for d in cut)

@@ -1,15 +1,20 @@
 """The bulk loader: hub-stats models.parquet -> (:Model) nodes and typed base edges in Neo4j.
 
-Two phases, memory bounded by the batch size plus the edge list (~0.7M edges at full scale):
+One plan, two writers. ``plan`` is the pipeline both modes share, in two phases, memory bounded
+by the batch size plus the edge list (~0.7M edges at full scale):
 
-1. Stream record batches; write every batch's models at once (``load/write_models``: upsert,
-   Missing label removed, old base edges deleted); keep the batch's ids and edges as Arrow arrays.
+1. Stream record batches; hand every batch's models to the sink at once; keep the batch's ids
+   and edges as Arrow arrays.
 2. With the whole file seen: keep only each id's last row's edges (duplicate ids: the last row
-   wins), drop repeated bases, break cycles (dag.break_cycles), create ``:Missing`` placeholders
-   for bases no row describes, write the edges, then refresh the derived depths.
+   wins), drop repeated bases, break cycles (dag.break_cycles), hand over ``:Missing``
+   placeholders for bases no row describes, then the edges.
 
-Writes run in a second thread fed through a small queue, so reading and normalising the next
-batch overlaps the server's work on the previous one.
+The sink decides how the graph is written. ``load`` (online, any server) uses ``OnlineSink``:
+upserts over Bolt (``load/write_models``: Missing label removed, old base edges deleted), run
+by a second thread fed through a small queue, so reading and normalising the next batch
+overlaps the server's work on the previous one. ``bulk.bulk_load`` (an empty local database)
+writes import files for ``neo4j-admin database import full`` instead. Both end with ``finish``:
+the derived depths.
 """
 
 from __future__ import annotations
@@ -19,9 +24,12 @@ import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from typing import Protocol
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from . import dag
@@ -43,6 +51,7 @@ DEFAULT_WORKERS = 2  # concurrent write transactions; the server runs each on it
 @dataclass
 class LoadReport:
     source: str
+    mode: str = "online"  # "online" (batched writes over Bolt) or "bulk" (offline import)
     rows_read: int = 0
     rows_skipped: dict = field(default_factory=dict)  # reason -> rows not loaded at all
     rows_with_unknown_relation: int = 0  # node kept, edges skipped (counted in dropped_edges)
@@ -75,43 +84,69 @@ def ensure_schema(graph: Graph) -> None:
             graph.write(query.name)
 
 
-def load(
-    graph: Graph,
-    path: str,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    progress: bool = True,
-    workers: int = DEFAULT_WORKERS,
-) -> LoadReport:
-    started = time.monotonic()
+class Sink(Protocol):
+    """Where a plan's graph is written. The online loader writes batches over Bolt; the bulk
+    loader (loader/bulk.py) writes import files. Calls come in this order: every ``models``
+    batch, ``flush``; every ``placeholders`` batch, ``flush``; every ``edges`` batch, ``flush``.
+    """
+
+    def models(self, rows: list[dict]) -> None:
+        """One batch of node rows from ``read.normalise`` (each id once in the whole load)."""
+
+    def placeholders(self, ids: list[str]) -> None:
+        """``:Model:Missing`` placeholders for bases that no row describes."""
+
+    def edges(self, rows: pa.Table) -> None:
+        """A slice of edges: {child, base, type, declared, rule}; both ends exist already."""
+
+    def flush(self) -> None:
+        """Everything handed over so far is written (a phase ends)."""
+
+
+@dataclass
+class Source:
+    """An opened, checked input file and its id prepass; opening it writes nothing."""
+
+    path: str
+    pf: pq.ParquetFile
+    columns: list[str]
+    last: np.ndarray  # read.last_rows: True where a row is its id's last (the row that wins)
+
+
+def open_source(path: str) -> Source:
+    """Open and check the file (InputError before anything is written), then run the prepass."""
     pf = open_parquet(path)
     columns = check_schema(pf, path)
-    report = LoadReport(source=path)
-    last = last_rows(pf)  # each id once: its last row wins, and batches can go in parallel
-    ensure_schema(graph)
-    # An empty graph takes plain CREATEs (no old edges to delete, no Missing labels to remove).
-    fresh = graph.read("load/model_count")[0]["models"] == 0
-    write_models = "load/create_models" if fresh else "load/write_models"
+    return Source(path=path, pf=pf, columns=columns, last=last_rows(pf))
 
+
+def plan(source: Source, sink: Sink, report: LoadReport, batch_size: int = DEFAULT_BATCH_SIZE,
+         progress: bool = True) -> LoadReport:
+    """The pipeline both load modes share: read, normalise, dedupe, break cycles, placeholders.
+
+    Node rows go to the sink batch by batch (bounded memory); ids, createdAt and edges are kept
+    as Arrow arrays until the whole file is seen, then edges are cleaned (repeated bases, cycles)
+    and handed over after the placeholders. Fills ``report`` with every count but the derived ones.
+    """
     skipped, dropped = Counter(), Counter()
     ids, created, edges = [], [], []
-    bar = tqdm(total=pf.metadata.num_rows, unit="rows", desc="models", disable=not progress,
+    bar = tqdm(total=source.pf.metadata.num_rows, unit="rows", desc="models", disable=not progress,
                dynamic_ncols=True)
-    with _Writer(graph, workers) as writer:
-        first_row = 0
-        for record_batch in iter_batches(pf, columns, batch_size):
-            n = record_batch.num_rows
-            batch = normalise(record_batch, first_row, path, last[first_row:first_row + n])
-            first_row += n
-            if batch.nodes:
-                writer.put(write_models, rows=batch.nodes)
-            skipped.update(batch.skipped)
-            dropped.update(batch.dropped)
-            ids.append(batch.ids)
-            created.append(batch.created)
-            if batch.edges.num_rows:
-                edges.append(batch.edges)
-            bar.update(n)
-        writer.join()
+    first_row = 0
+    for record_batch in iter_batches(source.pf, source.columns, batch_size):
+        n = record_batch.num_rows
+        batch = normalise(record_batch, first_row, source.path, source.last[first_row:first_row + n])
+        first_row += n
+        if batch.nodes:
+            sink.models(batch.nodes)
+        skipped.update(batch.skipped)
+        dropped.update(batch.dropped)
+        ids.append(batch.ids)
+        created.append(batch.created)
+        if batch.edges.num_rows:
+            edges.append(batch.edges)
+        bar.update(n)
+    sink.flush()
     bar.close()
     report.rows_read = first_row
     report.rows_with_unknown_relation = skipped.pop("rows_with_unknown_relation", 0)
@@ -124,6 +159,7 @@ def load(
     report.duplicate_ids = int(first_row - sum(report.rows_skipped.values()) - models.num_rows)
 
     edge_table = pa.concat_tables(edges) if edges else EDGE_SCHEMA.empty_table()
+    del edges
     if edge_table.num_rows:
         edge_table = _drop_repeated_bases(edge_table, dropped)
         edge_table = _break_cycles(edge_table, models, dropped)
@@ -132,31 +168,86 @@ def load(
     bases = pc.unique(edge_table["base"].combine_chunks()) if edge_table.num_rows else pa.array([], pa.string())
     absent = bases.filter(pc.invert(pc.is_in(bases, value_set=models["id"]))).to_pylist()
     report.missing_placeholders = len(absent)
+    for start in range(0, len(absent), batch_size):
+        sink.placeholders(absent[start:start + batch_size])
+    sink.flush()
 
     edge_rows = _edge_rows(edge_table)
-    del edges
-    with _Writer(graph, workers) as writer:
-        for start in range(0, len(absent), batch_size):
-            writer.put("load/create_missing", ids=absent[start:start + batch_size])
-        writer.join()
-        ebar = tqdm(total=edge_rows.num_rows, unit="edges", desc="edges", disable=not progress, dynamic_ncols=True)
-        for start in range(0, edge_rows.num_rows, batch_size):
-            chunk = edge_rows.slice(start, batch_size).to_pylist()
-            writer.put("load/write_edges", rows=chunk)
-            ebar.update(len(chunk))
-        writer.join()
-        ebar.close()
+    ebar = tqdm(total=edge_rows.num_rows, unit="edges", desc="edges", disable=not progress, dynamic_ncols=True)
+    for start in range(0, edge_rows.num_rows, batch_size):
+        chunk = edge_rows.slice(start, batch_size)
+        sink.edges(chunk)
+        ebar.update(chunk.num_rows)
+    sink.flush()
+    ebar.close()
 
     report.edges = _edge_counts(edge_table)
     inferred = edge_table.filter(pc.invert(edge_table["declared"])) if edge_table.num_rows else edge_table
     report.inferred_by_rule = dict(sorted(Counter(inferred["rule"].to_pylist()).items()))
     report.dropped_edges = dict(sorted(dropped.items()))
+    return report
 
+
+def finish(graph: Graph, report: LoadReport, started: float, batch_size: int = DEFAULT_BATCH_SIZE) -> LoadReport:
+    """Derived properties from the whole graph (depth, depthVia, family), then the wall time."""
     derived = refresh_depths(graph, batch_size=batch_size)
     report.depth_updates = derived.updated
     report.max_depth = derived.max_depth
     report.seconds = round(time.monotonic() - started, 3)
     return report
+
+
+def model_count(graph: Graph) -> int:
+    """How many models the graph holds (O(1), from the count store)."""
+    return graph.read("load/model_count")[0]["models"]
+
+
+def load(
+    graph: Graph,
+    path: str,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: bool = True,
+    workers: int = DEFAULT_WORKERS,
+) -> LoadReport:
+    """Load a file online: batched UNWIND writes over Bolt, on any server (local, cluster, Aura)."""
+    started = time.monotonic()
+    source = open_source(path)
+    report = LoadReport(source=path, mode="online")
+    ensure_schema(graph)
+    with OnlineSink(graph, workers, fresh=model_count(graph) == 0) as sink:
+        plan(source, sink, report, batch_size, progress)
+    return finish(graph, report, started, batch_size)
+
+
+class OnlineSink:
+    """The online writer: each batch is one write transaction, run by background threads.
+
+    An empty graph takes plain CREATEs (``load/create_models``: no old edges to delete, no
+    Missing labels to remove); otherwise ``load/write_models`` upserts. ``flush`` waits for the
+    threads, so placeholders exist before edges reference them.
+    """
+
+    def __init__(self, graph: Graph, workers: int = DEFAULT_WORKERS, fresh: bool = False):
+        self.write_models = "load/create_models" if fresh else "load/write_models"
+        self.writer = _Writer(graph, workers)
+
+    def __enter__(self) -> "OnlineSink":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.writer.close()
+
+    def models(self, rows: list[dict]) -> None:
+        self.writer.put(self.write_models, rows=rows)
+
+    def placeholders(self, ids: list[str]) -> None:
+        self.writer.put("load/create_missing", ids=ids)
+
+    def edges(self, rows: pa.Table) -> None:
+        self.writer.put("load/write_edges", rows=rows.to_pylist())
+
+    def flush(self) -> None:
+        self.writer.join()
 
 
 def _concat(chunks: list, typ: pa.DataType) -> pa.Array:

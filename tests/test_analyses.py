@@ -70,6 +70,9 @@ def test_chain_of_a_root_is_itself(loaded):
                                families_touched=1)),
     (["t/R2"], dict(affected_derived=1, affected_downstream=4, orphaned=0, merges_losing_parent=1,
                     downstream_downloads=32, downstream_downloads_all_time=600, disrupted_chains=2, families_touched=1)),
+    (["t/L1", "t/C"], dict(affected_derived=1, affected_downstream=1, orphaned=1, merges_losing_parent=0,
+                           downstream_downloads=0, downstream_downloads_all_time=300, disrupted_chains=6,
+                           families_touched=1)),  # a member below another member
     (["t/L1"], dict(affected_derived=0, affected_downstream=0, orphaned=0, merges_losing_parent=0,
                     downstream_downloads=0, downstream_downloads_all_time=0, disrupted_chains=0, families_touched=1)),
     (["t/A", "u/S"], dict(affected_derived=3, affected_downstream=5, orphaned=2, merges_losing_parent=1,
