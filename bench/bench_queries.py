@@ -40,6 +40,7 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=200)
     ap.add_argument("--heap", default="4g")
     ap.add_argument("--pagecache", default="4g")
+    ap.add_argument("--home", help="the benchmark server's home (default bench/out/neo4j-home)")
     ap.add_argument("--bolt-port", type=int, default=27687)
     ap.add_argument("--http-port", type=int, default=27474)
     args = ap.parse_args()
