@@ -179,17 +179,13 @@ def _top_degrees(graph: Graph, top: int) -> dict:
 
 
 def _chains_and_families(graph: Graph, top: int) -> dict:
-    child, base, types = [], [], []
-    for c, b, t in graph.stream("stats_edges"):
-        child.append(c)
-        base.append(b)
-        types.append(t)
-    if not child:
+    edges = graph.fetch_table("stats_edges", ["child", "base", "type"], [pa.string()] * 3)
+    if not edges.num_rows:
         return {"families": 0, "chains": 0, "chain_length": {k: 0 for k in CHAIN_BUCKETS}, "top_chains": [], "top_families": []}
-    enc = dag.encode(pa.array(child, pa.string()), pa.array(base, pa.string()))
+    enc = dag.encode(edges["child"].combine_chunks(), edges["base"].combine_chunks())
     names = enc.names.to_pylist()
-    rel = np.array([RELATIONS.index(TYPE_TO_RELATION[t]) for t in types], dtype=np.int8)
-    del child, base, types
+    rel = np.array([RELATIONS.index(TYPE_TO_RELATION[t]) for t in edges["type"].to_pylist()], dtype=np.int8)
+    del edges
     n = len(names)
     depth = dag.depths(n, enc.child, enc.base)
     family = dag.components(n, enc.child, enc.base)

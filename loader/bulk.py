@@ -217,7 +217,7 @@ def bulk_load(graph: Graph, path: str, batch_size: int = DEFAULT_BATCH_SIZE, pro
     finally:
         if work.exists() and not (work / "previous").exists():  # never delete a store not put back
             shutil.rmtree(work, ignore_errors=True)
-        _reconnect(graph)
+        graph.reconnect()
     ensure_schema(graph)
     _say(progress, "deriving depths and families")
     return finish(graph, report, started, batch_size)
@@ -274,18 +274,6 @@ def _put_back(previous: Path, store: Path, logs: Path) -> None:
         if (previous / path.parent.name).exists():
             (previous / path.parent.name).rename(path)
     previous.rmdir()
-
-
-def _reconnect(graph: Graph) -> None:
-    """Give ``graph`` a new driver: the old one remembers bookmarks of the replaced database.
-
-    Those bookmarks name transaction ids the imported store has not reached, so every
-    ``execute_query`` on the old driver would wait for them until BookmarkTimeout. Its pooled
-    connections also point at the stopped server.
-    """
-    old = graph.driver
-    graph.driver = Graph(graph.connection).driver
-    old.close()
 
 
 def _importer_message(proc) -> str:

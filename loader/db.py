@@ -22,11 +22,21 @@ class Graph:
     def __init__(self, connection: Connection):
         self.connection = connection
         self.database = connection.database
-        self.driver = GraphDatabase.driver(
-            connection.uri,
-            auth=(connection.user, connection.password),
+        self.driver = self._new_driver()
+
+    def _new_driver(self):
+        c = self.connection
+        return GraphDatabase.driver(
+            c.uri,
+            auth=(c.user, c.password),
             notifications_min_severity="OFF",  # "property does not exist yet" warnings on an empty graph
         )
+
+    def reconnect(self) -> None:
+        """Replace the driver, e.g. after the store under the server was swapped (bulk import):
+        the old driver's bookmarks name transactions the new store never reached."""
+        old, self.driver = self.driver, self._new_driver()
+        old.close()
 
     def close(self) -> None:
         self.driver.close()
@@ -60,6 +70,23 @@ class Graph:
 
         with self.driver.session(database=self.database) as session:
             return session.execute_write(work)
+
+    def fetch_table(self, name: str, columns: list[str], types: list, chunk: int = 100_000):
+        """A stored read query's whole result as an Arrow table, built in slices to bound memory."""
+        import pyarrow as pa
+
+        def to_table(rows):
+            cols = list(zip(*rows)) if rows else [[] for _ in columns]
+            return pa.table({c: pa.array(v, t) for c, v, t in zip(columns, cols, types)})
+
+        chunks, buf = [], []
+        for values in self.stream(name):
+            buf.append(values)
+            if len(buf) == chunk:
+                chunks.append(to_table(buf))
+                buf = []
+        chunks.append(to_table(buf))
+        return pa.concat_tables(chunks)
 
     def stream(self, name: str, **params: Any):
         """Yield the records of a stored read query one by one (for large results)."""

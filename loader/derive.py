@@ -21,7 +21,6 @@ from . import dag
 from .db import Graph
 
 BATCH = 10_000
-_FETCH = 100_000  # records turned into Arrow at a time
 
 
 @dataclass
@@ -31,25 +30,8 @@ class DeriveReport:
     updated: int
 
 
-def _fetch(graph: Graph, name: str, columns: list[str], types: list[pa.DataType]) -> pa.Table:
-    """A stored read query's whole result as an Arrow table, built in slices to bound memory."""
-    chunks, buf = [], []
-    for values in graph.stream(name):
-        buf.append(values)
-        if len(buf) == _FETCH:
-            chunks.append(_to_table(buf, columns, types))
-            buf = []
-    chunks.append(_to_table(buf, columns, types))
-    return pa.concat_tables(chunks)
-
-
-def _to_table(rows: list, columns: list[str], types: list[pa.DataType]) -> pa.Table:
-    cols = list(zip(*rows)) if rows else [[] for _ in columns]
-    return pa.table({c: pa.array(v, t) for c, v, t in zip(columns, cols, types)})
-
-
 def refresh_depths(graph: Graph, batch_size: int = BATCH) -> DeriveReport:
-    edges = _fetch(graph, "load/lineage_edges", ["child", "base"], [pa.string(), pa.string()])
+    edges = graph.fetch_table("load/lineage_edges", ["child", "base"], [pa.string(), pa.string()])
     enc = dag.encode(edges["child"].combine_chunks(), edges["base"].combine_chunks())
     del edges
     n = len(enc.names)
@@ -70,7 +52,7 @@ def refresh_depths(graph: Graph, batch_size: int = BATCH) -> DeriveReport:
         "via": enc.names.take(pa.array(via, mask=via < 0)),
         "family": enc.names.take(pa.array(family)),
     })
-    stored = _fetch(graph, "load/stored_derived", ["id", "old_depth", "old_via", "old_family"],
+    stored = graph.fetch_table("load/stored_derived", ["id", "old_depth", "old_via", "old_family"],
                     [pa.string(), pa.int64(), pa.string(), pa.string()])
     joined = wanted.join(stored, "id", join_type="left outer")
     same = pc.and_(pc.and_(_same(joined["depth"], joined["old_depth"]), _same(joined["via"], joined["old_via"])),
