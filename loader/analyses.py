@@ -49,8 +49,11 @@ def impact(graph: Graph, ids: list[str], with_list: bool = False) -> dict:
         raise HFLineageError("no model ids given")
     core = graph.read("impact", ids=ids)[0]
     deleted = sorted(core["deleted"])
-    down = graph.read("impact_downstream", ids=deleted) if deleted else []
-    up = graph.read("impact_upstream", ids=deleted) if deleted else []
+    # the subgraphs come back as parallel lists in one record: tens of thousands of records
+    # cost the driver more than the query itself
+    down = [{"id": i, "depth": d, "bases": b, "merge_bases": m} for i, d, b, m in
+            zip(core["down_ids"], core["down_depths"], core["down_bases"], core["down_merge_bases"])]
+    up = [{"id": i, "depth": d, "bases": b} for i, d, b in zip(core["up_ids"], core["up_depths"], core["up_bases"])]
     orphans = _orphaned(down, set(deleted))
     result = {
         "deleted": deleted,

@@ -117,8 +117,19 @@ def query_answers(graph, ids: list[str]) -> dict:
 
 
 def _sorted_ids(rows: list[dict]) -> list[dict]:
-    """impact lists ``deleted`` in store order, which differs between two stores of one graph."""
-    return [{**r, "deleted": sorted(r["deleted"]), "unknown": sorted(r["unknown"])} for r in rows]
+    """impact lists ids (and its subgraphs' parallel lists) in store order, which differs
+    between two stores of one graph: sort them, each subgraph row kept together."""
+    def subgraph(r, prefix, columns):
+        names = [f"{prefix}_{c}" for c in columns]
+        rows = zip(*(r.pop(n) for n in names))
+        return sorted(([sorted(v) if isinstance(v, list) else v for v in row] for row in rows), key=str)
+    out = []
+    for r in rows:
+        r = dict(r)
+        r["down"] = subgraph(r, "down", ("ids", "depths", "bases", "merge_bases"))
+        r["up"] = subgraph(r, "up", ("ids", "depths", "bases"))
+        out.append({**r, "deleted": sorted(r["deleted"]), "unknown": sorted(r["unknown"])})
+    return out
 
 
 def empty(graph) -> None:
