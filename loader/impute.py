@@ -10,7 +10,9 @@ Methods
 * ``knn``: the K nearest candidates (default 5). The search is breadth-first, one stored query
   (``impute_knn_level``) per distance, and stops after the first distance at which K candidates
   have been collected, so a model among 30,000 siblings reads its parent, then the sibling level
-  once, and stops. Categorical attributes are decided by majority vote, numeric ones by the mean.
+  once, and stops. A hub in the frontier is searched through the id index instead of being
+  expanded (``walk_limits``). Categorical attributes are decided by majority vote, numeric ones
+  by the mean.
 * ``hub``: a vote (or mean) among *all* of the model's labelled siblings, the models sharing a
   direct base with it (seed 002, Table 1b). ``k`` is not used. A sibling is at distance 2, or 1
   when it is also linked to the model directly.
@@ -60,6 +62,7 @@ models with a prediction) is reported beside each score.
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections import Counter, defaultdict
@@ -246,14 +249,18 @@ class Search:
     visited: list[str]  # every id reached (the whole family when exhausted)
 
 
-def nearest(graph: Graph, model_id: str, prop: str, k: int, hidden: list[str] | None = None) -> Search:
+def nearest(graph: Graph, model_id: str, prop: str, k: int, hidden: list[str] | None = None,
+            models: int | None = None) -> Search:
     """The k nearest labelled models, ordered by (distance, id); breadth-first, one query a level.
 
     Stops after the first level at which k labelled models have been collected; a level query
-    then returns only the labelled ids it needs, never the whole level.
+    then returns only the labelled ids it needs, never the whole level. ``models`` (the graph's
+    model count, read when not given) sets when a frontier model is a hub, see ``walk_limits``.
     """
     if k < 1:
         raise ValueError("k must be at least 1")
+    if models is None:
+        models = graph.read("load/model_count")[0]["models"]
     found: list[Neighbour] = []
     previous: list[str] = []
     frontier = [model_id]
@@ -261,14 +268,30 @@ def nearest(graph: Graph, model_id: str, prop: str, k: int, hidden: list[str] | 
     distance = 0
     while frontier:
         distance += 1
+        need = k - len(found)
         (row,) = graph.read("impute_knn_level", frontier=frontier, previous=previous, prop=prop,
-                            hidden=hidden or [], need=k - len(found))
+                            hidden=hidden or [], need=need, **walk_limits(need, models))
         found += [Neighbour(item["id"], distance, item["value"]) for item in row["labelled"]]
         if len(found) >= k:
             return Search(found, exhausted=False, visited=visited)
         previous, frontier = frontier, row["next"]
         visited += frontier
     return Search(found, exhausted=True, visited=visited)
+
+
+def walk_limits(need: int, models: int) -> dict[str, int]:
+    """When ``impute_knn_level`` walks the id index instead of expanding a hub, and how far.
+
+    Expanding a model of degree d reads d neighbours. Walking the id index in order and keeping
+    the neighbours of the hub reads about need x models / (d x p) ids, p the labelled share,
+    each with a look at its own few edges (~2x the cost of a neighbour read). With p ~ 1/2 the
+    walk is the cheaper one from d^2 >= 4 x need x models: 7,100 edges for 2.5M models and
+    need 5, 1,400 for 100k. The walk gives up after 10 x sqrt(need x models) ids (35,000 at
+    2.5M), about the cost of expanding a hub at the threshold five times over, and the hub is
+    then expanded after all: the answer is the same either way, only its cost differs.
+    """
+    return {"hub_degree": max(1, math.ceil(math.sqrt(4 * need * models))),
+            "scan": max(1, math.ceil(10 * math.sqrt(need * models)))}
 
 
 def siblings(graph: Graph, model_id: str, prop: str, hidden: list[str] | None = None,
@@ -298,13 +321,16 @@ class Imputer:
         self.method = method
         self.k = k
         self._labelled_in_family: dict[str, int] = {}
+        self._models: int | None = None
 
     def knn(self, model_id: str, hidden: list[str] | None = None) -> list[Neighbour]:
         """The k nearest labelled models of ``model_id`` (fewer when its family has fewer)."""
         k = min(self.k, self._labelled_in_family.get(model_id, self.k))
         if k == 0:
             return []
-        search = nearest(self.graph, model_id, self.attribute.prop, k, hidden)
+        if self._models is None:  # one count per run: it only sets how hubs are searched
+            self._models = self.graph.read("load/model_count")[0]["models"]
+        search = nearest(self.graph, model_id, self.attribute.prop, k, hidden, models=self._models)
         if search.exhausted:
             for member in search.visited:
                 self._labelled_in_family[member] = len(search.found)

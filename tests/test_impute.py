@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
+from collections import defaultdict
 
 import pytest
 
@@ -443,6 +445,65 @@ def test_thirty_thousand_siblings_stop_at_the_sibling_level(graph, make_parquet)
     hub = lib.impute(graph, "big/s00000", "license", method="hub")
     assert hub.neighbours_total == 20_000 and len(hub.neighbours) == lib.HUB_LISTED
     assert (hub.prediction, hub.confidence) == ("apache-2.0", 1.0)
+
+
+def _oracle(edges: list[tuple[str, str]], labels: dict[str, str], model_id: str, k: int) -> list[tuple[str, int]]:
+    """The k nearest labelled models by (distance, id), by a plain BFS in Python."""
+    adjacent = defaultdict(set)
+    for child, base in edges:
+        adjacent[child].add(base)
+        adjacent[base].add(child)
+    distance, frontier = {model_id: 0}, [model_id]
+    while frontier:
+        nxt = []
+        for node in frontier:
+            for n in adjacent[node]:
+                if n not in distance:
+                    distance[n] = distance[node] + 1
+                    nxt.append(n)
+        frontier = nxt
+    found = sorted((d, i) for i, d in distance.items() if i != model_id and i in labels)
+    return [(i, d) for d, i in found[:k]]
+
+
+def test_hubs_walked_through_the_id_index_give_the_bfs_answer(graph, make_parquet):
+    """Two hubs (300 and 150 children) among 900 models: the level query walks the id index for
+    a hub instead of expanding it. Whether the walk finds its K (mostly labelled hub), gives up
+    and expands the hub (the sparsely labelled one: 2 labelled children, largest ids), or is
+    turned off (a model count so large no model is a hub), the answer is the plain BFS's."""
+    rng = random.Random(7)
+    name = lambda prefix: f"{prefix}{rng.randrange(16**6):06x}/m{rng.randrange(10**6)}"
+    rows, edges, labels = [], [], {}
+
+    def add(model_id, bases=(), label=None):
+        rows.append(model(model_id, base=list(bases) or None, license=label))
+        edges.extend((model_id, b) for b in bases)
+        if label:
+            labels[model_id] = label
+
+    add("hub/dense", label="llama3.1")
+    add("hub/sparse")
+    dense = [name("") for _ in range(300)]
+    for i in dense:
+        add(i, ["hub/dense"], rng.choice(["mit", "apache-2.0", None]))
+    sparse = sorted(name("") for _ in range(148)) + ["zzz/late-1", "zzz/late-2"]
+    for i in sparse:
+        add(i, ["hub/sparse"], "mit" if i.startswith("zzz/") else None)
+    for parent in rng.sample(dense + sparse, 150):  # grandchildren, some labelled
+        add(name("g"), [parent], rng.choice(["mit", "gemma", None, None]))
+    add("bridge/merge", ["hub/dense", "hub/sparse"], None)
+    for _ in range(900 - len(rows)):  # unrelated models make the id index longer than the hubs
+        add(name("u"), (), rng.choice(["mit", None]))
+    load(graph, make_parquet(rows), progress=False)
+    models = graph.read("load/model_count")[0]["models"]
+    assert lib.walk_limits(5, models)["hub_degree"] <= 150  # both hubs are walked by default
+
+    probes = ["hub/dense", "hub/sparse", "bridge/merge", *sparse[:3], *dense[:5], rows[-1]["id"]]
+    for probe in probes:
+        expected = _oracle(edges, labels, probe, 5)
+        for count in (models, 1, 10**12):  # default; everything a hub, tiny walks; no hub at all
+            got = lib.nearest(graph, probe, "license", 5, models=count).found
+            assert [(n.id, n.distance) for n in got] == expected, (probe, count)
 
 
 # --- evaluation ----------------------------------------------------------------------------
