@@ -36,7 +36,9 @@ graphs: ``USING KEY`` with a visited set read from ``recurring.<cte>``, so a nod
 once (depth keeps a node's last, i.e. longest, distance; path counts aggregate per node per
 level), never the path-enumerating ``UNION ALL`` that merge ladders blow up. The
 ``duckdb-parquet`` variant runs the same SQL on ``read_parquet`` of the two files in every query
-(no tables). networkx: built once per process from the same files with pandas (seed 001's way of
+(no tables), on the first 20 random models and 3 biggest roots only (``--parquet-sample``,
+``--parquet-roots``): it rescans both files at every recursive step, minutes per lookup at 2.5M;
+its ratio is taken against ours on the same models. networkx: built once per process from the same files with pandas (seed 001's way of
 reading the parquet), build time and memory reported apart, then queried in memory.
 
 Every tool runs in its own child process, one after the other, on the same machine: each lookup
@@ -86,8 +88,9 @@ class AgreementError(AssertionError):
 
 # --- comparing answers ---------------------------------------------------------------------------
 
-def compare_answers(reference: dict, candidate: dict, tool: str, show: int = 5) -> int:
-    """Check that ``candidate`` answers every question for every model exactly as ``reference``.
+def compare_answers(reference: dict, candidate: dict, tool: str, show: int = 5, models: set | None = None) -> int:
+    """Check that ``candidate`` answers every question for every model (of ``models`` when given,
+    else of ``reference``) exactly as ``reference``.
 
     Both are ``{question: {model_id: answer}}`` with answers as JSON values (what the workers
     write). Returns the number of answers compared; raises AgreementError naming the tool, the
@@ -97,6 +100,8 @@ def compare_answers(reference: dict, candidate: dict, tool: str, show: int = 5) 
     for question, answers in reference.items():
         theirs = candidate.get(question, {})
         for model, ours in answers.items():
+            if models is not None and model not in models:
+                continue
             compared += 1
             if model not in theirs:
                 problems.append(f"{question}({model}): no answer from {tool}")
@@ -531,20 +536,31 @@ def run_size(env: dict, label: str, path: Path, args, load: bool = True) -> dict
     models = pick_models(folder, args.sample, args.roots, args.seed)
     models_file = folder / "models.json"
     models_file.write_text(json.dumps(models), encoding="utf-8")
+    # the parquet-per-query variant rescans both files in every recursive step: at 2.5M one
+    # lookup takes seconds to minutes, so it answers the first models of each group only
+    subset = {"random": models["random"][:args.parquet_sample], "roots": models["roots"][:args.parquet_roots]}
+    subset_file = folder / "models_parquet_variant.json"
+    subset_file.write_text(json.dumps(subset), encoding="utf-8")
+    tool_models = {tool: subset if tool == "duckdb-parquet" else models for tool in TOOLS}
     docs = {}
     for tool in TOOLS:
         print(f"[peers] {label}: {tool} ...", file=sys.stderr, flush=True)
-        docs[tool] = run_worker(env, tool, folder, models_file, args.warmup)
+        docs[tool] = run_worker(env, tool, folder, subset_file if tool == "duckdb-parquet" else models_file,
+                                args.warmup)
     agreement = {}
     for tool in TOOLS[1:]:
-        agreement[tool] = compare_answers(docs["ours"]["answers"], docs[tool]["answers"], tool)
+        agreement[tool] = compare_answers(docs["ours"]["answers"], docs[tool]["answers"], tool,
+                                          models={*tool_models[tool]["random"], *tool_models[tool]["roots"]})
     cold_models = models["random"][:args.cold_runs]
     cold_s = {tool: time_cold(env, tool, folder, cold_models) for tool in ("ours", "duckdb", "networkx")}
     result = {"size": label, "file": path.name, "graph": exported, "models": models, "agreement": agreement,
               "cold_s": cold_s, "tools": {}}
     for tool, doc in docs.items():
         result["tools"][tool] = {"build": doc["build"], "ready_s": doc["ready_s"], "wall_s": doc["wall_s"],
-                                 "peak_rss_mb": doc["peak_rss_mb"], "stats": latency_stats(doc["times_ms"], models)}
+                                 "peak_rss_mb": doc["peak_rss_mb"], "stats": latency_stats(doc["times_ms"], tool_models[tool])}
+        if tool_models[tool] is not models:  # ours on the same models, for a like-for-like ratio
+            result["tools"][tool]["ours_same_models"] = latency_stats(docs["ours"]["times_ms"], tool_models[tool])
+    result["parquet_variant_models"] = subset
     return result
 
 
@@ -580,12 +596,14 @@ def render(results: list[dict]) -> str:
             if key == "all":
                 continue
             q, group = key.split("/")
-            cells = []
+            cells, ratios = [], []
+            n_ours = r["tools"]["ours"]["stats"][key]["n"]
             for t in TOOLS:
                 s = r["tools"][t]["stats"][key]
-                cells.append(f"{_ms(s['p50'])} / {_ms(s['p95'])}")
-            ours = r["tools"]["ours"]["stats"][key]["p50"]
-            ratios = [_ratio(r['tools'][t]['stats'][key]['p50'] / ours) for t in TOOLS[1:]]
+                cells.append(f"{_ms(s['p50'])} / {_ms(s['p95'])}" + (f" (n={s['n']})" if s["n"] != n_ours else ""))
+                if t != "ours":  # against ours on the same models
+                    ours = r["tools"][t].get("ours_same_models", r["tools"]["ours"]["stats"])[key]["p50"]
+                    ratios.append(_ratio(s["p50"] / ours))
             lines.append(f"| {q} | {group} ({r['tools']['ours']['stats'][key]['n']}) | " + " | ".join(cells + ratios) + " |")
         parts.append("\n".join(lines))
         nx_build = r["tools"]["networkx"]["build"]
@@ -638,6 +656,10 @@ def add_peer_options(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--roots", type=int, default=10, help="biggest roots per size (default %(default)s)")
     ap.add_argument("--warmup", type=int, default=1, help="untimed calls before the timed one (default %(default)s)")
     ap.add_argument("--cold-runs", type=int, default=3, help="cold-process lookups per tool (default %(default)s)")
+    ap.add_argument("--parquet-sample", type=int, default=20,
+                    help="random models the DuckDB parquet-per-query variant answers (default %(default)s)")
+    ap.add_argument("--parquet-roots", type=int, default=3,
+                    help="biggest roots the DuckDB parquet-per-query variant answers (default %(default)s)")
 
 
 def main() -> None:
