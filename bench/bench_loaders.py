@@ -15,7 +15,8 @@ the files in ../shared/data/ as a sanity row) and on one dedicated local server:
   conversion is timed apart. After the import the server is started and the node and edge counts
   are checked against our loader's: a mismatch stops the run.
 * **bulk** -- ``hflineage load --bulk PATH`` (offline importer mode), when the CLI has it; else
-  the row says "not available".
+  the row says "not available". Run with progress on, so that its last stderr line times its
+  phases (files, stop, import, start, schema), shown on the line below its row.
 * **ours** -- ``hflineage load PATH`` into an empty database (schema, nodes, edges, derived
   depths): the graph the lookup benchmark then queries. It runs last so that the server is left
   holding its graph.
@@ -129,14 +130,25 @@ def bulk_available(env: dict) -> bool:
 
 def run_bulk(env: dict, path: Path, rows: int) -> dict:
     empty_database(env)
+    # with progress on, --bulk ends with a status line timing its phases (the bars go to a file)
     m = run_measured([sys.executable, "-m", "hflineage.cli", "load", "--bulk", str(path), "--format", "json"],
-                     env, watch_pid=server(env).pid())
+                     dict(env, HFLINEAGE_NO_PROGRESS=""), watch_pid=server(env).pid())
     if m["returncode"]:
         raise SystemExit(f"hflineage load --bulk failed: {m['stderr'].strip()[-500:]}")
     server(env).start()  # whatever state bulk mode leaves the server in, the next step needs it up
     counts = _counts(env)
     return {"tool": "bulk", "wall_s": m["wall_s"], "rows": rows, "edges": counts["edges"], "nodes": counts["nodes"],
-            "peak_rss_mb": m["peak_rss_mb"], "server_peak_rss_mb": None}
+            "peak_rss_mb": m["peak_rss_mb"], "server_peak_rss_mb": None, "phases": bulk_phases(m["stderr"])}
+
+
+def bulk_phases(stderr: str) -> dict | None:
+    """``{phase: seconds}`` from the line ``bulk load: files 1.2 s, stop 0.4 s, ..., total 9.9 s``."""
+    import re
+
+    lines = [line for line in stderr.splitlines() if line.startswith("bulk load: ")]
+    if not lines:
+        return None  # a --bulk that does not time its phases
+    return {k: float(v) for k, v in re.findall(r"(\w+) ([\d.]+) s", lines[-1]) if k != "total"}
 
 
 # --- importer ------------------------------------------------------------------------------------
@@ -445,6 +457,9 @@ def render_table(doc: dict) -> str:
         lines.append(f"| {r['size']} | {TOOL_NAMES[r['tool']]} | {r['wall_s']:.1f} | {r['rows'] / r['wall_s']:,.0f} | "
                      f"{r['edges'] / r['wall_s']:,.0f} | {r['wall_s'] / r['rows'] * 1e6:.1f} | {r['peak_rss_mb']:,.0f} | "
                      f"{server_rss} |")
+        if r["tool"] == "bulk" and r.get("phases"):
+            parts = " + ".join(f"{k} {v:.1f} s" for k, v in r["phases"].items())
+            lines.append(f"| {r['size']} | --bulk phases: {parts} | | | | | | |")
         if r["tool"] == "importer":
             pipeline = importer_pipeline_s(r)
             lines.append(f"| {r['size']} | importer + CSV conversion {r['convert_s']:.1f} s + server start "

@@ -7,11 +7,24 @@ local server (``hflineage db start``) holding no models yet. The steps:
 
 1. Refuse unless the connection is the local server, it is running, and it holds no models.
 2. Run the shared plan (load.plan: read, normalise, dedupe, cycles, placeholders) with a
-   ``CsvSink``: node rows are streamed to CSV batch by batch, the cleaned edges follow.
+   ``CsvSink``: node batches (Arrow tables, never Python dicts) are converted to their CSV
+   columns and spooled to an Arrow IPC file, the cleaned edges stream to CSV. At the end the
+   sink computes ``depth``, ``depthVia`` and ``family`` from the final edge list
+   (derive.compute, the rules of the online derive pass, placeholders included) and writes the
+   node files with those columns: the graph is complete when the importer is done, so no
+   derive pass runs over Bolt afterwards.
 3. Stop the server, move the old store aside, import, start the server again. If the import
    fails, the partial store is removed, the old one moved back and the server restarted on it.
-4. Schema (load.ensure_schema) and derived properties (load.finish -> refresh_depths), exactly
-   as after an online load.
+   (The server stops in well under a second: neo4j.conf.template drops the Bolt thread pool's
+   5 s shutdown wait.)
+4. Schema (load.ensure_schema): the indexes in one transaction, then the constraint, so their
+   populations run side by side; it returns when every index is online.
+
+Each phase's seconds are printed on stderr at the end (``bulk load: files ... s, stop ... s,
+import ... s, start ... s, schema ... s``) unless progress is off. What is left above the bare
+importer is the server's restart (a JVM start, ~6 s here) and the index populations, which
+Community cannot do inside the importer (``--schema`` needs the Enterprise block format:
+"Record format batch import does not support schema changes").
 
 Why CSV and not ``--input-type=parquet``: parquet input is beta, reported to corrupt labels
 before 5.26.26, and on our Maven-assembled lib/ it does not start at all on 5.26.30
@@ -36,8 +49,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .db import Graph
+from .derive import Derived, compute
 from .errors import HFLineageError
-from .load import DEFAULT_BATCH_SIZE, LoadReport, ensure_schema, finish, model_count, open_source, plan
+from .load import DEFAULT_BATCH_SIZE, LoadReport, ensure_schema, model_count, open_source, plan
 from .read import NODE_PROPERTIES, SCALAR_COLUMNS
 
 ID_SPACE = "Model"
@@ -53,6 +67,9 @@ if set(PROPERTY_TYPES) | {"id"} != set(NODE_PROPERTIES):  # a new property needs
 _TIMES = ("createdAt", "lastModified")
 _HEADER_TYPE = {pa.string(): "", pa.int64(): ":long", pa.float64(): ":double", pa.bool_(): ":boolean"}
 _CSV_OPTIONS = pacsv.WriteOptions(include_header=False)
+# derived properties (derive.compute), the last columns of both node files; depthVia and family
+# are ids of nodes in the files, so they need no line-break check of their own
+DERIVED_COLUMNS = ["depth:long", "depthVia", "family"]
 _NEWLINE = r"[\r\n]"
 
 
@@ -66,6 +83,14 @@ class CsvSink:
     with NaN/Infinity spelled as Java parses them; timestamps as ISO-8601 UTC with milliseconds,
     the value ``datetime({epochMillis: ...})`` gives online. A field holding a line break turns
     on the importer's (slower) multi-line parsing.
+
+    Node rows also carry the derived ``depth``, ``depthVia`` and ``family`` (derive.compute),
+    which need the whole, cleaned edge list: node batches arrive before it. So each batch is
+    converted to its CSV columns at once and spooled to an Arrow IPC file beside the CSVs
+    (bounded memory); edges stream to edges.csv and are kept as (child, base) arrays; when the
+    sink is finished (``finish``, or leaving the ``with`` block without an error) the derived
+    table is computed, joined onto the spooled batches in one hash lookup, and models.csv and
+    missing.csv are written. ``derived`` then holds the result (for the load report).
     """
 
     def __init__(self, folder: Path):
@@ -74,8 +99,10 @@ class CsvSink:
         self.models_path = folder / "models.csv"
         self.missing_path = folder / "missing.csv"
         self.edges_path = folder / "edges.csv"
+        self.spool_path = folder / "models.arrow"
         self.multiline = False
         self.counts = {"models": 0, "placeholders": 0, "edges": 0}
+        self.derived: Derived | None = None
         self._props = [p for p in NODE_PROPERTIES if p != "id" and p not in _TIMES]
         self._rows_schema = pa.schema([
             ("id", pa.string()),
@@ -85,57 +112,130 @@ class CsvSink:
         model_columns = [f"id:ID({ID_SPACE})"]
         model_columns += [p + (":datetime" if p in _TIMES else _HEADER_TYPE[PROPERTY_TYPES[p]]) for p in
                           [*self._props, *_TIMES]]
-        self._models = _Csv(self.models_path, model_columns)
-        self._missing = _Csv(self.missing_path, [f"id:ID({ID_SPACE})"])
+        self._models = _Csv(self.models_path, model_columns + DERIVED_COLUMNS)
+        self._missing = _Csv(self.missing_path, [f"id:ID({ID_SPACE})"] + DERIVED_COLUMNS)
         self._edges = _Csv(self.edges_path, [f":START_ID({ID_SPACE})", f":END_ID({ID_SPACE})", ":TYPE",
                                              "declared:boolean", "rule"])
+        self._spool: pa.ipc.RecordBatchFileWriter | None = None
+        self._spool_stream: pa.NativeFile | None = None
+        self._spool_schema: pa.Schema | None = None
+        self._model_ids: list[pa.Array] = []
+        self._placeholder_ids: list[pa.Array] = []
+        self._child: list[pa.ChunkedArray] = []
+        self._base: list[pa.ChunkedArray] = []
 
     def __enter__(self) -> "CsvSink":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        try:
+            if exc_type is None and self.derived is None:
+                self.finish()
+        finally:
+            self.close()
 
     def close(self) -> None:
+        self._close_spool()
         for f in (self._models, self._missing, self._edges):
             f.close()
+        self.spool_path.unlink(missing_ok=True)
 
     # --- the Sink protocol (load.Sink) --------------------------------------------------------
-    def models(self, rows: list[dict]) -> None:
-        extra = set(rows[0]["props"]) - set(self._props)
-        if extra:  # from_pylist would drop them silently
+    def models(self, rows: pa.Table | list[dict]) -> None:
+        """A batch of node rows: read.normalise's table (or the same rows as dicts)."""
+        if isinstance(rows, list):
+            extra = set(rows[0]["props"]) - set(self._props)
+            table = pa.Table.from_pylist(rows, schema=self._rows_schema)
+        else:
+            table = rows
+            extra = {f.name for f in table.schema.field("props").type} - set(self._props)
+        if extra:  # they would be dropped silently
             raise RuntimeError(f"read.normalise produced properties bulk.py does not know: {sorted(extra)}")
-        table = pa.Table.from_pylist(rows, schema=self._rows_schema)
         props = table["props"].combine_chunks()
-        columns = [table["id"]]
+        columns = [table["id"].cast(pa.string())]
         for name in self._props:
-            column = props.field(name)
+            column = props.field(name).cast(PROPERTY_TYPES[name])
             columns.append(_double_text(column) if pa.types.is_floating(column.type) else column)
         for name in _TIMES:
             columns.append(_iso_utc(table[name]))
-        self._write(self._models, columns)
+        spooled = self._table(columns)
+        if self._spool is None:
+            self._spool_stream = pa.OSFile(str(self.spool_path), "wb")
+            self._spool = pa.ipc.new_file(self._spool_stream, spooled.schema)
+            self._spool_schema = spooled.schema
+        self._spool.write_table(spooled.cast(self._spool_schema))
+        self._model_ids.extend(table["id"].chunks)
         self.counts["models"] += table.num_rows
 
     def placeholders(self, ids: list[str]) -> None:
-        self._write(self._missing, [pa.array(ids, pa.string())])
+        array = pa.array(ids, pa.string())
+        self._table([array])  # checked for line breaks; written by finish, with the derived columns
+        self._placeholder_ids.append(array)
         self.counts["placeholders"] += len(ids)
 
     def edges(self, rows: pa.Table) -> None:
-        self._write(self._edges, [rows[c] for c in ("child", "base", "type", "declared", "rule")])
+        self._edges.write(self._table([rows[c] for c in ("child", "base", "type", "declared", "rule")]))
+        self._child.append(rows["child"])
+        self._base.append(rows["base"])
         self.counts["edges"] += rows.num_rows
 
     def flush(self) -> None:
-        for f in (self._models, self._missing, self._edges):
-            f.flush()
+        self._edges.flush()
 
-    def _write(self, target: "_Csv", columns: list) -> None:
+    # --- the end: derived properties, then the node files ------------------------------------
+    def finish(self) -> Derived:
+        """Compute depth/depthVia/family from the edges handed over, write the node files."""
+        child = pa.chunked_array([c for chunked in self._child for c in chunked.chunks], pa.string())
+        base = pa.chunked_array([c for chunked in self._base for c in chunked.chunks], pa.string())
+        self._child, self._base = [], []
+        self.derived = derived = compute(child, base)
+        del child, base
+        ids = derived.table["id"].combine_chunks()
+        values = derived.table.select(["depth", "via", "family"])
+        self._close_spool()
+        if self.spool_path.exists():
+            # one hash table over the derived ids, probed by every model id in file order
+            where = pc.index_in(pa.chunked_array(self._model_ids, pa.string()), value_set=ids).combine_chunks()
+            self._model_ids = []
+            with pa.OSFile(str(self.spool_path)) as source:  # not memory-mapped: RSS stays one batch
+                reader = pa.ipc.open_file(source)
+                offset = 0
+                for i in range(reader.num_record_batches):
+                    batch = reader.get_batch(i)
+                    self._write_derived(self._models, batch.columns, values, where.slice(offset, batch.num_rows))
+                    offset += batch.num_rows
+            self.spool_path.unlink()
+        if self._placeholder_ids:
+            placeholders = pa.concat_arrays(self._placeholder_ids)
+            self._placeholder_ids = []
+            self._write_derived(self._missing, [placeholders], values, pc.index_in(placeholders, value_set=ids))
+        for f in (self._models, self._missing):
+            f.flush()
+        return derived
+
+    def _write_derived(self, target: "_Csv", columns: list, values: pa.Table, where: pa.Array) -> None:
+        """Rows with the derived columns appended (null where a model has no such property)."""
+        picked = values.take(where)
+        depth, via, family = (picked[c] for c in ("depth", "via", "family"))
+        target.write(pa.table([*columns, depth, via, family],
+                              names=[f"c{i}" for i in range(len(columns) + 3)]))
+
+    def _close_spool(self) -> None:
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+        if self._spool_stream is not None and not self._spool_stream.closed:
+            self._spool_stream.close()
+
+    def _table(self, columns: list) -> pa.Table:
+        """The columns as a table; notes whether a string field holds a line break."""
         table = pa.table(columns, names=[f"c{i}" for i in range(len(columns))])
         if not self.multiline:
             self.multiline = any(
                 pc.any(pc.match_substring_regex(col, _NEWLINE)).as_py() is True
                 for col in table.columns if pa.types.is_string(col.type)
             )
-        target.write(table)
+        return table
 
 
 class _Csv:
@@ -208,30 +308,45 @@ def bulk_load(graph: Graph, path: str, batch_size: int = DEFAULT_BATCH_SIZE, pro
     source = open_source(path)  # InputError before the server is touched
     report = LoadReport(source=path, mode="bulk")
     work = server.home / "import" / f"bulk-{os.getpid()}"
+    phases: dict[str, float] = {}
     try:
+        clock = time.monotonic()
         with CsvSink(work) as sink:
             plan(source, sink, report, batch_size, progress)
-        _say(progress, f"importing {sink.counts['models'] + sink.counts['placeholders']:,} nodes and "
+        phases["files"] = time.monotonic() - clock
+        _say(progress, f"import files written in {phases['files']:.1f} s; importing "
+                       f"{sink.counts['models'] + sink.counts['placeholders']:,} nodes and "
                        f"{sink.counts['edges']:,} edges offline (the local server restarts)")
-        import_files(server, graph.database, sink)
+        import_files(server, graph.database, sink, phases)
     finally:
         if work.exists() and not (work / "previous").exists():  # never delete a store not put back
             shutil.rmtree(work, ignore_errors=True)
         graph.reconnect()
-    ensure_schema(graph)
-    _say(progress, "deriving depths and families")
-    return finish(graph, report, started, batch_size)
+    _say(progress, "creating the constraint and indexes")
+    clock = time.monotonic()
+    ensure_schema(graph, wait=True)
+    phases["schema"] = time.monotonic() - clock
+    # depth, depthVia and family came in with the nodes: what refresh_depths would write into
+    # this graph, which held none of them
+    report.depth_updates = sink.derived.nodes_with_edges
+    report.max_depth = sink.derived.max_depth
+    report.seconds = round(time.monotonic() - started, 3)
+    _say(progress, "bulk load: " + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items())
+         + f", total {report.seconds:.1f} s")
+    return report
 
 
-def import_files(server, database: str, files: CsvSink) -> None:
+def import_files(server, database: str, files: CsvSink, phases: dict | None = None) -> None:
     """Stop the server, import the files into ``database``, start the server again.
 
     The old store (its database folder and transaction logs) is moved aside first, not
     overwritten: the importer deletes the destination before it reads a line, so a failed
     import with ``--overwrite-destination`` alone would lose it. On failure the partial store
     is removed and the old one moved back before the restart. Only this database is touched;
-    ``system`` (users, the password) stays.
+    ``system`` (users, the password) stays. ``phases`` (when given) receives the seconds of
+    ``stop``, ``import`` and ``start``.
     """
+    phases = {} if phases is None else phases
     store = server.home / "data" / "databases" / database  # the layout neo4j.conf.template sets
     logs = server.home / "data" / "transactions" / database
     previous = files.folder / "previous"
@@ -247,14 +362,18 @@ def import_files(server, database: str, files: CsvSink) -> None:
         f"--report-file={files.folder / 'import.report'}",
         database,
     ]
+    clock = time.monotonic()
     server.stop()
+    phases["stop"] = time.monotonic() - clock
     try:
         previous.mkdir()
         for path in (store, logs):
             if path.exists():
                 path.rename(previous / path.parent.name)
         try:
+            clock = time.monotonic()
             proc = server.admin(*args)
+            phases["import"] = time.monotonic() - clock
         except BaseException:  # interrupted (subprocess.run kills the importer) or no java
             _put_back(previous, store, logs)
             raise
@@ -264,7 +383,9 @@ def import_files(server, database: str, files: CsvSink) -> None:
                                  hint="the local server runs again on its previous store")
         shutil.rmtree(previous)
     finally:
+        clock = time.monotonic()
         server.start()
+        phases["start"] = time.monotonic() - clock
 
 
 def _put_back(previous: Path, store: Path, logs: Path) -> None:

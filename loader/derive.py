@@ -3,10 +3,17 @@
 depth(M) is the number of edges on the longest path from M up to a root (SPEC.md); ``depthVia``
 is the base that path goes through (on a tie, the smallest base id), so ``chain`` can walk the
 path without enumerating paths. ``family`` names M's weakly connected component by its smallest
-member id (a key; ``stats`` names families by their root with most descendants). Computed over
-the whole edge list (dag.depths, dag.components) and written back only where a value changed,
-so a re-load writes nothing here. Roots carry no ``depth`` and models without any edge no
-``family`` (queries read ``coalesce(m.depth, 0)`` and ``coalesce(m.family, m.id)``).
+member id (a key; ``stats`` names families by their root with most descendants). Roots carry no
+``depth`` and models without any edge no ``family`` (queries read ``coalesce(m.depth, 0)`` and
+``coalesce(m.family, m.id)``).
+
+Two halves:
+
+* ``compute`` -- pure: the whole edge list (child and base id arrays) in, one row per model with
+  an edge out (``id, depth, via, family``; nulls where the property is absent). The bulk loader
+  (loader/bulk.py) calls it on the plan's final edges and writes the result into the import files.
+* ``refresh_depths`` -- after an online load: reads the graph's edges, computes, and writes back
+  only where a stored value differs (so a re-load writes nothing here), in parallel batches.
 """
 
 from __future__ import annotations
@@ -21,6 +28,9 @@ from . import dag
 from .db import Graph
 
 BATCH = 10_000
+WORKERS = 2  # concurrent write transactions for the write-back (load.DEFAULT_WORKERS)
+DERIVED_SCHEMA = pa.schema([("id", pa.string()), ("depth", pa.int64()), ("via", pa.string()),
+                            ("family", pa.string())])
 
 
 @dataclass
@@ -30,12 +40,31 @@ class DeriveReport:
     updated: int
 
 
-def refresh_depths(graph: Graph, batch_size: int = BATCH) -> DeriveReport:
-    edges = graph.fetch_table("load/lineage_edges", ["child", "base"], [pa.string(), pa.string()])
-    enc = dag.encode(edges["child"].combine_chunks(), edges["base"].combine_chunks())
-    del edges
+@dataclass
+class Derived:
+    """``compute``'s answer: ``table`` (DERIVED_SCHEMA, sorted by id, one row per model with an
+    edge) and the longest depth."""
+
+    table: pa.Table
+    max_depth: int
+
+    @property
+    def nodes_with_edges(self) -> int:
+        return self.table.num_rows
+
+
+def compute(child, base) -> Derived:
+    """depth, depthVia and family of every model on an edge of the DAG ``child -> base``.
+
+    ``child`` and ``base`` are string arrays (Arrow, chunked or not) of equal length: the whole
+    graph's edges, each (child, base) pair once. ``depth`` is null on roots, ``via`` null where
+    ``depth`` is; ``family`` is the smallest id of the model's weakly connected component.
+    """
+    enc = dag.encode(_plain(child), _plain(base))
     n = len(enc.names)
-    depth = dag.depths(n, enc.child, enc.base) if n else np.zeros(0, dtype=np.int64)
+    if n == 0:
+        return Derived(DERIVED_SCHEMA.empty_table(), 0)
+    depth = dag.depths(n, enc.child, enc.base)
     # the base each model's longest path goes through: a base one level up, smallest id first
     # (names are sorted, so the smallest code is the smallest id)
     on_path = depth[enc.base] == depth[enc.child] - 1
@@ -43,17 +72,31 @@ def refresh_depths(graph: Graph, batch_size: int = BATCH) -> DeriveReport:
     kids, bases = enc.child[on_path], enc.base[on_path]
     order = np.lexsort((-bases, kids))  # per child, the smallest base is written last
     via[kids[order]] = bases[order]
-
-    family = dag.components(n, enc.child, enc.base) if n else np.zeros(0, dtype=np.int64)
-    deep = depth > 0
-    wanted = pa.table({
+    family = dag.components(n, enc.child, enc.base)
+    table = pa.table({
         "id": enc.names,
-        "depth": pa.array(depth, mask=~deep),
+        "depth": pa.array(depth, mask=depth == 0),
         "via": enc.names.take(pa.array(via, mask=via < 0)),
         "family": enc.names.take(pa.array(family)),
-    })
+    }, schema=DERIVED_SCHEMA)
+    return Derived(table, int(depth.max()))
+
+
+def _plain(a) -> pa.Array:
+    a = a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
+    return a.cast(pa.string())
+
+
+def refresh_depths(graph: Graph, batch_size: int = BATCH, workers: int = WORKERS) -> DeriveReport:
+    """Recompute the derived properties from the graph's edges and store the ones that changed."""
+    from .load import _Writer  # load imports this module
+
+    edges = graph.fetch_table("load/lineage_edges", ["child", "base"], [pa.string(), pa.string()])
+    derived = compute(edges["child"], edges["base"])
+    del edges
+    wanted = derived.table
     stored = graph.fetch_table("load/stored_derived", ["id", "old_depth", "old_via", "old_family"],
-                    [pa.string(), pa.int64(), pa.string(), pa.string()])
+                               [pa.string(), pa.int64(), pa.string(), pa.string()])
     joined = wanted.join(stored, "id", join_type="left outer")
     same = pc.and_(pc.and_(_same(joined["depth"], joined["old_depth"]), _same(joined["via"], joined["old_via"])),
                    _same(joined["family"], joined["old_family"]))
@@ -64,9 +107,13 @@ def refresh_depths(graph: Graph, batch_size: int = BATCH) -> DeriveReport:
         pa.table({"id": gone["id"], "depth": pa.nulls(gone.num_rows, pa.int64()),
                   "via": pa.nulls(gone.num_rows, pa.string()), "family": pa.nulls(gone.num_rows, pa.string())}),
     ])
-    for start in range(0, updates.num_rows, batch_size):
-        graph.write("load/set_derived", rows=updates.slice(start, batch_size).to_pylist())
-    return DeriveReport(nodes_with_edges=n, max_depth=int(depth.max()) if n else 0, updated=updates.num_rows)
+    # batches touch disjoint models (each id once), so they may run in any order, side by side
+    with _Writer(graph, workers) as writer:
+        for start in range(0, updates.num_rows, batch_size):
+            writer.put("load/set_derived", rows=updates.slice(start, batch_size).to_pylist())
+        writer.join()
+    return DeriveReport(nodes_with_edges=derived.nodes_with_edges, max_depth=derived.max_depth,
+                        updated=updates.num_rows)
 
 
 def _same(a, b) -> pa.ChunkedArray:

@@ -13,8 +13,10 @@ The sink decides how the graph is written. ``load`` (online, any server) uses ``
 upserts over Bolt (``load/write_models``: Missing label removed, old base edges deleted), run
 by a second thread fed through a small queue, so reading and normalising the next batch
 overlaps the server's work on the previous one. ``bulk.bulk_load`` (an empty local database)
-writes import files for ``neo4j-admin database import full`` instead. Both end with ``finish``:
-the derived depths.
+writes import files for ``neo4j-admin database import full`` instead. The online load ends
+with ``finish``: the derived depths and families (derive.refresh_depths, written back in
+parallel batches); the bulk sink computes them itself (derive.compute) and writes them into
+the node files.
 """
 
 from __future__ import annotations
@@ -77,11 +79,32 @@ class LoadReport:
         return out
 
 
-def ensure_schema(graph: Graph) -> None:
-    """Constraints and indexes first; every statement is idempotent (IF NOT EXISTS)."""
-    for query in registry():
-        if query.name.startswith("schema/"):
-            graph.write(query.name)
+def ensure_schema(graph: Graph, wait: bool = False, timeout: int = 3600) -> None:
+    """The constraint and indexes (cypher/schema/), every statement idempotent (IF NOT EXISTS).
+
+    On a graph that already holds data (after a bulk import) each creation populates an index.
+    The indexes are created in one transaction, whose commit starts their populations in the
+    background, then the constraints, each of which waits for its own population: so the
+    constraint's population runs beside the others' (measured at 500k models: ready in ~3.3 s,
+    against ~4.2 s one statement after the other and ~4.1 s all in one transaction).
+    ``wait``: return only when every index is online.
+    """
+    queries = [query for query in registry() if query.name.startswith("schema/")]
+    constraints = [q for q in queries if q.text.lstrip().upper().startswith("CREATE CONSTRAINT")]
+    indexes = [q for q in queries if q not in constraints]
+
+    def run_all(chosen):
+        def work(tx) -> None:
+            for query in chosen:
+                tx.run(query.text).consume()
+        return work
+
+    with graph.driver.session(database=graph.database) as session:
+        session.execute_write(run_all(indexes))
+        for query in constraints:
+            session.execute_write(run_all([query]))
+    if wait:
+        graph.read("load/await_indexes", seconds=timeout)
 
 
 class Sink(Protocol):
@@ -90,8 +113,9 @@ class Sink(Protocol):
     batch, ``flush``; every ``placeholders`` batch, ``flush``; every ``edges`` batch, ``flush``.
     """
 
-    def models(self, rows: list[dict]) -> None:
-        """One batch of node rows from ``read.normalise`` (each id once in the whole load)."""
+    def models(self, rows: pa.Table) -> None:
+        """One batch of node rows from ``read.normalise`` (each id once in the whole load):
+        {id, props (struct of the properties), createdAt, lastModified (epoch milliseconds)}."""
 
     def placeholders(self, ids: list[str]) -> None:
         """``:Model:Missing`` placeholders for bases that no row describes."""
@@ -137,8 +161,8 @@ def plan(source: Source, sink: Sink, report: LoadReport, batch_size: int = DEFAU
         n = record_batch.num_rows
         batch = normalise(record_batch, first_row, source.path, source.last[first_row:first_row + n])
         first_row += n
-        if batch.nodes:
-            sink.models(batch.nodes)
+        if batch.node_table.num_rows:
+            sink.models(batch.node_table)
         skipped.update(batch.skipped)
         dropped.update(batch.dropped)
         ids.append(batch.ids)
@@ -188,9 +212,10 @@ def plan(source: Source, sink: Sink, report: LoadReport, batch_size: int = DEFAU
     return report
 
 
-def finish(graph: Graph, report: LoadReport, started: float, batch_size: int = DEFAULT_BATCH_SIZE) -> LoadReport:
+def finish(graph: Graph, report: LoadReport, started: float, batch_size: int = DEFAULT_BATCH_SIZE,
+           workers: int = DEFAULT_WORKERS) -> LoadReport:
     """Derived properties from the whole graph (depth, depthVia, family), then the wall time."""
-    derived = refresh_depths(graph, batch_size=batch_size)
+    derived = refresh_depths(graph, batch_size=batch_size, workers=workers)
     report.depth_updates = derived.updated
     report.max_depth = derived.max_depth
     report.seconds = round(time.monotonic() - started, 3)
@@ -216,7 +241,7 @@ def load(
     ensure_schema(graph)
     with OnlineSink(graph, workers, fresh=model_count(graph) == 0) as sink:
         plan(source, sink, report, batch_size, progress)
-    return finish(graph, report, started, batch_size)
+    return finish(graph, report, started, batch_size, workers)
 
 
 class OnlineSink:
@@ -237,8 +262,8 @@ class OnlineSink:
     def __exit__(self, *exc) -> None:
         self.writer.close()
 
-    def models(self, rows: list[dict]) -> None:
-        self.writer.put(self.write_models, rows=rows)
+    def models(self, rows: pa.Table) -> None:
+        self.writer.put(self.write_models, rows=rows.to_pylist())
 
     def placeholders(self, ids: list[str]) -> None:
         self.writer.put("load/create_missing", ids=ids)

@@ -47,12 +47,17 @@ _LICENSE_NAME_RE = r'"license_name"\s*:\s*"(?P<v>[^"]+)"'
 
 @dataclass
 class Batch:
-    nodes: list[dict]
+    node_table: pa.Table  # id, props (struct), createdAt, lastModified (epoch ms): see _node_table
     edges: pa.Table  # row, child, base, relation, declared, rule
     ids: pa.Array  # the ids written (valid, and each id's last row)
     created: pa.Array  # their createdAt
     skipped: Counter = field(default_factory=Counter)
     dropped: Counter = field(default_factory=Counter)
+
+    @property
+    def nodes(self) -> list[dict]:
+        """The node rows as load/write_models takes them (dicts)."""
+        return self.node_table.to_pylist()
 
 
 EDGE_SCHEMA = pa.schema([
@@ -203,7 +208,7 @@ def normalise(batch: pa.RecordBatch, first_row: int, path: str, last: np.ndarray
     props["licenseName"] = pc.struct_field(pc.extract_regex(card, _LICENSE_NAME_RE), "v")
     props["parameters"] = _safetensors_total(cols.get("safetensors"), n)
 
-    nodes = _node_rows(props, valid)
+    nodes = _node_table(props, valid)
 
     dropped = Counter()
     edges = _declared_edges(cols, ids, row_no, valid, dropped, skipped)
@@ -216,7 +221,7 @@ def normalise(batch: pa.RecordBatch, first_row: int, path: str, last: np.ndarray
             dropped["self_reference"] += n_self
             edges = edges.filter(pc.invert(self_ref))
     return Batch(
-        nodes=nodes,
+        node_table=nodes,
         edges=edges,
         ids=ids.filter(valid),
         created=props["createdAt"].filter(valid),
@@ -225,8 +230,9 @@ def normalise(batch: pa.RecordBatch, first_row: int, path: str, last: np.ndarray
     )
 
 
-def _node_rows(props: dict[str, pa.Array], valid: pa.Array) -> list[dict]:
-    """Rows for load/write_models: {id, props: {...}, createdAt, lastModified}.
+def _node_table(props: dict[str, pa.Array], valid: pa.Array) -> pa.Table:
+    """Rows for load/write_models: {id, props: {...}, createdAt, lastModified}, as a table (the
+    online writer sends ``to_pylist()`` of it, the bulk writer converts columns).
 
     Timestamps travel as epoch milliseconds and become DateTime on the server: converting
     Python datetimes costs the driver ~10x more than the rest of the row.
@@ -238,7 +244,7 @@ def _node_rows(props: dict[str, pa.Array], valid: pa.Array) -> list[dict]:
         "props": pa.StructArray.from_arrays(list(rest.values()), names=list(rest)),
         **times,
     })
-    return table.filter(valid).to_pylist()
+    return table.filter(valid)
 
 
 def _cast(array: pa.Array, typ: pa.DataType, column: str, path: str, first_row: int) -> pa.Array:

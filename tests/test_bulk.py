@@ -22,7 +22,7 @@ from hflineage.loader import analyses
 from hflineage.loader.bulk import CsvSink, bulk_load, import_files
 from hflineage.loader.db import Graph
 from hflineage.loader.errors import HFLineageError
-from hflineage.loader.load import load
+from hflineage.loader.load import LoadReport, ensure_schema, load, open_source, plan
 from hflineage.loader.settings import Connection, resolve_connection
 
 from conftest import SAMPLE, node_count
@@ -176,6 +176,36 @@ def test_bulk_builds_the_same_graph_as_online(graph, make_parquet, server):
     assert a["props"]["createdAt"] == ("DateTime", "2023-01-01T12:30:05.123000000+00:00", "UTC")
     assert ["downloads", "INTEGER NOT NULL", str(2**62)] in a["typed"]
     assert not list(server.home.joinpath("import").glob("bulk-*"))  # the import files are gone
+
+
+def test_derived_properties_come_with_the_import(graph, make_parquet, server):
+    """depth, depthVia and family are in the import files: right after the importer, before
+    any schema or derive pass, every node holds what the online loader's derive pass stores."""
+    path = make_parquet(tricky_rows())
+    online = load(graph, path, progress=False)
+    derived = ("MATCH (m:Model) RETURN m.id AS id, m.depth AS depth, m.depthVia AS via, m.family AS family, "
+               "valueType(m.depth) AS depth_type ORDER BY id")
+    want = _query(graph, derived)
+    empty(graph)
+    folder = server.home / "import" / "bulk-derived"
+    try:
+        with CsvSink(folder) as files:
+            plan(open_source(path), files, LoadReport(source=path), progress=False)
+        assert (files.derived.nodes_with_edges, files.derived.max_depth) == (online.depth_updates, 3) == (15, 3)
+        import_files(server, graph.database, files)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    graph.reconnect()
+    got = _query(graph, derived)
+    assert got == want
+    by_id = {r["id"]: (r["depth"], r["via"], r["family"]) for r in got}
+    assert by_id["org/F"] == (3, "org/E", "ghost/other")  # a merge below: longest path, family by smallest id
+    assert by_id["org/E"] == (2, "org/B", "ghost/other")  # two bases one level up: the smallest id
+    assert by_id["ghost/base"] == (None, None, "ghost/base")  # a placeholder: a root, in a family
+    assert by_id["u/X"] == (1, "u/Y", "u/X") and by_id["u/Y"] == (None, None, "u/X")  # cycle broken first
+    assert by_id["u/bare"] == by_id["u/odd"] == (None, None, None)  # no edge: nothing derived
+    assert {r["depth_type"] for r in got if r["depth"] is not None} == {"INTEGER NOT NULL"}
+    ensure_schema(graph)  # leave the schema the other tests expect
 
 
 def test_bulk_sample_matches_online_through_the_cli(graph, server):
