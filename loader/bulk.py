@@ -104,7 +104,8 @@ class CsvSink:
         self.counts = {"models": 0, "placeholders": 0, "edges": 0}
         self.derived: Derived | None = None
         self._props = [p for p in NODE_PROPERTIES if p != "id" and p not in _TIMES]
-        self._rows_schema = pa.schema([
+        # the node-row table models() takes (read.normalise's Batch.node_table)
+        self.rows_schema = pa.schema([
             ("id", pa.string()),
             ("props", pa.struct([(p, PROPERTY_TYPES[p]) for p in self._props])),
             *[(t, pa.int64()) for t in _TIMES],
@@ -141,14 +142,9 @@ class CsvSink:
         self.spool_path.unlink(missing_ok=True)
 
     # --- the Sink protocol (load.Sink) --------------------------------------------------------
-    def models(self, rows: pa.Table | list[dict]) -> None:
-        """A batch of node rows: read.normalise's table (or the same rows as dicts)."""
-        if isinstance(rows, list):
-            extra = set(rows[0]["props"]) - set(self._props)
-            table = pa.Table.from_pylist(rows, schema=self._rows_schema)
-        else:
-            table = rows
-            extra = {f.name for f in table.schema.field("props").type} - set(self._props)
+    def models(self, table: pa.Table) -> None:
+        """A batch of node rows: read.normalise's table."""
+        extra = {f.name for f in table.schema.field("props").type} - set(self._props)
         if extra:  # they would be dropped silently
             raise RuntimeError(f"read.normalise produced properties bulk.py does not know: {sorted(extra)}")
         props = table["props"].combine_chunks()

@@ -15,6 +15,7 @@ import json
 import math
 import shutil
 
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 
@@ -265,7 +266,7 @@ def test_failed_import_restarts_on_the_previous_store(graph, server):
     folder = server.home / "import" / "bulk-failing"
     row = {"id": "dup", "props": {}, "createdAt": None, "lastModified": None}
     with CsvSink(folder) as files:
-        files.models([row, row])  # the importer rejects duplicate ids
+        files.models(pa.Table.from_pylist([row, row], schema=files.rows_schema))  # the importer rejects duplicate ids
     try:
         with pytest.raises(HFLineageError, match="the offline import failed: .*'dup' is defined more than once") as e:
             import_files(server, graph.database, files)
