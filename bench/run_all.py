@@ -112,7 +112,7 @@ Each load goes into an empty database (store removed, or the importer's
 and families); *neo4j-admin import* = `neo4j-admin database import full` with the server stopped,
 on the import files converted from the same parquet by the loader's own code (conversion, server
 start and schema creation reported on the next line); *--bulk* = `hflineage load --bulk PATH`
-(convert, stop, import, start, schema, derive); *naive* = one write transaction per row with a
+(convert with the derived properties, stop, import, start, schema); *naive* = one write transaction per row with a
 `MERGE` for the model and one per declared base, the uniqueness constraint created first, run on
 the first {loaders['naive_rows']:,} rows of the first file. Peak RSS is the loading process's own (wait4);
 the server's is sampled every 0.2 s. The imported graph is checked to hold exactly the nodes and
