@@ -2,10 +2,13 @@
 
 Reads go through ``execute_query`` with READ routing; writes through managed write
 transactions (the driver retries transient failures). The database is always named.
+``Writer`` runs independent write batches on background threads (the loader, the derive pass).
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 from typing import Any
 
 import neo4j
@@ -98,3 +101,59 @@ class Graph:
             result = session.run(query.text, params)
             for record in result:
                 yield record.values()
+
+
+class Writer:
+    """Background threads running write batches; the first error surfaces on the next call.
+
+    Batches must not depend on each other's order: node batches hold each id once, edge batches
+    only reference nodes that exist already. Edge batches may touch the same base from two
+    threads; the driver retries the resulting transient lock conflicts.
+    """
+
+    def __init__(self, graph: "Graph", workers: int = 1):
+        self.graph = graph
+        self.queue: queue.Queue = queue.Queue(maxsize=2 * workers)
+        self.error: BaseException | None = None
+        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(workers)]
+        for thread in self.threads:
+            thread.start()
+
+    def __enter__(self) -> "Writer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _run(self) -> None:
+        while True:
+            item = self.queue.get()
+            try:
+                if item is None:
+                    return
+                if self.error is None:
+                    name, params = item
+                    self.graph.write(name, **params)
+            except BaseException as e:  # handed to the caller's thread
+                self.error = e
+            finally:
+                self.queue.task_done()
+
+    def put(self, name: str, **params) -> None:
+        self._raise()
+        self.queue.put((name, params))
+
+    def join(self) -> None:
+        self.queue.join()
+        self._raise()
+
+    def close(self) -> None:
+        for _ in self.threads:
+            self.queue.put(None)
+        for thread in self.threads:
+            thread.join()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error

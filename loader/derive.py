@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import dag
-from .db import Graph
+from .db import Graph, Writer
 
 BATCH = 10_000
 WORKERS = 2  # concurrent write transactions for the write-back (load.DEFAULT_WORKERS)
@@ -89,8 +89,6 @@ def _plain(a) -> pa.Array:
 
 def refresh_depths(graph: Graph, batch_size: int = BATCH, workers: int = WORKERS) -> DeriveReport:
     """Recompute the derived properties from the graph's edges and store the ones that changed."""
-    from .load import _Writer  # load imports this module
-
     edges = graph.fetch_table("load/lineage_edges", ["child", "base"], [pa.string(), pa.string()])
     derived = compute(edges["child"], edges["base"])
     del edges
@@ -108,7 +106,7 @@ def refresh_depths(graph: Graph, batch_size: int = BATCH, workers: int = WORKERS
                   "via": pa.nulls(gone.num_rows, pa.string()), "family": pa.nulls(gone.num_rows, pa.string())}),
     ])
     # batches touch disjoint models (each id once), so they may run in any order, side by side
-    with _Writer(graph, workers) as writer:
+    with Writer(graph, workers) as writer:
         for start in range(0, updates.num_rows, batch_size):
             writer.put("load/set_derived", rows=updates.slice(start, batch_size).to_pylist())
         writer.join()

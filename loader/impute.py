@@ -73,6 +73,7 @@ from tqdm import tqdm
 
 from .db import Graph
 from .errors import HFLineageError, ModelNotFound
+from .load import model_count
 
 # CLI name -> graph property, decided by majority vote
 CATEGORICAL = {"license": "license", "pipeline_tag": "pipelineTag", "library_name": "libraryName"}
@@ -260,7 +261,7 @@ def nearest(graph: Graph, model_id: str, prop: str, k: int, hidden: list[str] | 
     if k < 1:
         raise ValueError("k must be at least 1")
     if models is None:
-        models = graph.read("load/model_count")[0]["models"]
+        models = model_count(graph)
     found: list[Neighbour] = []
     previous: list[str] = []
     frontier = [model_id]
@@ -329,7 +330,7 @@ class Imputer:
         if k == 0:
             return []
         if self._models is None:  # one count per run: it only sets how hubs are searched
-            self._models = self.graph.read("load/model_count")[0]["models"]
+            self._models = model_count(self.graph)
         search = nearest(self.graph, model_id, self.attribute.prop, k, hidden, models=self._models)
         if search.exhausted:
             for member in search.visited:

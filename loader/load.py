@@ -21,8 +21,6 @@ the node files.
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -35,7 +33,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from . import dag
-from .db import Graph
+from .db import Graph, Writer
 from .derive import refresh_depths
 from .read import EDGE_SCHEMA, check_schema, iter_batches, last_rows, normalise, open_parquet
 from hflineage.cypher import registry
@@ -254,7 +252,7 @@ class OnlineSink:
 
     def __init__(self, graph: Graph, workers: int = DEFAULT_WORKERS, fresh: bool = False):
         self.write_models = "load/create_models" if fresh else "load/write_models"
-        self.writer = _Writer(graph, workers)
+        self.writer = Writer(graph, workers)
 
     def __enter__(self) -> "OnlineSink":
         return self
@@ -330,59 +328,3 @@ def _edge_counts(edges: pa.Table) -> dict:
                                     grouped["row_count"].to_pylist()):
             counts[EDGE_TYPES[rel]]["declared" if declared else "inferred"] += n
     return counts
-
-
-class _Writer:
-    """Background threads running write batches; the first error surfaces on the next call.
-
-    Batches must not depend on each other's order: node batches hold each id once, edge batches
-    only reference nodes that exist already. Edge batches may touch the same base from two
-    threads; the driver retries the resulting transient lock conflicts.
-    """
-
-    def __init__(self, graph: Graph, workers: int = 1):
-        self.graph = graph
-        self.queue: queue.Queue = queue.Queue(maxsize=2 * workers)
-        self.error: BaseException | None = None
-        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(workers)]
-        for thread in self.threads:
-            thread.start()
-
-    def __enter__(self) -> "_Writer":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def _run(self) -> None:
-        while True:
-            item = self.queue.get()
-            try:
-                if item is None:
-                    return
-                if self.error is None:
-                    name, params = item
-                    self.graph.write(name, **params)
-            except BaseException as e:  # handed to the caller's thread
-                self.error = e
-            finally:
-                self.queue.task_done()
-
-    def put(self, name: str, **params) -> None:
-        self._raise()
-        self.queue.put((name, params))
-
-    def join(self) -> None:
-        self.queue.join()
-        self._raise()
-
-    def close(self) -> None:
-        for _ in self.threads:
-            self.queue.put(None)
-        for thread in self.threads:
-            thread.join()
-
-    def _raise(self) -> None:
-        if self.error is not None:
-            error, self.error = self.error, None
-            raise error
