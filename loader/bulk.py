@@ -49,7 +49,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .db import Graph
-from .derive import Derived, compute
+from .derive import Derived, Spool, compute, values_for
 from .errors import HFLineageError
 from .load import DEFAULT_BATCH_SIZE, LoadReport, ensure_schema, model_count, open_source, plan
 from .read import NODE_PROPERTIES, SCALAR_COLUMNS
@@ -99,7 +99,7 @@ class CsvSink:
         self.models_path = folder / "models.csv"
         self.missing_path = folder / "missing.csv"
         self.edges_path = folder / "edges.csv"
-        self.spool_path = folder / "models.arrow"
+        self.spool = Spool(folder / "models.arrow")
         self.multiline = False
         self.counts = {"models": 0, "placeholders": 0, "edges": 0}
         self.derived: Derived | None = None
@@ -117,10 +117,6 @@ class CsvSink:
         self._missing = _Csv(self.missing_path, [f"id:ID({ID_SPACE})"] + DERIVED_COLUMNS)
         self._edges = _Csv(self.edges_path, [f":START_ID({ID_SPACE})", f":END_ID({ID_SPACE})", ":TYPE",
                                              "declared:boolean", "rule"])
-        self._spool: pa.ipc.RecordBatchFileWriter | None = None
-        self._spool_stream: pa.NativeFile | None = None
-        self._spool_schema: pa.Schema | None = None
-        self._model_ids: list[pa.Array] = []
         self._placeholder_ids: list[pa.Array] = []
         self._child: list[pa.ChunkedArray] = []
         self._base: list[pa.ChunkedArray] = []
@@ -136,10 +132,9 @@ class CsvSink:
             self.close()
 
     def close(self) -> None:
-        self._close_spool()
+        self.spool.close()
         for f in (self._models, self._missing, self._edges):
             f.close()
-        self.spool_path.unlink(missing_ok=True)
 
     # --- the Sink protocol (load.Sink) --------------------------------------------------------
     def models(self, table: pa.Table) -> None:
@@ -154,13 +149,7 @@ class CsvSink:
             columns.append(_double_text(column) if pa.types.is_floating(column.type) else column)
         for name in _TIMES:
             columns.append(_iso_utc(table[name]))
-        spooled = self._table(columns)
-        if self._spool is None:
-            self._spool_stream = pa.OSFile(str(self.spool_path), "wb")
-            self._spool = pa.ipc.new_file(self._spool_stream, spooled.schema)
-            self._spool_schema = spooled.schema
-        self._spool.write_table(spooled.cast(self._spool_schema))
-        self._model_ids.extend(table["id"].chunks)
+        self.spool.append(self._table(columns), table["id"])
         self.counts["models"] += table.num_rows
 
     def placeholders(self, ids: list[str]) -> None:
@@ -186,42 +175,20 @@ class CsvSink:
         self._child, self._base = [], []
         self.derived = derived = compute(child, base)
         del child, base
-        ids = derived.table["id"].combine_chunks()
-        values = derived.table.select(["depth", "via", "family"])
-        self._close_spool()
-        if self.spool_path.exists():
-            # one hash table over the derived ids, probed by every model id in file order
-            where = pc.index_in(pa.chunked_array(self._model_ids, pa.string()), value_set=ids).combine_chunks()
-            self._model_ids = []
-            with pa.OSFile(str(self.spool_path)) as source:  # not memory-mapped: RSS stays one batch
-                reader = pa.ipc.open_file(source)
-                offset = 0
-                for i in range(reader.num_record_batches):
-                    batch = reader.get_batch(i)
-                    self._write_derived(self._models, batch.columns, values, where.slice(offset, batch.num_rows))
-                    offset += batch.num_rows
-            self.spool_path.unlink()
+        for batch, values in self.spool.with_derived(derived):
+            self._write_derived(self._models, batch.columns, values)
+        self.spool.close()
         if self._placeholder_ids:
             placeholders = pa.concat_arrays(self._placeholder_ids)
             self._placeholder_ids = []
-            self._write_derived(self._missing, [placeholders], values, pc.index_in(placeholders, value_set=ids))
+            self._write_derived(self._missing, [placeholders], values_for(derived, placeholders))
         for f in (self._models, self._missing):
             f.flush()
         return derived
 
-    def _write_derived(self, target: "_Csv", columns: list, values: pa.Table, where: pa.Array) -> None:
+    def _write_derived(self, target: "_Csv", columns: list, values: pa.Table) -> None:
         """Rows with the derived columns appended (null where a model has no such property)."""
-        picked = values.take(where)
-        depth, via, family = (picked[c] for c in ("depth", "via", "family"))
-        target.write(pa.table([*columns, depth, via, family],
-                              names=[f"c{i}" for i in range(len(columns) + 3)]))
-
-    def _close_spool(self) -> None:
-        if self._spool is not None:
-            self._spool.close()
-            self._spool = None
-        if self._spool_stream is not None and not self._spool_stream.closed:
-            self._spool_stream.close()
+        target.write(pa.table([*columns, *values.columns], names=[f"c{i}" for i in range(len(columns) + 3)]))
 
     def _table(self, columns: list) -> pa.Table:
         """The columns as a table; notes whether a string field holds a line break."""

@@ -12,13 +12,20 @@ Two halves:
 * ``compute`` -- pure: the whole edge list (child and base id arrays) in, one row per model with
   an edge out (``id, depth, via, family``; nulls where the property is absent). The bulk loader
   (loader/bulk.py) calls it on the plan's final edges and writes the result into the import files.
-* ``refresh_depths`` -- after an online load: reads the graph's edges, computes, and writes back
-  only where a stored value differs (so a re-load writes nothing here), in parallel batches.
+* ``refresh_depths`` -- after an online load into a graph that held models: reads the graph's
+  edges, computes, and writes back only where a stored value differs (so a re-load writes
+  nothing here), in parallel batches.
+
+Node rows reach a loader before the edges that decide their derived values, so the loaders that
+write each node once, complete (into an empty graph online, or into import files), keep them in a
+``Spool`` until ``compute`` has run.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -80,6 +87,72 @@ def compute(child, base) -> Derived:
         "family": enc.names.take(pa.array(family)),
     }, schema=DERIVED_SCHEMA)
     return Derived(table, int(depth.max()))
+
+
+def values_for(derived: Derived, ids) -> pa.Table:
+    """``depth``, ``via`` and ``family`` of each id in ``ids``, in order (nulls for a model on no edge)."""
+    where = pc.index_in(ids, value_set=derived.table["id"].combine_chunks())
+    return derived.table.select(["depth", "via", "family"]).take(where)
+
+
+class Spool:
+    """Node batches on disk until the derived properties are known, then read back one batch at a
+    time with them: memory stays one batch plus the ids, whatever the file's size.
+
+    ``append`` writes a table (any schema, the same for every call) to an Arrow IPC file and keeps
+    the batch's ids; ``with_derived`` yields every batch in order with its rows' ``values_for``
+    (one hash table over the derived ids, probed once by all ids; the values taken per batch). The file is removed by
+    ``close``, which the ``with`` block calls.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._ids: list[pa.Array] = []
+        self._stream: pa.NativeFile | None = None
+        self._writer: pa.ipc.RecordBatchFileWriter | None = None
+        self._schema: pa.Schema | None = None
+
+    def __enter__(self) -> "Spool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def append(self, table: pa.Table, ids) -> None:
+        if self._writer is None:
+            self._stream = pa.OSFile(str(self.path), "wb")
+            self._schema = table.schema
+            self._writer = pa.ipc.new_file(self._stream, self._schema)
+        self._writer.write_table(table.cast(self._schema))
+        self._ids.extend(ids.chunks if isinstance(ids, pa.ChunkedArray) else [ids])
+
+    def with_derived(self, derived: Derived) -> Iterator[tuple[pa.RecordBatch, pa.Table]]:
+        self._close_writer()
+        if not self._ids:
+            return
+        ids = pa.chunked_array(self._ids, pa.string()).combine_chunks()
+        where = pc.index_in(ids, value_set=derived.table["id"].combine_chunks())
+        del ids
+        self._ids = []
+        values = derived.table.select(["depth", "via", "family"])
+        with pa.OSFile(str(self.path)) as source:  # not memory-mapped: RSS stays one batch
+            reader = pa.ipc.open_file(source)
+            offset = 0
+            for i in range(reader.num_record_batches):
+                batch = reader.get_batch(i)
+                yield batch, values.take(where.slice(offset, batch.num_rows))
+                offset += batch.num_rows
+
+    def _close_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if self._stream is not None and not self._stream.closed:
+            self._stream.close()
+
+    def close(self) -> None:
+        self._close_writer()
+        self.path.unlink(missing_ok=True)
 
 
 def _plain(a) -> pa.Array:
