@@ -150,6 +150,30 @@ def test_reload_is_idempotent(graph, make_parquet):
     assert second.depth_updates == 0  # nothing derived changed
 
 
+def test_fresh_load_creates_the_schema_after_the_nodes(graph, make_parquet):
+    """An empty graph without any index: load creates the nodes first, then the constraint and
+    indexes, and returns with all of them online; the derived properties came with the CREATE."""
+    from hflineage.cypher import registry
+
+    names = {"model_id_unique", "model_author", "model_family", "model_libraryName", "model_license",
+             "model_pipelineTag"}
+    assert {q.name.removeprefix("schema/").replace("_index", "") for q in registry() if q.name.startswith("schema/")} \
+        == names
+    graph.driver.execute_query("DROP CONSTRAINT model_id_unique IF EXISTS", database_=graph.database)
+    for name in names - {"model_id_unique"}:
+        graph.driver.execute_query(f"DROP INDEX {name} IF EXISTS", database_=graph.database)
+    report = load(graph, make_parquet(small_tree() + [{"id": "u/G", "base": ["ghost/base"], "relation": "finetune"}]),
+                  progress=False)
+    records, _, _ = graph.driver.execute_query("SHOW INDEXES YIELD name, state", database_=graph.database)
+    states = {r["name"]: r["state"] for r in records if r["name"] in names}
+    assert states == {name: "ONLINE" for name in names}
+    assert report.depth_updates == 8  # every model and the placeholder are on an edge
+    ghost = graph.driver.execute_query(
+        "MATCH (m:Model:Missing {id: 'ghost/base'}) RETURN m.family AS family, m.depth AS depth",
+        database_=graph.database).records
+    assert [dict(r) for r in ghost] == [{"family": "ghost/base", "depth": None}]
+
+
 def test_newer_file_replaces_properties_and_edges(graph, make_parquet):
     load(graph, make_parquet(small_tree()), progress=False)
     newer = [
