@@ -39,12 +39,9 @@ import platform
 import shutil
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 REPO = Path(__file__).resolve().parent.parent
@@ -154,93 +151,16 @@ def bulk_phases(stderr: str) -> dict | None:
 # --- importer ------------------------------------------------------------------------------------
 
 def convert_for_import(path: Path, outdir: Path, batch_size: int = 10_000) -> dict:
-    """The parquet as the import tool's input files, interpreted exactly as the loader does.
+    """The parquet as the import tool's input files, interpreted exactly as the loader does: the
+    loader's ``plan`` into loader/bulk.py's ``CsvSink`` (the files ``--bulk`` imports). Returns
+    the three files (header line first), whether a field holds a line break, and the rows read."""
+    from hflineage.loader.bulk import CsvSink
+    from hflineage.loader.load import LoadReport, open_source, plan
 
-    With loader/bulk.py present: its ``CsvSink`` fed by the loader's ``plan`` (the files
-    ``--bulk`` imports). Without it: the same plan spelled out with the loader's own functions
-    (read.normalise per batch, then repeated bases, cycles and placeholders as load.py does).
-    Returns the three files (header line first), whether a field holds a line break, and counts.
-    """
-    try:
-        from hflineage.loader.bulk import CsvSink
-        from hflineage.loader.load import LoadReport, open_source, plan
-    except ImportError:
-        return _convert_own(path, outdir, batch_size)
     with CsvSink(outdir) as sink:
         report = plan(open_source(str(path)), sink, LoadReport(source=str(path)), batch_size, progress=False)
     return {"rows": report.rows_read, "models": str(sink.models_path), "missing": str(sink.missing_path),
             "edges": str(sink.edges_path), "multiline": sink.multiline, "converter": "loader.bulk.CsvSink"}
-
-
-NODE_COLUMNS = {"id": "id:ID(Model)", "author": "author", "pipelineTag": "pipelineTag", "libraryName": "libraryName",
-                "license": "license", "licenseName": "licenseName", "downloads": "downloads:long",
-                "downloadsAllTime": "downloadsAllTime:long", "likes": "likes:long", "parameters": "parameters:long",
-                "trendingScore": "trendingScore:double", "createdAt": "createdAt:datetime",
-                "lastModified": "lastModified:datetime"}
-
-
-def _convert_own(path: Path, outdir: Path, batch_size: int) -> dict:
-    from hflineage.loader import load as loader
-    from hflineage.loader.read import EDGE_SCHEMA, check_schema, iter_batches, last_rows, normalise, open_parquet
-
-    outdir.mkdir(parents=True, exist_ok=True)
-    files = {name: outdir / f"{name}.csv" for name in ("models", "missing", "edges")}
-    pf = open_parquet(str(path))
-    columns = check_schema(pf, str(path))
-    last = last_rows(pf)
-    ids, created, edges, multiline, first = [], [], [], False, 0
-    with open(files["models"], "wb") as out:
-        out.write((",".join(NODE_COLUMNS.values()) + "\n").encode())
-        for record_batch in iter_batches(pf, columns, batch_size):
-            n = record_batch.num_rows
-            batch = normalise(record_batch, first, str(path), last[first:first + n])
-            first += n
-            if batch.nodes:
-                multiline |= _write_csv(_node_table(batch.nodes), out)
-            ids.append(batch.ids)
-            created.append(batch.created)
-            if batch.edges.num_rows:
-                edges.append(batch.edges)
-    models = pa.table({"id": pa.concat_arrays([a.cast(pa.string()) for a in ids]) if ids else pa.array([], pa.string()),
-                       "createdAt": pa.concat_arrays([a.cast(pa.timestamp("us", tz="UTC")) for a in created])
-                       if created else pa.array([], pa.timestamp("us", tz="UTC"))})
-    edge_table = pa.concat_tables(edges) if edges else EDGE_SCHEMA.empty_table()
-    if edge_table.num_rows:
-        edge_table = loader._drop_repeated_bases(edge_table, Counter())
-        edge_table = loader._break_cycles(edge_table, models, Counter())
-    bases = pc.unique(edge_table["base"].combine_chunks()) if edge_table.num_rows else pa.array([], pa.string())
-    absent = bases.filter(pc.invert(pc.is_in(bases, value_set=models["id"])))
-    with open(files["missing"], "wb") as out:
-        out.write(b"id:ID(Model)\n")
-        _write_csv(pa.table({"id": absent}), out)
-    with open(files["edges"], "wb") as out:
-        out.write(b":START_ID(Model),:END_ID(Model),:TYPE,declared:boolean,rule\n")
-        multiline |= _write_csv(loader._edge_rows(edge_table), out)
-    return {"rows": first, **{k: str(v) for k, v in files.items()}, "multiline": multiline,
-            "converter": "bench_loaders._convert_own"}
-
-
-def _node_table(nodes: list[dict]) -> pa.Table:
-    """normalise's node rows ({id, props, createdAt, lastModified} in epoch ms) as CSV columns."""
-    table = pa.Table.from_pylist([{"id": r["id"], **r["props"], "createdAt": r["createdAt"],
-                                   "lastModified": r["lastModified"]} for r in nodes])
-    cols = {}
-    for name in NODE_COLUMNS:
-        if name not in table.column_names:
-            cols[name] = pa.nulls(table.num_rows, pa.string())
-        elif name in ("createdAt", "lastModified"):
-            ms = table[name].cast(pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
-            cols[name] = pc.strftime(ms, format="%Y-%m-%dT%H:%M:%SZ")
-        else:
-            cols[name] = table[name]
-    return pa.table(cols)
-
-
-def _write_csv(table: pa.Table, out) -> bool:
-    """Append rows without a header; True when a string field holds a line break."""
-    pacsv.write_csv(table, out, write_options=pacsv.WriteOptions(include_header=False))
-    return any(pa.types.is_string(c.type) and pc.any(pc.match_substring_regex(c, r"[\r\n]")).as_py() is True
-               for c in table.columns)
 
 
 def run_importer(env: dict, path: Path, workdir: Path) -> dict:
