@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import dag
-from .db import Graph
+from .db import Graph, gc_paused
 from .errors import HFLineageError, ModelNotFound
 
 RELATIONS = ("adapter", "finetune", "quantized", "merge")
@@ -47,16 +47,16 @@ def impact(graph: Graph, ids: list[str], with_list: bool = False) -> dict:
     ids = list(dict.fromkeys(i.strip() for i in ids if i and i.strip()))
     if not ids:
         raise HFLineageError("no model ids given")
-    core = graph.read("impact", ids=ids)[0]
-    deleted = sorted(core["deleted"])
-    # the subgraphs come back as parallel lists in one record: tens of thousands of records
-    # cost the driver more than the query itself
-    down = [{"id": i, "depth": d, "bases": b, "merge_bases": m} for i, d, b, m in
-            zip(core["down_ids"], core["down_depths"], core["down_bases"], core["down_merge_bases"])]
-    up = [{"id": i, "depth": d, "bases": b} for i, d, b in zip(core["up_ids"], core["up_depths"], core["up_bases"])]
-    orphans = _orphaned(down, set(deleted))
+    # the subgraphs come back as parallel lists in one record (tens of thousands of records cost
+    # the driver more than the query) and are walked as lists, never one dict per model
+    with gc_paused():
+        core = graph.read("impact", ids=ids)[0]
+        gone = set(core["deleted"])
+        down = (core["down_ids"], core["down_depths"], core["down_bases"])
+        orphans = _orphaned(*down, gone)
+        chains = _disrupted_chains(core["up_ids"], core["up_depths"], core["up_bases"], *down, gone)
     result = {
-        "deleted": deleted,
+        "deleted": sorted(gone),
         "unknown": core["unknown"],
         "affected_derived": core["affected_derived"],
         "affected_downstream": core["affected_downstream"],
@@ -64,49 +64,55 @@ def impact(graph: Graph, ids: list[str], with_list: bool = False) -> dict:
         "merges_losing_parent": core["merges_losing_parent"],
         "downstream_downloads": core["downstream_downloads"],
         "downstream_downloads_all_time": core["downstream_downloads_all_time"],
-        "disrupted_chains": _disrupted_chains(up, down, set(deleted)),
+        "disrupted_chains": chains,
         "families_touched": core["families_touched"],
     }
     if with_list:
-        gone = set(deleted)
+        rows = list(zip(core["down_ids"], core["down_bases"], core["down_merge_bases"]))
         result["models"] = {
-            "affected_derived": sorted(r["id"] for r in down if gone.intersection(r["bases"])),
-            "affected_downstream": sorted(r["id"] for r in down),
+            "affected_derived": sorted(i for i, bases, _ in rows if gone.intersection(bases)),
+            "affected_downstream": sorted(core["down_ids"]),
             "orphaned": sorted(orphans),
-            "merges_losing_parent": sorted(r["id"] for r in down if gone.intersection(r["merge_bases"])),
+            "merges_losing_parent": sorted(i for i, _, merge_bases in rows if gone.intersection(merge_bases)),
         }
     return result
 
 
-def _orphaned(down: list[dict], deleted: set[str]) -> set[str]:
-    """Downstream models all of whose upward paths to a root pass through ``deleted``.
+def _orphaned(ids: list[str], depths: list[int], bases: list[list[str]], deleted: set[str]) -> set[str]:
+    """Downstream models (parallel lists: id, depth, bases) all of whose upward paths to a root
+    pass through ``deleted``.
 
     A model keeps a way up when one of its bases is outside the deleted set and is either
     outside the downstream set (so none of its own paths can touch the deleted set) or itself
     keeps a way up. Bases come before their children in depth order.
     """
-    downstream = {r["id"] for r in down}
+    downstream = set(ids)
     anchored: set[str] = set()
-    for row in sorted(down, key=lambda r: r["depth"]):
-        if any(b not in deleted and (b not in downstream or b in anchored) for b in row["bases"]):
-            anchored.add(row["id"])
+    for i in sorted(range(len(ids)), key=depths.__getitem__):
+        for b in bases[i]:
+            if b not in deleted and (b not in downstream or b in anchored):
+                anchored.add(ids[i])
+                break
     return downstream - anchored
 
 
-def _disrupted_chains(up: list[dict], down: list[dict], deleted: set[str]) -> int:
+def _disrupted_chains(up_ids: list[str], up_depths: list[int], up_bases: list[list[str]],
+                      down_ids: list[str], down_depths: list[int], down_bases: list[list[str]],
+                      deleted: set[str]) -> int:
     """Chains (root-to-leaf paths) through at least one deleted model that has derived models.
 
-    Every such chain has a first such model d on its way down from the root, so the count is
-    the sum over d of (paths from a root to d touching no other such model) x (paths from d to a
-    leaf).
+    ``up_*``: the deleted models and their ancestors, ``down_*``: the downstream models
+    (parallel lists: id, depth, bases). Every such chain has a first such model d on its way down
+    from the root, so the count is the sum over d of (paths from a root to d touching no other
+    such model) x (paths from d to a leaf).
     """
-    bases = {r["id"]: r["bases"] for r in up}
-    bases.update({r["id"]: r["bases"] for r in down})
-    depth = {r["id"]: r["depth"] for r in (*up, *down)}
+    bases = dict(zip(up_ids, up_bases))
+    depth = dict(zip(up_ids, up_depths))
+    depth.update(zip(down_ids, down_depths))
     children: dict[str, list[str]] = defaultdict(list)
-    for r in down:
-        for b in r["bases"]:
-            children[b].append(r["id"])
+    for child, own in zip(down_ids, down_bases):
+        for b in own:
+            children[b].append(child)
     for d in deleted:  # edges between two deleted models come from the upstream rows
         for b in bases.get(d, ()):
             if b in deleted:
@@ -116,14 +122,14 @@ def _disrupted_chains(up: list[dict], down: list[dict], deleted: set[str]) -> in
         return 0
     # paths from any root down to each upstream model, not passing through another cut model
     paths_up: dict[str, int] = {}
-    for r in sorted(up, key=lambda r: r["depth"]):
-        own = r["bases"]
-        paths_up[r["id"]] = 1 if not own else sum(paths_up[b] for b in own if b not in cut)
+    for i in sorted(range(len(up_ids)), key=up_depths.__getitem__):
+        own = up_bases[i]
+        paths_up[up_ids[i]] = 1 if not own else sum(paths_up[b] for b in own if b not in cut)
     # paths from each model down to a leaf (every descendant of a deleted model is in `down`)
     paths_down: dict[str, int] = {}
-    for node in sorted({*children, *(r["id"] for r in down), *deleted}, key=lambda n: -depth.get(n, 0)):
+    for node in sorted({*children, *down_ids, *deleted}, key=lambda n: -depth.get(n, 0)):
         kids = children.get(node)
-        paths_down[node] = 1 if not kids else sum(paths_down[k] for k in kids)
+        paths_down[node] = sum(map(paths_down.__getitem__, kids)) if kids else 1
     return sum(paths_up[d] * paths_down[d] for d in cut)
 
 

@@ -7,8 +7,10 @@ transactions (the driver retries transient failures). The database is always nam
 
 from __future__ import annotations
 
+import gc
 import queue
 import threading
+from contextlib import contextmanager
 from typing import Any
 
 import neo4j
@@ -17,6 +19,24 @@ from neo4j import GraphDatabase, RoutingControl
 from hflineage.cypher import StoredQuery, registry
 
 from .settings import Connection
+
+
+@contextmanager
+def gc_paused():
+    """The cyclic garbage collector off for a block that builds many acyclic containers.
+
+    Decoding a large result and walking it allocate lists, tuples and strings by the hundred
+    thousand, none of them in a reference cycle, and each allocation burst triggers a collector
+    pass over every live object: ~45% of impact's Python time on a 36k-model subtree. Reference
+    counting still frees everything; the collector's normal schedule resumes after the block.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class Graph:
