@@ -49,7 +49,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .db import Graph
-from .derive import Derived, Spool, compute, values_for
+from .derive import DERIVED_PROPERTIES, Derived, Spool, compute, downloads_of, values_for
 from .errors import HFLineageError
 from .load import DEFAULT_BATCH_SIZE, LoadReport, ensure_schema, model_count, open_source, plan
 from .read import NODE_PROPERTIES, SCALAR_COLUMNS
@@ -67,9 +67,9 @@ if set(PROPERTY_TYPES) | {"id"} != set(NODE_PROPERTIES):  # a new property needs
 _TIMES = ("createdAt", "lastModified")
 _HEADER_TYPE = {pa.string(): "", pa.int64(): ":long", pa.float64(): ":double", pa.bool_(): ":boolean"}
 _CSV_OPTIONS = pacsv.WriteOptions(include_header=False)
-# derived properties (derive.compute), the last columns of both node files; depthVia and family
-# are ids of nodes in the files, so they need no line-break check of their own
-DERIVED_COLUMNS = ["depth:long", "depthVia", "family"]
+# derived properties (derive.compute, in derive.VALUES order), the last columns of both node files;
+# depthVia and family are ids of nodes in the files, so they need no line-break check of their own
+DERIVED_COLUMNS = [prop + ("" if column in ("via", "family") else ":long") for column, prop in DERIVED_PROPERTIES.items()]
 _NEWLINE = r"[\r\n]"
 
 
@@ -117,6 +117,7 @@ class CsvSink:
         self._missing = _Csv(self.missing_path, [f"id:ID({ID_SPACE})"] + DERIVED_COLUMNS)
         self._edges = _Csv(self.edges_path, [f":START_ID({ID_SPACE})", f":END_ID({ID_SPACE})", ":TYPE",
                                              "declared:boolean", "rule"])
+        self._downloads: list[pa.Table] = []
         self._placeholder_ids: list[pa.Array] = []
         self._child: list[pa.ChunkedArray] = []
         self._base: list[pa.ChunkedArray] = []
@@ -150,6 +151,7 @@ class CsvSink:
         for name in _TIMES:
             columns.append(_iso_utc(table[name]))
         self.spool.append(self._table(columns), table["id"])
+        self._downloads.append(downloads_of(table))
         self.counts["models"] += table.num_rows
 
     def placeholders(self, ids: list[str]) -> None:
@@ -173,8 +175,10 @@ class CsvSink:
         child = pa.chunked_array([c for chunked in self._child for c in chunked.chunks], pa.string())
         base = pa.chunked_array([c for chunked in self._base for c in chunked.chunks], pa.string())
         self._child, self._base = [], []
-        self.derived = derived = compute(child, base)
-        del child, base
+        downloads = pa.concat_tables(self._downloads) if self._downloads else None
+        self._downloads = []
+        self.derived = derived = compute(child, base, downloads)
+        del child, base, downloads
         for batch, values in self.spool.with_derived(derived):
             self._write_derived(self._models, batch.columns, values)
         self.spool.close()
@@ -188,7 +192,8 @@ class CsvSink:
 
     def _write_derived(self, target: "_Csv", columns: list, values: pa.Table) -> None:
         """Rows with the derived columns appended (null where a model has no such property)."""
-        target.write(pa.table([*columns, *values.columns], names=[f"c{i}" for i in range(len(columns) + 3)]))
+        columns = [*columns, *values.columns]
+        target.write(pa.table(columns, names=[f"c{i}" for i in range(len(columns))]))
 
     def _table(self, columns: list) -> pa.Table:
         """The columns as a table; notes whether a string field holds a line break."""

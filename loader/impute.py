@@ -72,6 +72,7 @@ from typing import Any, Iterable
 from tqdm import tqdm
 
 from .db import Graph
+from .derive import DERIVED_PROPERTIES
 from .errors import HFLineageError, ModelNotFound
 from .load import model_count
 
@@ -80,7 +81,7 @@ CATEGORICAL = {"license": "license", "pipeline_tag": "pipelineTag", "library_nam
 # properties the loader always writes as numbers (or null), decided by the mean
 KNOWN_NUMERIC = ("parameters", "downloads", "downloadsAllTime", "likes", "trendingScore")
 # properties that are not attributes of a model's card: identity and values derived from the graph
-NOT_ATTRIBUTES = ("id", "depth", "depthVia", "family")
+NOT_ATTRIBUTES = ("id", *DERIVED_PROPERTIES.values())
 IMPUTED_SUFFIXES = ("_imputed", "_imputed_method", "_imputed_confidence")
 
 METHODS = ("knn", "hub")

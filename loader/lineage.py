@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .db import Graph
+from .derive import DERIVED_PROPERTIES
 from .errors import ModelNotFound
 
 RELATIONS = ("adapter", "finetune", "quantized", "merge")
@@ -14,7 +15,7 @@ def show(graph: Graph, model_id: str) -> dict:
     if not rows:
         raise ModelNotFound(f"model '{model_id}' is not in the graph")
     row = rows[0]
-    properties = {k: v for k, v in sorted(row["properties"].items()) if k not in ("depth", "depthVia", "family")}
+    properties = {k: v for k, v in sorted(row["properties"].items()) if k not in DERIVED_PROPERTIES.values()}
     return {
         "id": row["id"],
         "license": row["license"],

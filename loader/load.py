@@ -42,7 +42,7 @@ from tqdm import tqdm
 
 from . import dag
 from .db import Graph, Writer
-from .derive import Derived, Spool, compute, refresh_depths, values_for
+from .derive import Derived, Spool, compute, downloads_of, refresh_depths, values_for
 from .read import EDGE_SCHEMA, check_schema, iter_batches, last_rows, normalise, open_parquet
 from hflineage.cypher import registry
 
@@ -280,6 +280,7 @@ class FreshSink:
         self.folder = Path(tempfile.mkdtemp(prefix="hflineage-load-"))
         self.spool = Spool(self.folder / "models.arrow")
         self._placeholders: list[pa.Array] = []
+        self._downloads: list[pa.Table] = []
         self._edges: list[pa.Table] = []
         self.counts = {"models": 0, "placeholders": 0, "edges": 0}
 
@@ -292,6 +293,7 @@ class FreshSink:
 
     def models(self, rows: pa.Table) -> None:
         self.spool.append(rows, rows["id"])
+        self._downloads.append(downloads_of(rows))
         self.counts["models"] += rows.num_rows
 
     def placeholders(self, ids: list[str]) -> None:
@@ -306,8 +308,10 @@ class FreshSink:
         """Nothing is written before ``finish``."""
 
     def finish(self) -> Derived:
-        derived = compute(*(pa.chunked_array([c for t in self._edges for c in t[end].chunks], pa.string())
-                            for end in ("child", "base")))
+        child, base = (pa.chunked_array([c for t in self._edges for c in t[end].chunks], pa.string())
+                       for end in ("child", "base"))
+        derived = compute(child, base, pa.concat_tables(self._downloads) if self._downloads else None)
+        self._downloads = []
         bar = tqdm(total=sum(self.counts.values()), unit="items", desc="writing", disable=not self.progress,
                    dynamic_ncols=True)
         with Writer(self.graph, self.workers) as writer:

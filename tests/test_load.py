@@ -174,6 +174,29 @@ def test_fresh_load_creates_the_schema_after_the_nodes(graph, make_parquet):
     assert [dict(r) for r in ghost] == [{"family": "ghost/base", "depth": None}]
 
 
+def test_stored_descendant_counts_follow_a_newer_file(graph, make_parquet):
+    """descendants and subtree downloads are stored at load; a later load (the upsert path) must
+    refresh them on every ancestor when a download count changes or an edge goes away."""
+    load(graph, make_parquet(small_tree()), progress=False)
+    a = lineage.show(graph, "org/A")
+    assert (a["descendants"], a["subtree_downloads"]) == (5, 100 + 10 + 5 + 1 + 0)  # E once, not per path
+    newer = [
+        {"id": "org/F", "base": ["org/E"], "relation": "finetune", "downloads": 50},
+        {"id": "org/D", "downloads": 7},  # no base any more: a root of its own
+    ]
+    report = load(graph, make_parquet(newer), progress=False)
+    assert report.depth_updates > 0
+    got = {m: (r["descendants"], r["subtree_downloads"], r["depth"])
+           for m in "ABDEF" for r in [lineage.show(graph, f"org/{m}")]}
+    assert got == {
+        "A": (4, 100 + 10 + 5 + 0 + 50, 0),  # B, C, E, F
+        "B": (2, 10 + 0 + 50, 1),  # E, F
+        "D": (0, 7, 0),
+        "E": (1, 0 + 50, 2),
+        "F": (0, 50, 3),
+    }
+
+
 def test_newer_file_replaces_properties_and_edges(graph, make_parquet):
     load(graph, make_parquet(small_tree()), progress=False)
     newer = [
@@ -274,3 +297,25 @@ def test_wrong_column_type_stops_before_writing(graph, tmp_path):
     with pytest.raises(InputError, match="column 'downloads' has type string"):
         load(graph, str(path), progress=False)
     assert node_count(graph) == 0
+
+
+def test_derive_counts_each_descendant_once():
+    """Pure derive.compute on a hand-made DAG: r <- a, b; m merges a and b; x <- m; y <- x, a.
+    Descendants of r: a, b, m, x, y (m and y reachable along two paths, counted once)."""
+    import pyarrow as pa
+
+    from hflineage.loader.derive import DOWNLOADS_SCHEMA, compute
+
+    edges = [("a", "r"), ("b", "r"), ("m", "a"), ("m", "b"), ("x", "m"), ("y", "x"), ("y", "a")]
+    downloads = pa.table({"id": ["r", "a", "b", "m", "x", "y"], "downloads": [1, 10, 100, 1000, None, 10000],
+                          "downloadsAllTime": [2, 20, 200, 2000, 20000, 200000]}, schema=DOWNLOADS_SCHEMA)
+    derived = compute(pa.array([c for c, _ in edges]), pa.array([b for _, b in edges]), downloads)
+    rows = {r["id"]: (r["descendants"], r["below"], r["below_all_time"], r["depth"]) for r in derived.table.to_pylist()}
+    assert rows == {
+        "r": (5, 10 + 100 + 1000 + 0 + 10000, 20 + 200 + 2000 + 20000 + 200000, None),
+        "a": (3, 1000 + 0 + 10000, 2000 + 20000 + 200000, 1),  # m, x, y
+        "b": (3, 1000 + 0 + 10000, 2000 + 20000 + 200000, 1),  # m, x, y
+        "m": (2, 10000, 20000 + 200000, 2),
+        "x": (1, 10000, 200000, 3),
+        "y": (None, None, None, 4),  # a leaf carries no counts
+    }

@@ -1,7 +1,8 @@
 // name: load/set_derived
-// description: Store depth (longest path up to a root), depthVia (the base on that path) and family (component key) on a batch of models; null clears them.
-// param rows: list of {id, depth, via, family}
+// description: Store the derived properties (loader/derive.py) on a batch of models; null clears one.
+// param rows: list of {id, depth, via, family, descendants, below, below_all_time}
 // mode: write
 UNWIND $rows AS row
 MATCH (m:Model {id: row.id})
-SET m.depth = row.depth, m.depthVia = row.via, m.family = row.family
+SET m.depth = row.depth, m.depthVia = row.via, m.family = row.family, m.descendants = row.descendants,
+    m.descendantDownloads = row.below, m.descendantDownloadsAllTime = row.below_all_time
