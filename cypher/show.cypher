@@ -1,5 +1,5 @@
 // name: show
-// description: A model's properties, its bases with relation, the Hub-style model tree (direct children by relation), total descendants, subtree downloads (the model and its descendants, each once; 30-day and all-time) and depth.
+// description: A model's properties, its bases with relation, the Hub-style model tree (direct children by relation), total descendants, subtree downloads (the model and its descendants, each once; 30-day and all-time) and depth; the last three are stored by every load (loader/derive.py).
 // param model_id: the model's id, e.g. "meta-llama/Llama-2-7b-chat-hf"
 // mode: read
 MATCH (m:Model {id: $model_id})
@@ -13,29 +13,20 @@ CALL (m) {
     missing: p:Missing
   } END) AS parents
 }
-CALL (m) {
-  OPTIONAL MATCH (m)<-[r:FINETUNE_OF|ADAPTER_OF|QUANTIZATION_OF|MERGE_OF]-(:Model)
-  RETURN {
-    adapter: count(CASE type(r) WHEN 'ADAPTER_OF' THEN 1 END),
-    finetune: count(CASE type(r) WHEN 'FINETUNE_OF' THEN 1 END),
-    quantized: count(CASE type(r) WHEN 'QUANTIZATION_OF' THEN 1 END),
-    merge: count(CASE type(r) WHEN 'MERGE_OF' THEN 1 END)
-  } AS children
-}
-CALL (m) {
-  OPTIONAL MATCH (m)<-[:FINETUNE_OF|ADAPTER_OF|QUANTIZATION_OF|MERGE_OF*]-(d:Model)
-  WITH DISTINCT d
-  RETURN count(d) AS descendants,
-         sum(coalesce(d.downloads, 0)) AS below_downloads,
-         sum(coalesce(d.downloadsAllTime, 0)) AS below_downloads_all_time
-}
+// direct children by relation from the degree store (every node is a :Model, so no label check)
+WITH m, parents, {
+  adapter: COUNT { (m)<-[:ADAPTER_OF]-() },
+  finetune: COUNT { (m)<-[:FINETUNE_OF]-() },
+  quantized: COUNT { (m)<-[:QUANTIZATION_OF]-() },
+  merge: COUNT { (m)<-[:MERGE_OF]-() }
+} AS children
 RETURN m.id AS id,
        m.license AS license,
        m:Missing AS missing,
        properties(m) AS properties,
        parents,
        children,
-       descendants,
-       coalesce(m.downloads, 0) + below_downloads AS subtree_downloads,
-       coalesce(m.downloadsAllTime, 0) + below_downloads_all_time AS subtree_downloads_all_time,
+       coalesce(m.descendants, 0) AS descendants,
+       coalesce(m.downloads, 0) + coalesce(m.descendantDownloads, 0) AS subtree_downloads,
+       coalesce(m.downloadsAllTime, 0) + coalesce(m.descendantDownloadsAllTime, 0) AS subtree_downloads_all_time,
        coalesce(m.depth, 0) AS depth

@@ -5,10 +5,7 @@
 UNWIND $families AS f
 MATCH (r:Model {family: f})
 WHERE NOT (r)-[:FINETUNE_OF|ADAPTER_OF|QUANTIZATION_OF|MERGE_OF]->()
-CALL (r) {
-  OPTIONAL MATCH (r)<-[:FINETUNE_OF|ADAPTER_OF|QUANTIZATION_OF|MERGE_OF*]-(d:Model)
-  RETURN count(DISTINCT d) AS descendants
-}
-WITH f, r, descendants ORDER BY descendants DESC, r.id
+WITH f, r, coalesce(r.descendants, 0) AS descendants  // stored by every load (loader/derive.py)
+ORDER BY descendants DESC, r.id
 WITH f, collect({id: r.id, descendants: descendants, task: r.pipelineTag})[0] AS top
 RETURN f AS family, top.id AS root, top.descendants AS descendants, top.task AS pipeline_tag
