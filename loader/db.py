@@ -113,11 +113,13 @@ class Graph:
         chunks.append(to_table(buf))
         return pa.concat_tables(chunks)
 
-    def stream(self, name: str, **params: Any):
-        """Yield the records of a stored read query one by one (for large results)."""
+    def stream(self, name: str, fetch_size: int = 1000, **params: Any):
+        """Yield the records of a stored read query one by one (for large results), pulling
+        ``fetch_size`` records at a time (1 when each record is itself a large chunk)."""
         query = registry().get(name)
         registry().check_params(query, params)
-        with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
+        with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS,
+                                 fetch_size=fetch_size) as session:
             result = session.run(query.text, params)
             for record in result:
                 yield record.values()

@@ -38,7 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import dag
-from .db import Graph, Writer
+from .db import Graph, Writer, gc_paused
 
 BATCH = 10_000
 WORKERS = 2  # concurrent write transactions for the write-back (load.DEFAULT_WORKERS)
@@ -198,13 +198,11 @@ def _plain(a) -> pa.Array:
 
 def refresh_depths(graph: Graph, batch_size: int = BATCH, workers: int = WORKERS) -> DeriveReport:
     """Recompute the derived properties from the graph's edges and store the ones that changed."""
-    edges = graph.fetch_table("load/lineage_edges", ["child", "base"], [pa.string(), pa.string()])
-    downloads = graph.fetch_table("load/lineage_downloads", DOWNLOADS_SCHEMA.names, DOWNLOADS_SCHEMA.types)
-    derived = compute(edges["child"], edges["base"], downloads)
-    del edges, downloads
+    inputs = _derive_inputs(graph)
+    derived = compute(inputs["child"], inputs["base"], inputs["downloads"])
     wanted = derived.table
-    types = [DERIVED_SCHEMA.field(c).type for c in VALUES]
-    stored = graph.fetch_table("load/stored_derived", ["id", *(f"old_{c}" for c in VALUES)], [pa.string(), *types])
+    stored = inputs["stored"]
+    del inputs
     joined = wanted.join(stored, "id", join_type="left outer")
     same = _same(joined[VALUES[0]], joined[f"old_{VALUES[0]}"])
     for c in VALUES[1:]:
@@ -213,7 +211,7 @@ def refresh_depths(graph: Graph, batch_size: int = BATCH, workers: int = WORKERS
     gone = stored.join(wanted, "id", join_type="left anti")
     updates = pa.concat_tables([
         changed.select(["id", *VALUES]),
-        pa.table({"id": gone["id"], **{c: pa.nulls(gone.num_rows, t) for c, t in zip(VALUES, types)}}),
+        pa.table({"id": gone["id"], **{c: pa.nulls(gone.num_rows, DERIVED_SCHEMA.field(c).type) for c in VALUES}}),
     ])
     # batches touch disjoint models (each id once), so they may run in any order, side by side
     with Writer(graph, workers) as writer:
@@ -222,6 +220,33 @@ def refresh_depths(graph: Graph, batch_size: int = BATCH, workers: int = WORKERS
         writer.join()
     return DeriveReport(nodes_with_edges=derived.nodes_with_edges, max_depth=derived.max_depth,
                         updated=updates.num_rows)
+
+
+def _derive_inputs(graph: Graph, chunk: int = 20_000) -> dict:
+    """The graph's edges (``child``, ``base``), downloads (DOWNLOADS_SCHEMA) and stored derived
+    values (``id`` and ``old_<column>``, models with any), from ``load/derive_inputs``: each
+    record's rows turned into Arrow columns at once, so Python holds one chunk of objects."""
+    edges, downloads, stored = [], [], []
+    stored_schema = pa.schema([("id", pa.string()), *((f"old_{c}", DERIVED_SCHEMA.field(c).type) for c in VALUES)])
+    with gc_paused():
+        for (rows,) in graph.stream("load/derive_inputs", fetch_size=1, chunk=chunk):
+            cols = list(zip(*rows))
+            ids = pa.array(cols[0], pa.string())
+            bases = pa.array(cols[1], pa.list_(pa.string()))
+            edges.append(pa.table({"child": ids.take(pc.list_parent_indices(bases)), "base": pc.list_flatten(bases)}))
+            downloads.append(pa.table([ids, pa.array(cols[2], pa.int64()), pa.array(cols[3], pa.int64())],
+                                      schema=DOWNLOADS_SCHEMA))
+            old = pa.table([ids, *(pa.array(v, f.type) for v, f in zip(cols[4:], list(stored_schema)[1:]))],
+                           schema=stored_schema)
+            held = pc.is_valid(old[1])
+            for name in old.column_names[2:]:
+                held = pc.or_(held, pc.is_valid(old[name]))
+            stored.append(old.filter(held))
+    edge_schema = pa.schema([("child", pa.string()), ("base", pa.string())])
+    edge_table = pa.concat_tables(edges) if edges else edge_schema.empty_table()
+    return {"child": edge_table["child"], "base": edge_table["base"],
+            "downloads": pa.concat_tables(downloads) if downloads else DOWNLOADS_SCHEMA.empty_table(),
+            "stored": pa.concat_tables(stored) if stored else stored_schema.empty_table()}
 
 
 def _same(a, b) -> pa.ChunkedArray:
