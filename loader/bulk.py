@@ -9,7 +9,8 @@ local server (``hflineage db start``) holding no models yet. The steps:
 2. Run the shared plan (load.plan: read, normalise, dedupe, cycles, placeholders) with a
    ``CsvSink``: node batches (Arrow tables, never Python dicts) are converted to their CSV
    columns and spooled to an Arrow IPC file, the cleaned edges stream to CSV. At the end the
-   sink computes ``depth``, ``depthVia`` and ``family`` from the final edge list
+   sink computes the derived properties (``depth``, ``depthVia``, ``family``, ``descendants`` and
+   their download sums) from the final edge list
    (derive.compute, the rules of the online derive pass, placeholders included) and writes the
    node files with those columns: the graph is complete when the importer is done, so no
    derive pass runs over Bolt afterwards.
@@ -84,7 +85,7 @@ class CsvSink:
     the value ``datetime({epochMillis: ...})`` gives online. A field holding a line break turns
     on the importer's (slower) multi-line parsing.
 
-    Node rows also carry the derived ``depth``, ``depthVia`` and ``family`` (derive.compute),
+    Node rows also carry the derived properties (derive.compute, derive.DERIVED_PROPERTIES),
     which need the whole, cleaned edge list: node batches arrive before it. So each batch is
     converted to its CSV columns at once and spooled to an Arrow IPC file beside the CSVs
     (bounded memory); edges stream to edges.csv and are kept as (child, base) arrays; when the
@@ -171,7 +172,7 @@ class CsvSink:
 
     # --- the end: derived properties, then the node files ------------------------------------
     def finish(self) -> Derived:
-        """Compute depth/depthVia/family from the edges handed over, write the node files."""
+        """Compute the derived properties from the edges handed over, write the node files."""
         child = pa.chunked_array([c for chunked in self._child for c in chunked.chunks], pa.string())
         base = pa.chunked_array([c for chunked in self._base for c in chunked.chunks], pa.string())
         self._child, self._base = [], []
@@ -294,7 +295,7 @@ def bulk_load(graph: Graph, path: str, batch_size: int = DEFAULT_BATCH_SIZE, pro
     clock = time.monotonic()
     ensure_schema(graph, wait=True)
     phases["schema"] = time.monotonic() - clock
-    # depth, depthVia and family came in with the nodes: what refresh_depths would write into
+    # the derived properties came in with the nodes: what refresh_depths would write into
     # this graph, which held none of them
     report.depth_updates = sink.derived.nodes_with_edges
     report.max_depth = sink.derived.max_depth

@@ -136,9 +136,9 @@ class Spool:
     time with them: memory stays one batch plus the ids, whatever the file's size.
 
     ``append`` writes a table (any schema, the same for every call) to an Arrow IPC file and keeps
-    the batch's ids; ``with_derived`` yields every batch in order with its rows' ``values_for``
-    (one hash table over the derived ids, probed once by all ids; the values taken per batch). The file is removed by
-    ``close``, which the ``with`` block calls.
+    the batch's ids; ``with_derived`` yields every batch in order with its rows' derived values
+    (one hash table over the derived ids, probed once by all ids; the values taken per batch).
+    ``close`` (called by the ``with`` block) removes the file.
     """
 
     def __init__(self, path: Path):

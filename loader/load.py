@@ -13,7 +13,7 @@ The sink decides how the graph is written. ``load`` (online, any server) uses on
 
 * ``FreshSink`` when the graph holds no models: each node is written once, complete. Node
   batches are spooled (derive.Spool) until the edges are known, then created with their
-  derived ``depth``, ``depthVia`` and ``family`` (derive.compute) before any index exists; then
+  derived properties (derive.compute) before any index exists; then
   the schema (the id constraint's population), then the edges.
 * ``OnlineSink`` otherwise: upserts (``load/write_models``: Missing label removed, old base
   edges deleted) while the file is read, then ``finish``: the derived properties recomputed
