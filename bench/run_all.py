@@ -108,8 +108,8 @@ sanity row, the real files in `../shared/data/`.
 ## 1. Loading
 
 Each load goes into an empty database (store removed, or the importer's
-`--overwrite-destination`). *ours* = `hflineage load PATH` (schema, nodes, edges, derived depths
-and families); *neo4j-admin import* = `neo4j-admin database import full` with the server stopped,
+`--overwrite-destination`). *ours* = `hflineage load PATH` (into an empty graph: nodes with their
+derived properties, then the constraint and indexes, then edges); *neo4j-admin import* = `neo4j-admin database import full` with the server stopped,
 on the import files converted from the same parquet by the loader's own code (conversion, server
 start and schema creation reported on the next line); *--bulk* = `hflineage load --bulk PATH`
 (convert with the derived properties, stop, import, start, schema); *naive* = one write transaction per row with a
@@ -247,9 +247,17 @@ def main() -> None:
     ap.add_argument("--plot", type=Path, default=REPO / "bench" / "cost_vs_size.png")
     ap.add_argument("--json", type=Path, default=OUT / "suite.json")
     ap.add_argument("--keep-server", action="store_true", help="leave the benchmark server running")
+    ap.add_argument("--report-only", action="store_true",
+                    help="measure nothing: rewrite the report and plot from the --json file of an earlier run")
     bench_peers.add_peer_options(ap)
     bench_loaders.add_server_options(ap)
     args = ap.parse_args()
+    if args.report_only:
+        doc = json.loads(args.json.read_text(encoding="utf-8"))
+        plot(doc, args.plot)
+        write_report(doc, args.output, args.plot)
+        print(f"wrote {args.output} and {args.plot} from {args.json}", file=sys.stderr)
+        return
     args.sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s]
     args.started = now()
     try:
