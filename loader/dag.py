@@ -178,6 +178,80 @@ def ancestor_pairs(n: int, child: np.ndarray, base: np.ndarray, depth: np.ndarra
     return np.concatenate(nodes), np.concatenate(ancestors)
 
 
+TOO_MANY = -1  # path_counts' mark for a count beyond int64
+
+
+def path_counts(n: int, child: np.ndarray, base: np.ndarray, depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per model: the number of paths from any root down to it (1 on a root) and from it down to
+    any leaf (1 on a leaf), summed level by level. Merge ladders multiply paths, so a count that
+    would not fit in int64 is TOO_MANY (checked on a float64 twin of every sum)."""
+    up, down = np.ones(n, np.int64), np.ones(n, np.int64)
+    up_f, down_f = np.ones(n), np.ones(n)
+    top = int(depth.max()) if n else 0
+    child_level = depth[child]
+    for k in range(1, top + 1):  # a model's bases are all on lower levels
+        e = child_level == k
+        c, b = child[e], base[e]
+        up[c], up_f[c] = 0, 0.0
+        np.add.at(up, c, up[b])
+        np.add.at(up_f, c, up_f[b])
+    base_level = depth[base]
+    has_child = np.zeros(n, bool)
+    has_child[base] = True
+    for k in range(top - 1, -1, -1):  # a model's children are all on higher levels
+        e = base_level == k
+        c, b = child[e], base[e]
+        down[b], down_f[b] = 0, 0.0
+        np.add.at(down, b, down[c])
+        np.add.at(down_f, b, down_f[c])
+    limit = float(np.iinfo(np.int64).max) / 2
+    up[up_f > limit] = TOO_MANY
+    down[down_f > limit] = TOO_MANY
+    return up, down
+
+
+def dominated(n: int, child: np.ndarray, base: np.ndarray, depth: np.ndarray) -> np.ndarray:
+    """Per model M: how many models have every path up to a root through M (M's subtree in the
+    dominator tree of the DAG seen from a virtual source above all roots, M itself left out):
+    the models orphaned if M alone is deleted.
+
+    The immediate dominator of a model with one base is that base; of a model with several, the
+    lowest common ancestor of its bases in the dominator tree (the virtual source when they have
+    none in common). Models are settled level by level (bases first), then subtree sizes are
+    summed from the deepest level up.
+    """
+    source = n  # the virtual source
+    idom = np.full(n + 1, source, np.int64)
+    dom_depth = np.zeros(n + 1, np.int64)  # depth in the dominator tree (the source at 0)
+    order = np.argsort(child, kind="stable")
+    child_sorted, base_sorted = child[order], base[order]
+    starts = np.searchsorted(child_sorted, np.arange(n + 1))
+    nbases = np.diff(starts)
+    top = int(depth.max()) if n else 0
+    dom_depth[:n][nbases == 0] = 1
+    for k in range(1, top + 1):
+        level = np.flatnonzero((depth == k))
+        single = level[nbases[level] == 1]
+        idom[single] = base_sorted[starts[single]]
+        for v in level[nbases[level] > 1]:  # merges: the LCA of their bases, climbing by depth
+            bases = base_sorted[starts[v]:starts[v + 1]]
+            a = int(bases[0])
+            for b in bases[1:]:
+                b = int(b)
+                while a != b:
+                    if dom_depth[a] >= dom_depth[b]:
+                        a = int(idom[a])
+                    else:
+                        b = int(idom[b])
+            idom[v] = a
+        dom_depth[level] = dom_depth[idom[level]] + 1
+    size = np.ones(n + 1, np.int64)
+    for k in range(top, 0, -1):  # an immediate dominator sits on a lower level than its model
+        level = np.flatnonzero(depth == k)
+        np.add.at(size, idom[level], size[level])
+    return size[:n] - 1
+
+
 def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Concatenate range(lo[i], hi[i]) for all i, vectorised."""
     lengths = hi - lo

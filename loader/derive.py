@@ -9,10 +9,15 @@
   merge of two of M's descendants counts once); ``descendantDownloads`` and
   ``descendantDownloadsAllTime``: the sums of their downloads (null counts 0), so ``show``
   answers subtree downloads without a traversal (a 37k-model subtree took 30-200 ms).
+* ``orphanedIfDeleted``: how many models would lose every path to a root if M alone were
+  deleted (M's dominator subtree); ``pathsFromRoots`` and ``pathsToLeaves``: the number of
+  paths from a root down to M and from M down to a leaf (-1: beyond int64). With the
+  descendant counts they answer ``impact`` of one model without reading its subgraph.
 
-Absent means 0 or none: roots carry no ``depth``, leaves no ``descendants`` or sums, models
-without any edge none of these (queries read ``coalesce(m.depth, 0)``, ``coalesce(m.family,
-m.id)``, ...). ``DERIVED_PROPERTIES`` names them all.
+Absent means 0, or 1 for the path counts: roots carry no ``depth``, leaves no ``descendants``,
+sums or ``pathsToLeaves``, models without any edge none of these (queries read
+``coalesce(m.depth, 0)``, ``coalesce(m.family, m.id)``, ``coalesce(m.pathsFromRoots, 1)``, ...).
+``DERIVED_PROPERTIES`` names them all.
 
 Two halves:
 
@@ -44,11 +49,14 @@ BATCH = 10_000
 WORKERS = 2  # concurrent write transactions for the write-back (load.DEFAULT_WORKERS)
 DERIVED_SCHEMA = pa.schema([("id", pa.string()), ("depth", pa.int64()), ("via", pa.string()),
                             ("family", pa.string()), ("descendants", pa.int64()), ("below", pa.int64()),
-                            ("below_all_time", pa.int64())])
+                            ("below_all_time", pa.int64()), ("orphaned", pa.int64()), ("paths_up", pa.int64()),
+                            ("paths_down", pa.int64())])
 VALUES = DERIVED_SCHEMA.names[1:]  # the columns the write queries take, in this order
 # the stored property of each column (load/set_derived, load/create_models, bulk's node files)
 DERIVED_PROPERTIES = {"depth": "depth", "via": "depthVia", "family": "family", "descendants": "descendants",
-                      "below": "descendantDownloads", "below_all_time": "descendantDownloadsAllTime"}
+                      "below": "descendantDownloads", "below_all_time": "descendantDownloadsAllTime",
+                      "orphaned": "orphanedIfDeleted", "paths_up": "pathsFromRoots", "paths_down": "pathsToLeaves"}
+TOO_MANY = dag.TOO_MANY  # a stored path count beyond int64
 if list(DERIVED_PROPERTIES) != VALUES:
     raise RuntimeError("derive.DERIVED_PROPERTIES must list derive.VALUES in order")
 DOWNLOADS_SCHEMA = pa.schema([("id", pa.string()), ("downloads", pa.int64()), ("downloadsAllTime", pa.int64())])
@@ -81,7 +89,9 @@ def compute(child, base, downloads: pa.Table | None = None) -> Derived:
     graph's edges, each (child, base) pair once. ``downloads`` (DOWNLOADS_SCHEMA) holds the
     models' downloads; a model it lacks, or a null, counts 0. ``depth`` is null on roots, ``via``
     null where ``depth`` is; ``family`` is the smallest id of the model's weakly connected
-    component; ``descendants``, ``below`` and ``below_all_time`` are null on leaves.
+    component; ``descendants``, ``below`` and ``below_all_time`` are null on leaves;
+    ``orphaned`` (dag.dominated) is null where 0, ``paths_up`` and ``paths_down``
+    (dag.path_counts, TOO_MANY beyond int64) where 1.
     """
     enc = dag.encode(_plain(child), _plain(base))
     n = len(enc.names)
@@ -99,6 +109,8 @@ def compute(child, base, downloads: pa.Table | None = None) -> Derived:
         total = np.zeros(n, np.int64)
         np.add.at(total, below_ancestor, own[below_node])  # exact integers, each descendant once
         sums[column] = pa.array(total, mask=leaf)
+    orphaned = dag.dominated(n, enc.child, enc.base, depth)
+    paths_up, paths_down = dag.path_counts(n, enc.child, enc.base, depth)
     # the base each model's longest path goes through: a base one level up, smallest id first
     # (names are sorted, so the smallest code is the smallest id)
     on_path = depth[enc.base] == depth[enc.child] - 1
@@ -114,6 +126,9 @@ def compute(child, base, downloads: pa.Table | None = None) -> Derived:
         "family": enc.names.take(pa.array(family)),
         "descendants": pa.array(descendants, mask=leaf),
         **sums,
+        "orphaned": pa.array(orphaned, mask=orphaned == 0),
+        "paths_up": pa.array(paths_up, mask=paths_up == 1),
+        "paths_down": pa.array(paths_down, mask=paths_down == 1),
     }, schema=DERIVED_SCHEMA)
     return Derived(table, int(depth.max()))
 

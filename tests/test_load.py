@@ -310,7 +310,8 @@ def test_derive_counts_each_descendant_once():
     downloads = pa.table({"id": ["r", "a", "b", "m", "x", "y"], "downloads": [1, 10, 100, 1000, None, 10000],
                           "downloadsAllTime": [2, 20, 200, 2000, 20000, 200000]}, schema=DOWNLOADS_SCHEMA)
     derived = compute(pa.array([c for c, _ in edges]), pa.array([b for _, b in edges]), downloads)
-    rows = {r["id"]: (r["descendants"], r["below"], r["below_all_time"], r["depth"]) for r in derived.table.to_pylist()}
+    table = derived.table.to_pylist()
+    rows = {r["id"]: (r["descendants"], r["below"], r["below_all_time"], r["depth"]) for r in table}
     assert rows == {
         "r": (5, 10 + 100 + 1000 + 0 + 10000, 20 + 200 + 2000 + 20000 + 200000, None),
         "a": (3, 1000 + 0 + 10000, 2000 + 20000 + 200000, 1),  # m, x, y
@@ -318,4 +319,16 @@ def test_derive_counts_each_descendant_once():
         "m": (2, 10000, 20000 + 200000, 2),
         "x": (1, 10000, 200000, 3),
         "y": (None, None, None, 4),  # a leaf carries no counts
+    }
+    # orphaned if deleted alone (dominator subtree), paths from a root, paths to a leaf; null
+    # stands for 0, 1 and 1. Deleting m orphans x only (y keeps a); the chains are r-a-m-x-y,
+    # r-b-m-x-y and r-a-y.
+    paths = {r["id"]: (r["orphaned"], r["paths_up"], r["paths_down"]) for r in table}
+    assert paths == {
+        "r": (5, None, 3),
+        "a": (None, None, 2),
+        "b": (None, None, None),
+        "m": (1, 2, None),
+        "x": (None, 2, None),
+        "y": (None, 3, None),
     }
