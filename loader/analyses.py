@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from . import dag
 from .db import Graph, gc_paused
+from .derive import TOO_MANY
 from .errors import HFLineageError, ModelNotFound
 
 RELATIONS = ("adapter", "finetune", "quantized", "merge")
@@ -47,6 +48,10 @@ def impact(graph: Graph, ids: list[str], with_list: bool = False) -> dict:
     ids = list(dict.fromkeys(i.strip() for i in ids if i and i.strip()))
     if not ids:
         raise HFLineageError("no model ids given")
+    if len(ids) == 1 and not with_list:
+        one = _impact_one(graph, ids[0])
+        if one is not None:
+            return one
     # the subgraphs come back as parallel lists in one record (tens of thousands of records cost
     # the driver more than the query) and are walked as lists, never one dict per model
     with gc_paused():
@@ -76,6 +81,34 @@ def impact(graph: Graph, ids: list[str], with_list: bool = False) -> dict:
             "merges_losing_parent": sorted(i for i, _, merge_bases in rows if gone.intersection(merge_bases)),
         }
     return result
+
+
+def _impact_one(graph: Graph, model_id: str) -> dict | None:
+    """One model's impact from its stored derived properties (O(1), whatever its subtree), or
+    None when the model is not in the graph or a path count was too large to store: then the
+    subgraph is read. For one model M the SPEC.md numbers are: its children (derived), its
+    descendants and their downloads (downstream), the models M dominates (orphaned: every path
+    up to a root passes through M), its merge children, and the chains through M, the paths from
+    a root to M times the paths from M to a leaf (none when M has no derived model)."""
+    rows = graph.read("impact_one", model_id=model_id)
+    if not rows:
+        return None
+    r = rows[0]
+    if TOO_MANY in (r["paths_from_roots"], r["paths_to_leaves"]):
+        return None
+    chains = r["paths_from_roots"] * r["paths_to_leaves"] if r["affected_derived"] else 0
+    return {
+        "deleted": [r["id"]],
+        "unknown": [],
+        "affected_derived": r["affected_derived"],
+        "affected_downstream": r["affected_downstream"],
+        "orphaned": r["orphaned"],
+        "merges_losing_parent": r["merges_losing_parent"],
+        "downstream_downloads": r["downstream_downloads"],
+        "downstream_downloads_all_time": r["downstream_downloads_all_time"],
+        "disrupted_chains": chains,
+        "families_touched": 1,
+    }
 
 
 def _orphaned(ids: list[str], depths: list[int], bases: list[list[str]], deleted: set[str]) -> set[str]:
