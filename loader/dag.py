@@ -196,8 +196,6 @@ def path_counts(n: int, child: np.ndarray, base: np.ndarray, depth: np.ndarray) 
         np.add.at(up, c, up[b])
         np.add.at(up_f, c, up_f[b])
     base_level = depth[base]
-    has_child = np.zeros(n, bool)
-    has_child[base] = True
     for k in range(top - 1, -1, -1):  # a model's children are all on higher levels
         e = base_level == k
         c, b = child[e], base[e]
@@ -230,7 +228,7 @@ def dominated(n: int, child: np.ndarray, base: np.ndarray, depth: np.ndarray) ->
     top = int(depth.max()) if n else 0
     dom_depth[:n][nbases == 0] = 1
     for k in range(1, top + 1):
-        level = np.flatnonzero((depth == k))
+        level = np.flatnonzero(depth == k)
         single = level[nbases[level] == 1]
         idom[single] = base_sorted[starts[single]]
         for v in level[nbases[level] > 1]:  # merges: the LCA of their bases, climbing by depth
