@@ -50,7 +50,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .db import Graph
-from .derive import DERIVED_PROPERTIES, Derived, Spool, compute, downloads_of, values_for
+from .derive import DERIVED_PROPERTIES, Derived, Pending
 from .errors import HFLineageError
 from .load import DEFAULT_BATCH_SIZE, LoadReport, ensure_schema, model_count, open_source, plan
 from .read import NODE_PROPERTIES, SCALAR_COLUMNS
@@ -100,7 +100,7 @@ class CsvSink:
         self.models_path = folder / "models.csv"
         self.missing_path = folder / "missing.csv"
         self.edges_path = folder / "edges.csv"
-        self.spool = Spool(folder / "models.arrow")
+        self.pending = Pending(folder / "models.arrow")
         self.multiline = False
         self.counts = {"models": 0, "placeholders": 0, "edges": 0}
         self.derived: Derived | None = None
@@ -118,10 +118,6 @@ class CsvSink:
         self._missing = _Csv(self.missing_path, [f"id:ID({ID_SPACE})"] + DERIVED_COLUMNS)
         self._edges = _Csv(self.edges_path, [f":START_ID({ID_SPACE})", f":END_ID({ID_SPACE})", ":TYPE",
                                              "declared:boolean", "rule"])
-        self._downloads: list[pa.Table] = []
-        self._placeholder_ids: list[pa.Array] = []
-        self._child: list[pa.ChunkedArray] = []
-        self._base: list[pa.ChunkedArray] = []
 
     def __enter__(self) -> "CsvSink":
         return self
@@ -134,7 +130,7 @@ class CsvSink:
             self.close()
 
     def close(self) -> None:
-        self.spool.close()
+        self.pending.close()
         for f in (self._models, self._missing, self._edges):
             f.close()
 
@@ -151,20 +147,18 @@ class CsvSink:
             columns.append(_double_text(column) if pa.types.is_floating(column.type) else column)
         for name in _TIMES:
             columns.append(_iso_utc(table[name]))
-        self.spool.append(self._table(columns), table["id"])
-        self._downloads.append(downloads_of(table))
+        self.pending.models(table, spooled=self._table(columns))
         self.counts["models"] += table.num_rows
 
     def placeholders(self, ids: list[str]) -> None:
         array = pa.array(ids, pa.string())
         self._table([array])  # checked for line breaks; written by finish, with the derived columns
-        self._placeholder_ids.append(array)
+        self.pending.placeholders(array)
         self.counts["placeholders"] += len(ids)
 
     def edges(self, rows: pa.Table) -> None:
         self._edges.write(self._table([rows[c] for c in ("child", "base", "type", "declared", "rule")]))
-        self._child.append(rows["child"])
-        self._base.append(rows["base"])
+        self.pending.edges(rows)
         self.counts["edges"] += rows.num_rows
 
     def flush(self) -> None:
@@ -173,20 +167,12 @@ class CsvSink:
     # --- the end: derived properties, then the node files ------------------------------------
     def finish(self) -> Derived:
         """Compute the derived properties from the edges handed over, write the node files."""
-        child = pa.chunked_array([c for chunked in self._child for c in chunked.chunks], pa.string())
-        base = pa.chunked_array([c for chunked in self._base for c in chunked.chunks], pa.string())
-        self._child, self._base = [], []
-        downloads = pa.concat_tables(self._downloads) if self._downloads else None
-        self._downloads = []
-        self.derived = derived = compute(child, base, downloads)
-        del child, base, downloads
-        for batch, values in self.spool.with_derived(derived):
+        self.derived = derived = self.pending.derive()
+        for batch, values in self.pending.nodes(derived):
             self._write_derived(self._models, batch.columns, values)
-        self.spool.close()
-        if self._placeholder_ids:
-            placeholders = pa.concat_arrays(self._placeholder_ids)
-            self._placeholder_ids = []
-            self._write_derived(self._missing, [placeholders], values_for(derived, placeholders))
+        placeholders = self.pending.placeholders_with_values(derived)
+        if placeholders.num_rows:
+            self._write_derived(self._missing, [placeholders["id"]], placeholders.drop_columns(["id"]))
         for f in (self._models, self._missing):
             f.flush()
         return derived

@@ -28,8 +28,8 @@ Two halves:
   nothing here), in parallel batches.
 
 Node rows reach a loader before the edges that decide their derived values, so the loaders that
-write each node once, complete (into an empty graph online, or into import files), keep them in a
-``Spool`` until ``compute`` has run.
+write each node once, complete (into an empty graph online, or into import files), keep what
+they are handed in a ``Pending`` (node batches in a ``Spool`` on disk) until ``compute`` has run.
 """
 
 from __future__ import annotations
@@ -204,6 +204,54 @@ class Spool:
     def close(self) -> None:
         self._close_writer()
         self.path.unlink(missing_ok=True)
+
+
+class Pending:
+    """What a writer that writes every node once, complete (the first online load, --bulk's
+    import files), holds until ``compute`` can run: the node batches (spooled), their downloads,
+    the placeholder ids and the edges' ends, as the plan hands them over.
+
+    ``derive`` computes; ``nodes`` then yields the spooled batches with their derived values
+    (Spool.with_derived) and ``placeholders_with_values`` the placeholders' table (``id`` plus
+    VALUES). ``close`` removes the spool file.
+    """
+
+    def __init__(self, spool_path: Path):
+        self.spool = Spool(spool_path)
+        self._downloads: list[pa.Table] = []
+        self._placeholders: list[pa.Array] = []
+        self._child: list[pa.Array] = []
+        self._base: list[pa.Array] = []
+
+    def models(self, rows: pa.Table, spooled: pa.Table | None = None) -> None:
+        """A batch of read.normalise's node rows; ``spooled``: the form to keep them in (the rows)."""
+        self.spool.append(rows if spooled is None else spooled, rows["id"])
+        self._downloads.append(downloads_of(rows))
+
+    def placeholders(self, ids: pa.Array) -> None:
+        self._placeholders.append(ids)
+
+    def edges(self, rows: pa.Table) -> None:
+        self._child.extend(rows["child"].chunks)
+        self._base.extend(rows["base"].chunks)
+
+    def derive(self) -> Derived:
+        child = pa.chunked_array(self._child, pa.string())
+        base = pa.chunked_array(self._base, pa.string())
+        downloads = pa.concat_tables(self._downloads) if self._downloads else None
+        self._child, self._base, self._downloads = [], [], []
+        return compute(child, base, downloads)
+
+    def nodes(self, derived: Derived) -> Iterator[tuple[pa.RecordBatch, pa.Table]]:
+        yield from self.spool.with_derived(derived)
+        self.spool.close()
+
+    def placeholders_with_values(self, derived: Derived) -> pa.Table:
+        ids = pa.concat_arrays(self._placeholders) if self._placeholders else pa.array([], pa.string())
+        return values_for(derived, ids).add_column(0, "id", ids)
+
+    def close(self) -> None:
+        self.spool.close()
 
 
 def _plain(a) -> pa.Array:

@@ -12,7 +12,7 @@ by the batch size plus the edge list (~0.7M edges at full scale):
 The sink decides how the graph is written. ``load`` (online, any server) uses one of two:
 
 * ``FreshSink`` when the graph holds no models: each node is written once, complete. Node
-  batches are spooled (derive.Spool) until the edges are known, then created with their
+  batches are spooled (derive.Pending) until the edges are known, then created with their
   derived properties (derive.compute) before any index exists; then
   the schema (the id constraint's population), then the edges.
 * ``OnlineSink`` otherwise: upserts (``load/write_models``: Missing label removed, old base
@@ -42,7 +42,7 @@ from tqdm import tqdm
 
 from . import dag
 from .db import Graph, Writer
-from .derive import Derived, Spool, compute, downloads_of, refresh_depths, values_for
+from .derive import Derived, Pending, refresh_depths
 from .read import EDGE_SCHEMA, check_schema, iter_batches, last_rows, normalise, open_parquet
 from hflineage.cypher import registry
 
@@ -265,10 +265,10 @@ class FreshSink:
     five indexes up to date on every CREATE cost a third of the node write rate (300k models, 2
     writers: 13.9k nodes/s with them, 22.9k without), where populating them once afterwards is
     one scan. And the derived properties, written back after the load, were a second
-    transaction on every model with an edge. So node batches are spooled to a temporary Arrow file (derive.Spool), the
-    placeholders and edges kept; ``finish`` computes the derived table from the final edges
-    (derive.compute, as --bulk does), creates the nodes with it (``load/create_models``,
-    ``load/create_placeholders``), creates the schema (the id constraint waits for its own
+    transaction on every model with an edge. So node batches are spooled to a temporary Arrow
+    file, the placeholders and edges kept (derive.Pending); ``finish`` computes the derived
+    table from the final edges (derive.compute, as --bulk does), creates the nodes with it
+    (``load/create_models``, ``load/create_placeholders``), creates the schema (the id constraint waits for its own
     population; MERGE and MATCH by id need it) and waits for every index, then writes the
     edges. If a concurrent writer added a model with a loaded id meanwhile, the constraint's
     creation fails and says which.
@@ -278,9 +278,7 @@ class FreshSink:
                  progress: bool = True):
         self.graph, self.workers, self.batch_size, self.progress = graph, workers, batch_size, progress
         self.folder = Path(tempfile.mkdtemp(prefix="hflineage-load-"))
-        self.spool = Spool(self.folder / "models.arrow")
-        self._placeholders: list[pa.Array] = []
-        self._downloads: list[pa.Table] = []
+        self.pending = Pending(self.folder / "models.arrow")
         self._edges: list[pa.Table] = []
         self.counts = {"models": 0, "placeholders": 0, "edges": 0}
 
@@ -288,19 +286,19 @@ class FreshSink:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.spool.close()
+        self.pending.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def models(self, rows: pa.Table) -> None:
-        self.spool.append(rows, rows["id"])
-        self._downloads.append(downloads_of(rows))
+        self.pending.models(rows)
         self.counts["models"] += rows.num_rows
 
     def placeholders(self, ids: list[str]) -> None:
-        self._placeholders.append(pa.array(ids, pa.string()))
+        self.pending.placeholders(pa.array(ids, pa.string()))
         self.counts["placeholders"] += len(ids)
 
     def edges(self, rows: pa.Table) -> None:
+        self.pending.edges(rows)
         self._edges.append(rows)
         self.counts["edges"] += rows.num_rows
 
@@ -308,26 +306,20 @@ class FreshSink:
         """Nothing is written before ``finish``."""
 
     def finish(self) -> Derived:
-        child, base = (pa.chunked_array([c for t in self._edges for c in t[end].chunks], pa.string())
-                       for end in ("child", "base"))
-        derived = compute(child, base, pa.concat_tables(self._downloads) if self._downloads else None)
-        self._downloads = []
+        derived = self.pending.derive()
         bar = tqdm(total=sum(self.counts.values()), unit="items", desc="writing", disable=not self.progress,
                    dynamic_ncols=True)
         with Writer(self.graph, self.workers) as writer:
-            for batch, values in self.spool.with_derived(derived):
+            for batch, values in self.pending.nodes(derived):
                 rows = pa.Table.from_batches([batch])
                 rows = pa.table(rows.columns + values.columns, names=rows.column_names + values.column_names)
                 writer.put("load/create_models", rows=rows.to_pylist())
                 bar.update(batch.num_rows)
-            self.spool.close()
-            if self._placeholders:
-                ids = pa.concat_arrays(self._placeholders)
-                table = values_for(derived, ids).add_column(0, "id", ids)
-                for start in range(0, table.num_rows, self.batch_size):
-                    chunk = table.slice(start, self.batch_size)
-                    writer.put("load/create_placeholders", rows=chunk.to_pylist())
-                    bar.update(chunk.num_rows)
+            placeholders = self.pending.placeholders_with_values(derived)
+            for start in range(0, placeholders.num_rows, self.batch_size):
+                chunk = placeholders.slice(start, self.batch_size)
+                writer.put("load/create_placeholders", rows=chunk.to_pylist())
+                bar.update(chunk.num_rows)
             writer.join()
             # MATCH by id needs the constraint's index; the edges go faster with the other
             # populations done than beside them (1M models, one run each: 9.9 s against 14.7 s)
