@@ -281,7 +281,7 @@ def bulk_load(graph: Graph, path: str, batch_size: int = DEFAULT_BATCH_SIZE, pro
     clock = time.monotonic()
     ensure_schema(graph, wait=True)
     phases["schema"] = time.monotonic() - clock
-    # the derived properties came in with the nodes: what refresh_depths would write into
+    # the derived properties came in with the nodes: what refresh_derived would write into
     # this graph, which held none of them
     report.depth_updates = sink.derived.nodes_with_edges
     report.max_depth = sink.derived.max_depth

@@ -23,7 +23,7 @@ Two halves:
 
 * ``compute`` -- pure: the whole edge list (child and base id arrays) and the models' downloads
   in, one row per model with an edge out (nulls where a property is absent).
-* ``refresh_depths`` -- after an online load into a graph that held models: reads the graph's
+* ``refresh_derived`` -- after an online load into a graph that held models: reads the graph's
   edges, computes, and writes back only where a stored value differs (so a re-load writes
   nothing here), in parallel batches.
 
@@ -259,7 +259,7 @@ def _plain(a) -> pa.Array:
     return a.cast(pa.string())
 
 
-def refresh_depths(graph: Graph, batch_size: int = BATCH, workers: int = WORKERS) -> DeriveReport:
+def refresh_derived(graph: Graph, batch_size: int = BATCH, workers: int = WORKERS) -> DeriveReport:
     """Recompute the derived properties from the graph's edges and store the ones that changed."""
     inputs = _derive_inputs(graph)
     derived = compute(inputs["child"], inputs["base"], inputs["downloads"])

@@ -17,7 +17,7 @@ The sink decides how the graph is written. ``load`` (online, any server) uses on
   the schema (the id constraint's population), then the edges.
 * ``OnlineSink`` otherwise: upserts (``load/write_models``: Missing label removed, old base
   edges deleted) while the file is read, then ``finish``: the derived properties recomputed
-  from the whole graph and written back where they changed (derive.refresh_depths).
+  from the whole graph and written back where they changed (derive.refresh_derived).
 
 Both run their write transactions on background threads (db.Writer). ``bulk.bulk_load`` (an
 empty local database) writes import files for ``neo4j-admin database import full`` instead,
@@ -42,7 +42,7 @@ from tqdm import tqdm
 
 from . import dag
 from .db import Graph, Writer
-from .derive import Derived, Pending, refresh_depths
+from .derive import Derived, Pending, refresh_derived
 from .read import EDGE_SCHEMA, check_schema, iter_batches, last_rows, normalise, open_parquet
 from hflineage.cypher import registry
 
@@ -220,8 +220,8 @@ def plan(source: Source, sink: Sink, report: LoadReport, batch_size: int = DEFAU
 
 def finish(graph: Graph, report: LoadReport, started: float, batch_size: int = DEFAULT_BATCH_SIZE,
            workers: int = DEFAULT_WORKERS) -> LoadReport:
-    """Derived properties from the whole graph (depth, depthVia, family), then the wall time."""
-    derived = refresh_depths(graph, batch_size=batch_size, workers=workers)
+    """The derived properties recomputed from the whole graph (derive.refresh_derived), then the wall time."""
+    derived = refresh_derived(graph, batch_size=batch_size, workers=workers)
     report.depth_updates = derived.updated
     report.max_depth = derived.max_depth
     report.seconds = round(time.monotonic() - started, 3)
@@ -248,7 +248,7 @@ def load(
         with FreshSink(graph, workers, batch_size, progress) as sink:
             plan(source, sink, report, batch_size, progress)
             derived = sink.finish()
-        report.depth_updates = derived.nodes_with_edges  # what refresh_depths would have written
+        report.depth_updates = derived.nodes_with_edges  # what refresh_derived would have written
         report.max_depth = derived.max_depth
         report.seconds = round(time.monotonic() - started, 3)
         return report
@@ -339,7 +339,6 @@ class OnlineSink:
     """
 
     def __init__(self, graph: Graph, workers: int = DEFAULT_WORKERS):
-        self.write_models = "load/write_models"
         self.writer = Writer(graph, workers)
 
     def __enter__(self) -> "OnlineSink":
@@ -349,7 +348,7 @@ class OnlineSink:
         self.writer.close()
 
     def models(self, rows: pa.Table) -> None:
-        self.writer.put(self.write_models, rows=rows.to_pylist())
+        self.writer.put("load/write_models", rows=rows.to_pylist())
 
     def placeholders(self, ids: list[str]) -> None:
         self.writer.put("load/create_missing", ids=ids)
