@@ -9,10 +9,14 @@ MODEL  ?= meta-llama/Llama-3.1-8B-Instruct
 
 .PHONY: setup system demo test wheel-test bench bench-load clean
 
-# Java 17 and Maven fetch the Neo4j jars once; docker-compose only validates docker-compose.yml.
+# Java 17 and Maven fetch the Neo4j jars once; docker-compose only validates docker-compose.yml;
+# chromium renders the pages we write (reports, lineage graphs, the Neo4j Browser) in the tests;
+# graphviz lays out `hflineage graph`.
+SYSTEM_PACKAGES = openjdk-17-jre-headless maven docker-compose chromium graphviz fonts-dejavu-core
 system:
-	@command -v java >/dev/null && command -v mvn >/dev/null && command -v docker-compose >/dev/null || \
-	  { apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless maven docker-compose >/dev/null; }
+	@command -v java >/dev/null && command -v mvn >/dev/null && command -v docker-compose >/dev/null && \
+	  command -v chromium >/dev/null && command -v dot >/dev/null || \
+	  { apt-get update -qq && apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; }
 
 $(BIN)/hflineage: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

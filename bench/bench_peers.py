@@ -72,14 +72,14 @@ from bench_load import OUT, bench_env, hflineage, run_measured  # noqa: E402
 from bench_loaders import add_server_options, dataset_files, machine, run_ours  # noqa: E402
 from bench_queries import percentile  # noqa: E402
 
+from hflineage.loader.relations import RELATION_OF  # noqa: E402
+
 QUESTIONS = ("descendants", "depth", "licenses", "impact")
 TOOLS = ("ours", "duckdb", "duckdb-parquet", "networkx")
 TOOL_NAMES = {"ours": "ours (Neo4j)", "duckdb": "DuckDB (tables)", "duckdb-parquet": "DuckDB (parquet per query)",
               "networkx": "networkx"}
 IMPACT_KEYS = ("affected_derived", "affected_downstream", "orphaned", "merges_losing_parent", "downstream_downloads",
                "downstream_downloads_all_time", "disrupted_chains", "families_touched")
-TYPE_TO_RELATION = {"FINETUNE_OF": "finetune", "ADAPTER_OF": "adapter", "QUANTIZATION_OF": "quantized",
-                    "MERGE_OF": "merge"}
 
 
 class AgreementError(AssertionError):
@@ -140,7 +140,7 @@ def export_graph(graph, folder: Path) -> dict:
     started = time.monotonic()
     with graph.driver.session(database=graph.database, default_access_mode=neo4j.READ_ACCESS) as session:
         _write_stream((r.values() for r in session.run(NODES_QUERY)), NODE_SCHEMA, folder / "nodes.parquet")
-    _write_stream(((c, b, TYPE_TO_RELATION[t]) for c, b, t in graph.stream("stats_edges")), EDGE_SCHEMA,
+    _write_stream(((c, b, RELATION_OF[t]) for c, b, t in graph.stream("stats_edges")), EDGE_SCHEMA,
                   folder / "edges.parquet")
     return {"export_s": time.monotonic() - started, "nodes": pq.ParquetFile(folder / "nodes.parquet").metadata.num_rows,
             "edges": pq.ParquetFile(folder / "edges.parquet").metadata.num_rows}

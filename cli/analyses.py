@@ -7,7 +7,7 @@ import click
 
 from hflineage.loader import analyses
 
-from .main import pass_ctx
+from .context import pass_ctx
 from .output import emit, format_option, rows_table
 
 

@@ -19,7 +19,7 @@ import click
 
 from hflineage.loader import licenses as lib
 
-from .main import CliError, Context
+from .context import CliError, Context
 from .groups import ModelArgument, ModelGroup
 from .output import emit, format_option, rows_table, warn
 

@@ -7,49 +7,13 @@ import sys
 import traceback
 
 import click
-import neo4j.exceptions as nex
 
 from hflineage.cypher import registry
 from hflineage.loader import lineage
-from hflineage.loader.db import Graph
-from hflineage.loader.errors import HFLineageError
 from hflineage.loader.load import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, load as run_load
-from hflineage.loader.settings import resolve_connection
 
-from .output import emit, format_option, rows_table, to_json
-
-
-class Context:
-    """What every command needs: connection options, resolved lazily into one Graph."""
-
-    def __init__(self, uri, user, password, database, progress):
-        self.options = dict(uri=uri, user=user, password=password, database=database)
-        self.progress = progress
-        self._graph: Graph | None = None
-
-    @property
-    def graph(self) -> Graph:
-        if self._graph is None:
-            self._graph = Graph(resolve_connection(**self.options))
-        return self._graph
-
-    def close(self) -> None:
-        if self._graph is not None:
-            self._graph.close()
-
-
-pass_ctx = click.make_pass_decorator(Context)
-
-
-class CliError(click.ClickException):
-    """A one-line error with its own exit code."""
-
-    def __init__(self, message: str, exit_code: int = 1):
-        super().__init__(message)
-        self.exit_code = exit_code
-
-    def show(self, file=None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
+from .context import CliError, Context, exit_code, one_line, pass_ctx
+from .output import emit, format_option
 
 
 class LineageGroup(click.Group):
@@ -61,11 +25,10 @@ class LineageGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as e:
-            message = _one_line(e)
+            message = one_line(e)
             if message is None or ctx.meta.get("debug"):
                 raise
-            code = e.exit_code if isinstance(e, HFLineageError) else 1
-            raise CliError(message, code) from e
+            raise CliError(message, exit_code(e)) from e
 
 
 @click.group(cls=LineageGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -216,23 +179,6 @@ for _module in (db, analyses, license_cmd, impute_cmd):
         cli.add_command(_command)
 
 
-def _one_line(e: BaseException) -> str:
-    """The one-line message for a known failure, or None."""
-    if isinstance(e, HFLineageError):
-        return str(e) + (f" ({e.hint})" if e.hint else "")
-    if isinstance(e, nex.AuthError):
-        return f"Neo4j rejected the credentials: {e.message} (check NEO4J_USER / NEO4J_PASSWORD)"
-    if isinstance(e, nex.ServiceUnavailable):
-        return f"cannot reach Neo4j: {str(e).splitlines()[0]} (is it running? 'hflineage db start' starts the local one)"
-    if isinstance(e, nex.CypherSyntaxError):
-        return f"Cypher syntax error: {str(e.message).splitlines()[0]}"
-    if isinstance(e, nex.Neo4jError):
-        return f"Neo4j error {e.code}: {str(e.message).splitlines()[0]}"
-    if isinstance(e, nex.DriverError):
-        return f"Neo4j driver error: {str(e).splitlines()[0]}"
-    return None
-
-
 def main(argv=None) -> None:
     debug = os.environ.get("HFLINEAGE_DEBUG") or "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
@@ -251,8 +197,8 @@ def main(argv=None) -> None:
         click.echo("interrupted", err=True)
         sys.exit(130)
     except Exception as e:  # unknown failure: a bug; show where unless told not to
-        message = _one_line(e)
+        message = one_line(e)
         if debug or message is None:
             traceback.print_exc()
         click.echo(f"error: {message or f'{type(e).__name__}: {e}'}", err=True)
-        sys.exit(e.exit_code if isinstance(e, HFLineageError) else 1)
+        sys.exit(exit_code(e))

@@ -21,10 +21,8 @@ from . import dag
 from .db import Graph, gc_paused
 from .derive import TOO_MANY
 from .errors import HFLineageError, ModelNotFound
+from .relations import RELATION_OF, RELATIONS
 
-RELATIONS = ("adapter", "finetune", "quantized", "merge")
-TYPE_TO_RELATION = {"ADAPTER_OF": "adapter", "FINETUNE_OF": "finetune",
-                    "QUANTIZATION_OF": "quantized", "MERGE_OF": "merge"}
 CHAIN_BUCKETS = ("<=2", "<=5", "6-15", ">15")
 
 
@@ -226,7 +224,7 @@ def _chains_and_families(graph: Graph, top: int) -> dict:
         return {"families": 0, "chains": 0, "chain_length": {k: 0 for k in CHAIN_BUCKETS}, "top_chains": [], "top_families": []}
     enc = dag.encode(edges["child"].combine_chunks(), edges["base"].combine_chunks())
     names = enc.names.to_pylist()
-    rel = np.array([RELATIONS.index(TYPE_TO_RELATION[t]) for t in edges["type"].to_pylist()], dtype=np.int8)
+    rel = np.array([RELATIONS.index(RELATION_OF[t]) for t in edges["type"].to_pylist()], dtype=np.int8)
     del edges
     n = len(names)
     depth = dag.depths(n, enc.child, enc.base)

@@ -1,10 +1,12 @@
-"""One base exception for the library; the CLI turns these into one-line messages."""
+"""Every error the library raises on purpose, in one hierarchy.
+
+The library raises these and never exits; the CLI's table (``hflineage.cli.context.EXIT_CODES``)
+maps each class to an exit code and prints ``message (hint)`` as one line.
+"""
 
 
 class HFLineageError(Exception):
     """Base of every error the library raises on purpose. ``hint`` is shown after the message."""
-
-    exit_code = 1
 
     def __init__(self, message: str, hint: str | None = None):
         super().__init__(message)
@@ -12,9 +14,7 @@ class HFLineageError(Exception):
 
 
 class InputError(HFLineageError):
-    """The input file cannot be loaded at all (unreadable, not parquet, no ``id`` column)."""
-
-    exit_code = 2
+    """The input file cannot be loaded at all (unreadable, not parquet, no ``id`` column, wrong types)."""
 
 
 class ModelNotFound(HFLineageError):
@@ -24,8 +24,14 @@ class ModelNotFound(HFLineageError):
 class QueryError(HFLineageError):
     """A stored query is malformed, unknown, or called with the wrong parameters."""
 
-    exit_code = 2
-
 
 class ServerError(HFLineageError):
     """The local Neo4j server cannot be provisioned, started or reached."""
+
+
+class PolicyError(HFLineageError):
+    """The license policy file cannot be read or has a defect (named with its entry)."""
+
+
+class AttributeNotImputable(HFLineageError):
+    """The attribute asked for is unknown, derived from the graph, or not numeric."""

@@ -73,7 +73,7 @@ from tqdm import tqdm
 
 from .db import Graph
 from .derive import DERIVED_PROPERTIES
-from .errors import HFLineageError, ModelNotFound
+from .errors import AttributeNotImputable, HFLineageError, ModelNotFound
 from .load import model_count
 
 # CLI name -> graph property, decided by majority vote
@@ -93,12 +93,6 @@ SAMPLE = 100  # values checked to accept an unlisted property as numeric
 BATCH = 500  # models per write transaction in impute --all
 
 _PROPERTY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-class AttributeNotImputable(HFLineageError):
-    """The attribute asked for is unknown, derived from the graph, or not numeric."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)

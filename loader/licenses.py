@@ -29,7 +29,7 @@ import yaml
 from license_expression import ExpressionError, LicenseSymbol, get_spdx_licensing
 
 from .db import Graph
-from .errors import HFLineageError, ModelNotFound
+from .errors import HFLineageError, ModelNotFound, PolicyError
 
 POLICY_ENV = "HFLINEAGE_LICENSE_POLICY"
 SEVERITIES = ("low", "medium", "high")  # conflict severities, rising
@@ -37,12 +37,6 @@ _RANK = {"none": 0, "low": 1, "medium": 2, "high": 3}
 KEPT_BY = ("same-license", "same-obligation", "any-license", "nothing")
 _ENTRY_FIELDS = ("name", "class", "obligations", "spdx", "compatible", "max_severity", "note")
 _FALLBACKS = ("other", "unknown")
-
-
-class PolicyError(HFLineageError):
-    """The license policy file cannot be read or has a defect (named with its entry)."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)

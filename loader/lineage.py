@@ -5,8 +5,8 @@ from __future__ import annotations
 from .db import Graph
 from .derive import DERIVED_PROPERTIES
 from .errors import ModelNotFound
+from .relations import RELATIONS
 
-RELATIONS = ("adapter", "finetune", "quantized", "merge")
 
 
 def show(graph: Graph, model_id: str) -> dict:

@@ -43,15 +43,10 @@ from tqdm import tqdm
 from . import dag
 from .db import Graph, Writer
 from .derive import Derived, Pending, refresh_derived
+from .relations import EDGE_TYPE
 from .read import EDGE_SCHEMA, check_schema, iter_batches, last_rows, normalise, open_parquet
 from hflineage.cypher import registry
 
-EDGE_TYPES = {
-    "finetune": "FINETUNE_OF",
-    "adapter": "ADAPTER_OF",
-    "quantized": "QUANTIZATION_OF",
-    "merge": "MERGE_OF",
-}
 DEFAULT_BATCH_SIZE = 10_000
 DEFAULT_WORKERS = 2  # concurrent write transactions; the server runs each on its own thread
 
@@ -397,21 +392,21 @@ def _break_cycles(edges: pa.Table, models: pa.Table, dropped: Counter) -> pa.Tab
 
 def _edge_rows(edges: pa.Table) -> pa.Table:
     """The edges as load/write_edges takes them: {child, base, type, declared, rule}."""
-    codes = pc.index_in(edges["relation"].combine_chunks(), value_set=pa.array(list(EDGE_TYPES)))
+    codes = pc.index_in(edges["relation"].combine_chunks(), value_set=pa.array(list(EDGE_TYPE)))
     return pa.table({
         "child": edges["child"],
         "base": edges["base"],
-        "type": pa.array(list(EDGE_TYPES.values())).take(codes),
+        "type": pa.array(list(EDGE_TYPE.values())).take(codes),
         "declared": edges["declared"],
         "rule": edges["rule"],
     })
 
 
 def _edge_counts(edges: pa.Table) -> dict:
-    counts = {t: {"declared": 0, "inferred": 0} for t in EDGE_TYPES.values()}
+    counts = {t: {"declared": 0, "inferred": 0} for t in EDGE_TYPE.values()}
     if edges.num_rows:
         grouped = edges.group_by(["relation", "declared"]).aggregate([("row", "count")])
         for rel, declared, n in zip(grouped["relation"].to_pylist(), grouped["declared"].to_pylist(),
                                     grouped["row_count"].to_pylist()):
-            counts[EDGE_TYPES[rel]]["declared" if declared else "inferred"] += n
+            counts[EDGE_TYPE[rel]]["declared" if declared else "inferred"] += n
     return counts

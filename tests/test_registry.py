@@ -62,3 +62,21 @@ def test_check_params_names_what_is_missing_or_extra():
         registry().check_params(show, {"model_id": "x", "other": 1})
     with pytest.raises(QueryError, match="no stored query named 'nope'"):
         registry().get("nope")
+
+
+def test_every_relationship_type_list_in_cypher_names_the_four_edge_types():
+    """Cypher spells the edge types out for Browser readers; a union must name exactly the four
+    types of ``loader/relations.py`` (a single type must be one of them)."""
+    import re
+
+    from hflineage.loader.relations import EDGE_TYPES
+
+    seen = 0
+    for q in registry():
+        for union in re.findall(r"\[\w*:([A-Z_|]+_OF[A-Z_|]*)", q.text):
+            types = union.split("|")
+            assert set(types) <= set(EDGE_TYPES), f"{q.name}: unknown edge type in {union}"
+            if len(types) > 1:
+                assert sorted(types) == sorted(EDGE_TYPES), f"{q.name}: {union} is not the four edge types"
+                seen += 1
+    assert seen >= 20  # the check reads the unions it is meant to read

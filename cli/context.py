@@ -1,0 +1,81 @@
+"""What every command module shares: the lazily-connected Context, the one-line error, and the
+table that maps library and driver failures to a message and an exit code.
+
+Command modules import from here, never from ``cli.main`` (which imports them).
+"""
+
+from __future__ import annotations
+
+import click
+import neo4j.exceptions as nex
+
+from hflineage.loader import errors
+from hflineage.loader.db import Graph
+from hflineage.loader.settings import resolve_connection
+
+
+class Context:
+    """What every command needs: connection options, resolved lazily into one Graph."""
+
+    def __init__(self, uri, user, password, database, progress):
+        self.options = dict(uri=uri, user=user, password=password, database=database)
+        self.progress = progress
+        self._graph: Graph | None = None
+
+    @property
+    def graph(self) -> Graph:
+        if self._graph is None:
+            self._graph = Graph(resolve_connection(**self.options))
+        return self._graph
+
+    def close(self) -> None:
+        if self._graph is not None:
+            self._graph.close()
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+class CliError(click.ClickException):
+    """A one-line error with its own exit code."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+# Exit codes by library error class, most specific first: 2 = the input or the call is wrong.
+EXIT_CODES: list[tuple[type[BaseException], int]] = [
+    (errors.InputError, 2),
+    (errors.QueryError, 2),
+    (errors.PolicyError, 2),
+    (errors.AttributeNotImputable, 2),
+    (errors.HFLineageError, 1),
+]
+
+
+def exit_code(e: BaseException) -> int:
+    for cls, code in EXIT_CODES:
+        if isinstance(e, cls):
+            return code
+    return 1
+
+
+def one_line(e: BaseException) -> str | None:
+    """The one-line message for a known failure, or None (an unknown failure is a bug)."""
+    if isinstance(e, errors.HFLineageError):
+        return str(e) + (f" ({e.hint})" if e.hint else "")
+    if isinstance(e, nex.AuthError):
+        return f"Neo4j rejected the credentials: {e.message} (check NEO4J_USER / NEO4J_PASSWORD)"
+    if isinstance(e, nex.ServiceUnavailable):
+        return f"cannot reach Neo4j: {str(e).splitlines()[0]} (is it running? 'hflineage db start' starts the local one)"
+    if isinstance(e, nex.CypherSyntaxError):
+        return f"Cypher syntax error: {str(e.message).splitlines()[0]}"
+    if isinstance(e, nex.Neo4jError):
+        return f"Neo4j error {e.code}: {str(e.message).splitlines()[0]}"
+    if isinstance(e, nex.DriverError):
+        return f"Neo4j driver error: {str(e).splitlines()[0]}"
+    return None
