@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import click
 
-from hflineage.loader import analyses
-
 from .context import pass_ctx
 from .output import emit, format_option, rows_table
 
@@ -25,7 +23,7 @@ def chain(ctx, model_id, fmt):
 
         hflineage chain jaspionjader/bh-64 --format json
     """
-    doc = analyses.chain(ctx.graph, model_id)
+    doc = ctx.lineage.chain(model_id).to_dict()
     hops = [{"hop": i, "id": h["id"], "relation": h["relation"] or "(root)"} for i, h in enumerate(doc["path"])]
     text = "\n".join([
         f"{doc['id']}: depth {doc['depth']}, {len(doc['roots'])} root(s): {', '.join(doc['roots'])}",
@@ -59,7 +57,7 @@ def impact(ctx, model_ids, file, with_list, fmt):
 
         hflineage impact meta-llama/Llama-3.1-8B --list --format json
     """
-    doc = analyses.impact(ctx.graph, _read_ids(model_ids, file), with_list=with_list)
+    doc = ctx.lineage.impact(_read_ids(model_ids, file), with_list=with_list).to_dict()
     if doc["unknown"]:
         click.echo(f"unknown (ignored): {', '.join(doc['unknown'])}", err=True)
     summary = {k: v for k, v in doc.items() if k not in ("models",)}
@@ -86,7 +84,7 @@ def stats(ctx, top, fmt):
 
         hflineage stats --format json > stats.json
     """
-    doc = analyses.stats(ctx.graph, top=top)
+    doc = ctx.lineage.stats(top=top).to_dict()
     if fmt == "json":
         emit(fmt, doc)
         return

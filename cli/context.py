@@ -10,6 +10,7 @@ import click
 import neo4j.exceptions as nex
 
 from hflineage.loader import errors
+from hflineage.loader.api import Lineage
 from hflineage.loader.db import Graph
 from hflineage.loader.settings import resolve_connection
 
@@ -27,6 +28,11 @@ class Context:
         if self._graph is None:
             self._graph = Graph(resolve_connection(**self.options))
         return self._graph
+
+    @property
+    def lineage(self) -> Lineage:
+        """The public API over this command's graph: commands call it and only format."""
+        return Lineage(self.graph, progress=self.progress)
 
     def close(self) -> None:
         if self._graph is not None:

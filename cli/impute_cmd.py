@@ -70,16 +70,14 @@ def impute(click_ctx, model_id, attribute, k, method, all_models, write, batch_s
             raise click.UsageError("give either MODEL or --all, not both")
         if not write:
             raise click.UsageError("--all writes imputed values to the graph; pass --write to do it")
-        report = lib.impute_all(ctx.graph, attribute, method=method, k=k, batch_size=batch_size,
-                                progress=ctx.progress)
+        report = ctx.lineage.impute_all(attribute, method=method, k=k, batch_size=batch_size).to_dict()
         _emit_all(fmt, report)
         return
     if model_id is None:
         raise click.UsageError("give a MODEL, --all --write, or the subcommand 'evaluate'")
     if write:
         raise click.UsageError("--write goes with --all; imputing one model only prints the prediction")
-    result = lib.impute(ctx.graph, model_id, attribute, k=k, method=method)
-    _emit_one(fmt, result.as_dict())
+    _emit_one(fmt, ctx.lineage.impute(model_id, attribute, k=k, method=method).to_dict())
 
 
 @impute.command()
@@ -105,7 +103,7 @@ def evaluate(click_ctx, attribute, holdout, seed, fmt):
     if attribute is None:
         raise click.UsageError("--attribute is required (license, pipeline_tag, library_name or a numeric property)")
     ctx = click_ctx.find_root().obj
-    report = lib.evaluate(ctx.graph, attribute, holdout=holdout, seed=seed, progress=ctx.progress)
+    report = ctx.lineage.impute_evaluate(attribute, holdout=holdout, seed=seed).to_dict()
     _emit_evaluation(fmt, report)
 
 

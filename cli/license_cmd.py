@@ -32,8 +32,8 @@ def policy_option(fn):
     )(fn)
 
 
-def _graph(click_ctx: click.Context):
-    return click_ctx.find_object(Context).graph
+def _lineage(click_ctx: click.Context):
+    return click_ctx.find_object(Context).lineage
 
 
 @click.group("license", cls=ModelGroup, invoke_without_command=True, options_metavar="[OPTIONS] MODEL",
@@ -63,7 +63,7 @@ def license_group(click_ctx, model_id, policy_path, fmt):
         return
     if model_id is None:
         raise click.UsageError("give a MODEL, or a command: audit, downstream")
-    doc = lib.model_license(_graph(click_ctx), model_id, lib.load_policy(policy_path))
+    doc = _lineage(click_ctx).license(model_id, policy=policy_path).to_dict()
     _emit_model(fmt, doc)
 
 
@@ -88,13 +88,10 @@ def audit(click_ctx, ids_file, all_models, fail_on, policy_path, fmt):
         echo some-org/llama3-finetune | hflineage license audit --format json
         hflineage license audit --all --format csv > conflicts.csv
     """
-    policy = lib.load_policy(policy_path)
-    if all_models:
-        if ids_file is not None:
-            raise click.UsageError("give either FILE or --all, not both")
-        doc = lib.audit_all(_graph(click_ctx), policy, fail_on=fail_on)
-    else:
-        doc = lib.audit(_graph(click_ctx), _read_ids(ids_file), policy, fail_on=fail_on)
+    if all_models and ids_file is not None:
+        raise click.UsageError("give either FILE or --all, not both")
+    ids = None if all_models else _read_ids(ids_file)
+    doc = _lineage(click_ctx).license_audit(ids, fail_on=fail_on, policy=policy_path).to_dict()
     if doc["unknown"]:
         warn(f"unknown (ignored): {', '.join(doc['unknown'])}")
     _emit_audit(fmt, doc)
@@ -118,7 +115,7 @@ def downstream(click_ctx, model_id, conflicts_only, policy_path, fmt):
 
         hflineage license downstream meta-llama/Meta-Llama-3-8B --conflicts-only --format json
     """
-    doc = lib.downstream(_graph(click_ctx), model_id, lib.load_policy(policy_path))
+    doc = _lineage(click_ctx).license_downstream(model_id, policy=policy_path).to_dict()
     _emit_downstream(fmt, doc, conflicts_only)
 
 

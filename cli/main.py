@@ -9,8 +9,7 @@ import traceback
 import click
 
 from hflineage.cypher import registry
-from hflineage.loader import lineage
-from hflineage.loader.load import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, load as run_load
+from hflineage.loader.load import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS
 
 from .context import CliError, Context, exit_code, one_line, pass_ctx
 from .output import emit, format_option
@@ -81,13 +80,7 @@ def load(ctx: Context, path, batch_size, workers, bulk, fmt):
 
         hflineage load models.parquet --bulk
     """
-    if bulk:
-        from hflineage.loader.bulk import bulk_load
-
-        report = bulk_load(ctx.graph, path, batch_size=batch_size, progress=ctx.progress)
-    else:
-        report = run_load(ctx.graph, path, batch_size=batch_size, progress=ctx.progress, workers=workers)
-    doc = report.as_dict()
+    doc = ctx.lineage.load(path, bulk=bulk, batch_size=batch_size, workers=workers).to_dict()
     if fmt == "json":
         emit(fmt, doc)
         return
@@ -106,7 +99,7 @@ def show(ctx: Context, model_id, fmt):
 
         hflineage show meta-llama/Llama-2-7b-chat-hf --format json
     """
-    doc = lineage.show(ctx.graph, model_id)
+    doc = ctx.lineage.show(model_id).to_dict()
     parents = ", ".join(f"{p['id']} ({p['relation']}{'' if p['declared'] else ', inferred'})" for p in doc["parents"])
     tree = " · ".join(f"{k} {v}" for k, v in doc["children"].items())
     lines = [

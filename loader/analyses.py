@@ -202,7 +202,7 @@ def _depth_histograms(graph: Graph) -> dict:
             continue
         overall[row["depth"]] += row["models"]
         by_task[row["pipeline_tag"] or "(none)"][row["depth"]] += row["models"]
-    as_list = lambda c: {str(d): c[d] for d in sorted(c)}
+    as_list = lambda c: {int(d): c[d] for d in sorted(c)}  # JSON output makes the keys strings
     return {
         "models": models,
         "isolated_models": isolated,

@@ -72,6 +72,10 @@ class LoadReport:
     def edges_written(self) -> int:
         return sum(v["declared"] + v["inferred"] for v in self.edges.values())
 
+    def to_dict(self) -> dict:
+        """The load report as ``hflineage load --format json`` prints it."""
+        return self.as_dict()
+
     def as_dict(self) -> dict:
         out = asdict(self)
         out["edges_written"] = self.edges_written

@@ -1,14 +1,16 @@
-"""The base of every typed result the library returns.
+"""Typed results: what every question the library answers returns.
 
 A result is a dataclass whose fields are the keys of the JSON document the CLI prints with
-``--format json``: ``to_dict()`` returns exactly that document (numbers as numbers, nested
-results and lists of records as plain dicts and lists). ``to_pandas()`` gives the result's main
-rows as a DataFrame; results with several tables expose each as a named property as well.
+``--format json`` (a key that is a Python keyword, ``class``, is the field ``license_class``).
+``to_dict()`` returns exactly that document; ``to_pandas()`` gives the result's main rows as a
+DataFrame, and results with several tables expose each as a named ``*_frame`` property.
+Numbers stay numbers in the fields; only JSON's own limits (string keys) show in ``to_dict()``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -16,8 +18,6 @@ def plain(value: Any) -> Any:
     """``value`` with every nested Result turned into its dict (lists and dicts walked)."""
     if isinstance(value, Result):
         return value.to_dict()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -26,19 +26,276 @@ def plain(value: Any) -> Any:
 
 
 def frame(records: list[dict], columns: list[str] | None = None):
-    """A DataFrame of ``records`` (pandas imported here, so the CLI never pays for it)."""
+    """A DataFrame of ``records`` (pandas is imported here, so the CLI never pays for it)."""
     import pandas as pd
 
     return pd.DataFrame.from_records(records, columns=columns)
 
 
-@dataclasses.dataclass
+def _key(f: dataclasses.Field) -> str:
+    return f.metadata.get("key", f.name)
+
+
+def keyword(name: str, **kw):
+    """A field stored under a JSON key that is a Python keyword (``class``)."""
+    return field(metadata={"key": name}, **kw)
+
+
+@dataclass
 class Result:
-    """Base class: ``to_dict()`` is the ``--format json`` document; ``to_pandas()`` its main rows."""
+    """Base class. Build one from the library's document with ``from_dict``; keys a subclass does
+    not name are kept (and printed) as they came, so a new key never breaks the API."""
+
+    def __post_init__(self):
+        self._keys: list[str] | None = None
+        self._extra: dict = {}
+
+    @classmethod
+    def from_dict(cls, doc: dict):
+        by_key = {_key(f): f for f in dataclasses.fields(cls)}
+        obj = cls(**{by_key[k].name: v for k, v in doc.items() if k in by_key})
+        obj._keys = list(doc)
+        obj._extra = {k: v for k, v in doc.items() if k not in by_key}
+        return obj
+
+    @property
+    def extra(self) -> dict:
+        """Keys of the document this class does not name as fields."""
+        return self._extra
 
     def to_dict(self) -> dict:
-        return {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self) if f.repr}
+        by_key = {_key(f): f.name for f in dataclasses.fields(self)}
+        keys = self._keys if self._keys is not None else list(by_key)
+        return {k: plain(getattr(self, by_key[k]) if k in by_key else self._extra[k]) for k in keys}
 
     def to_pandas(self):
-        """The result's main rows as a DataFrame (one row per record; see each class)."""
-        return frame([self.to_dict()])
+        """The result's main rows as a DataFrame (one row of its scalar fields by default)."""
+        return frame([{k: v for k, v in self.to_dict().items() if not isinstance(v, (list, dict))}])
+
+
+# --- lineage -----------------------------------------------------------------------------------
+
+@dataclass
+class Show(Result):
+    """``show``: a model, its bases, its model tree (children by relation) and subtree figures."""
+
+    id: str
+    license: str | None
+    parents: list[dict]  # {id, relation, declared, missing}
+    children: dict  # {adapter, finetune, quantized, merge}: direct children, zeros included
+    descendants: int
+    subtree_downloads: int
+    subtree_downloads_all_time: int
+    depth: int
+    missing: bool
+    properties: dict
+
+    def to_pandas(self):
+        """The bases, one row each."""
+        return frame(self.parents, ["id", "relation", "declared", "missing"])
+
+
+@dataclass
+class Chain(Result):
+    """``chain``: depth, the longest path from the model up to a root, every root reached."""
+
+    id: str
+    depth: int
+    path: list[dict]  # {id, relation}: from the model to a root; relation null on the root
+    roots: list[str]
+
+    def to_pandas(self):
+        """The path, one hop a row (the model first, the root last)."""
+        return frame(self.path, ["id", "relation"])
+
+
+@dataclass
+class Impact(Result):
+    """``impact``: what deleting a set of models breaks (SPEC "deletion impact of a set D")."""
+
+    deleted: list[str]
+    unknown: list[str]
+    affected_derived: int
+    affected_downstream: int
+    orphaned: int
+    merges_losing_parent: int
+    downstream_downloads: int
+    downstream_downloads_all_time: int
+    disrupted_chains: int
+    families_touched: int
+    models: dict | None = None  # with the list: {affected_derived, affected_downstream, orphaned, ...}
+
+    @property
+    def models_frame(self):
+        """With the list: one row per (id, role); roles as the keys of ``models``."""
+        rows = [{"id": i, "role": role} for role, ids in (self.models or {}).items() for i in ids]
+        return frame(rows, ["id", "role"])
+
+
+@dataclass
+class Stats(Result):
+    """``stats``: the supply-chain study's tables over the whole graph."""
+
+    relation_mix: dict
+    models: int
+    isolated_models: int
+    families: int
+    chains: int
+    depth_histogram: dict  # {depth: models}
+    depth_histogram_by_pipeline_tag: dict  # {pipeline_tag: {depth: models}}, largest tag first
+    chain_length: dict
+    top_chains: list[dict]
+    top_in_degree: list[dict]
+    top_out_degree: list[dict]
+    top_families: list[dict]
+
+    @property
+    def depth_frame(self):
+        """Models by depth: index depth, column ``all`` then one column per pipeline tag."""
+        import pandas as pd
+
+        columns = {"all": self.depth_histogram, **self.depth_histogram_by_pipeline_tag}
+        out = pd.DataFrame(columns).fillna(0).astype("int64").sort_index()
+        out.index.name = "depth"
+        return out
+
+    @property
+    def relation_mix_frame(self):
+        return frame([{"relation": k, **v} for k, v in self.relation_mix.items()])
+
+    @property
+    def chain_length_frame(self):
+        return frame([{"length": k, **v} for k, v in self.chain_length.items()])
+
+    @property
+    def top_families_frame(self):
+        return frame(self.top_families)
+
+    @property
+    def top_chains_frame(self):
+        return frame(self.top_chains)
+
+    def to_pandas(self):
+        """The depth histogram (see ``depth_frame``)."""
+        return self.depth_frame
+
+
+# --- licenses ----------------------------------------------------------------------------------
+
+@dataclass
+class License(Result):
+    """``license MODEL``: declared and inherited licenses, effective obligations, conflicts."""
+
+    id: str
+    license: str | None
+    license_name: str | None
+    terms: str | None
+    license_class: str | None = keyword("class")
+    spdx: str | None = None
+    obligations: list[str] = field(default_factory=list)
+    missing: bool = False
+    inherited: list[dict] = field(default_factory=list)
+    effective: dict = field(default_factory=dict)
+    conflicts: list[dict] = field(default_factory=list)
+    policy: str = ""
+
+    def to_pandas(self):
+        """The inherited licenses, one ancestor a row (path left out; see ``inherited``)."""
+        return frame([{k: v for k, v in r.items() if k != "path"} for r in self.inherited])
+
+    @property
+    def conflicts_frame(self):
+        return frame(self.conflicts)
+
+
+@dataclass
+class LicenseAudit(Result):
+    """``license audit``: one row per conflict over a list of models (or all of them)."""
+
+    checked: int
+    unknown: list[str]
+    fail_on: str
+    counts: dict  # {high, medium, low}
+    failing: int  # conflicts at or above fail_on
+    conflicts: list[dict]
+    policy: str
+
+    def to_pandas(self):
+        """The conflicts, one row each, worst first."""
+        return frame(self.conflicts, ["model", "license", "ancestor", "ancestor_license", "ancestor_terms",
+                                      "distance", "severity", "dropped", "reason"])
+
+
+@dataclass
+class LicenseDownstream(Result):
+    """``license downstream MODEL``: descendants bound by the model's license, and conflicts."""
+
+    id: str
+    license: str | None
+    license_name: str | None
+    terms: str | None
+    license_class: str | None = keyword("class")
+    spdx: str | None = None
+    obligations: list[str] = field(default_factory=list)
+    binds: list[str] = field(default_factory=list)
+    descendants: int = 0
+    bound: list[dict] = field(default_factory=list)
+    conflicts: list[dict] = field(default_factory=list)
+    policy: str = ""
+
+    def to_pandas(self):
+        """The bound descendants, one row each."""
+        return frame(self.bound)
+
+
+# --- imputation --------------------------------------------------------------------------------
+
+@dataclass
+class Imputed(Result):
+    """``impute MODEL``: the prediction for one model, its votes and the neighbours used."""
+
+    id: str
+    attribute: str
+    property: str
+    method: str
+    k: int | None
+    prediction: Any
+    confidence: float | None
+    votes: list[dict] | None
+    neighbours: list[dict]
+    neighbours_total: int
+    declared: Any
+    imputed: Any
+
+    def to_pandas(self):
+        """The neighbours used, nearest first."""
+        return frame(self.neighbours, ["id", "distance", "value"])
+
+
+@dataclass
+class ImputeAll(Result):
+    """``impute --all``: what a batch imputation wrote."""
+
+    attribute: str
+    property: str
+    method: str
+    k: int | None
+
+
+@dataclass
+class Evaluation(Result):
+    """``impute evaluate``: hidden declared values predicted by each method, scored."""
+
+    attribute: str
+    property: str
+    metric: str
+    holdout: float
+    seed: int
+    declared: int
+    hidden: int
+    scores: dict
+    coverage: dict
+
+    def to_pandas(self):
+        """One row per method: its score and coverage."""
+        return frame([{"method": m, "score": self.scores[m], "coverage": self.coverage.get(m)} for m in self.scores])

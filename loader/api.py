@@ -1,0 +1,147 @@
+"""The public Python API: one object per connection, one method per question.
+
+    import hflineage
+
+    with hflineage.connect() as lin:          # arguments, else NEO4J_* env, else the local server
+        lin.load("../shared/data/hub_stats_sample.parquet")
+        tree = lin.show("meta-llama/Llama-3.1-8B-Instruct")
+        lin.stats().depth_frame               # a DataFrame, one column per pipeline tag
+
+Every method returns a typed result (``hflineage.loader.results``) whose ``to_dict()`` is what
+the CLI prints with ``--format json``: the CLI calls these methods and only formats, so a notebook
+and the command line cannot disagree. Failures raise ``hflineage.loader.errors.HFLineageError``
+subclasses (or the driver's own errors); nothing here exits.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterable
+
+from . import analyses, impute as impute_lib, licenses, lineage
+from .db import Graph
+from .errors import HFLineageError, QueryError
+from .load import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, LoadReport, load as run_load
+from .results import (Chain, Evaluation, Impact, ImputeAll, Imputed, License, LicenseAudit, LicenseDownstream,
+                      Show, Stats)
+from .settings import Connection, resolve_connection
+
+PolicyLike = "str | os.PathLike | licenses.Policy | None"
+
+
+class Lineage:
+    """A connection to one lineage graph. Close it (or use ``with``) to close the driver."""
+
+    def __init__(self, graph: Graph, progress: bool = False):
+        self.graph = graph
+        self.progress = progress
+        self._policies: dict = {}
+
+    # --- connection ---
+
+    @property
+    def connection(self) -> Connection:
+        return self.graph.connection
+
+    def close(self) -> None:
+        self.graph.close()
+
+    def __enter__(self) -> "Lineage":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Lineage {self.connection.uri} database={self.connection.database}>"
+
+    def policy(self, policy: PolicyLike = None) -> licenses.Policy:
+        """The license policy: a Policy, a YAML path, else ``HFLINEAGE_LICENSE_POLICY``, else the built-in one."""
+        if isinstance(policy, licenses.Policy):
+            return policy
+        key = str(policy) if policy else None
+        if key not in self._policies:
+            self._policies[key] = licenses.load_policy(policy)
+        return self._policies[key]
+
+    # --- loading ---
+
+    def load(self, path: str | os.PathLike, bulk: bool = False, batch_size: int = DEFAULT_BATCH_SIZE,
+             workers: int = DEFAULT_WORKERS) -> LoadReport:
+        """Load a hub-stats parquet (local path or ``hf://…``); ``bulk``: the offline importer
+        into an empty local database."""
+        if bulk:
+            from .bulk import bulk_load
+
+            return bulk_load(self.graph, str(path), batch_size=batch_size, progress=self.progress)
+        return run_load(self.graph, str(path), batch_size=batch_size, progress=self.progress, workers=workers)
+
+    # --- lineage ---
+
+    def show(self, model_id: str) -> Show:
+        return Show.from_dict(lineage.show(self.graph, model_id))
+
+    def chain(self, model_id: str) -> Chain:
+        return Chain.from_dict(analyses.chain(self.graph, model_id))
+
+    def impact(self, model_ids: str | Iterable[str], with_list: bool = False) -> Impact:
+        """Deletion impact of one model or a set (ids not in the graph are reported as unknown)."""
+        ids = [model_ids] if isinstance(model_ids, str) else list(model_ids)
+        return Impact.from_dict(analyses.impact(self.graph, ids, with_list=with_list))
+
+    def stats(self, top: int = 10) -> Stats:
+        return Stats.from_dict(analyses.stats(self.graph, top=top))
+
+    # --- licenses ---
+
+    def license(self, model_id: str, policy: PolicyLike = None) -> License:
+        return License.from_dict(licenses.model_license(self.graph, model_id, self.policy(policy)))
+
+    def license_audit(self, model_ids: Iterable[str] | None = None, fail_on: str = "low",
+                      policy: PolicyLike = None) -> LicenseAudit:
+        """Conflicts over ``model_ids``, or over every model when ``model_ids`` is None."""
+        if fail_on not in licenses.SEVERITIES:
+            raise HFLineageError(f"fail_on must be one of {', '.join(licenses.SEVERITIES)}, not '{fail_on}'")
+        pol = self.policy(policy)
+        if model_ids is None:
+            return LicenseAudit.from_dict(licenses.audit_all(self.graph, pol, fail_on=fail_on))
+        return LicenseAudit.from_dict(licenses.audit(self.graph, list(model_ids), pol, fail_on=fail_on))
+
+    def license_downstream(self, model_id: str, policy: PolicyLike = None) -> LicenseDownstream:
+        return LicenseDownstream.from_dict(licenses.downstream(self.graph, model_id, self.policy(policy)))
+
+    # --- imputation ---
+
+    def impute(self, model_id: str, attribute: str, k: int = impute_lib.DEFAULT_K, method: str = "knn") -> Imputed:
+        return Imputed.from_dict(impute_lib.impute(self.graph, model_id, attribute, k=k, method=method).as_dict())
+
+    def impute_all(self, attribute: str, method: str = "knn", k: int = impute_lib.DEFAULT_K,
+                   batch_size: int = impute_lib.BATCH) -> ImputeAll:
+        """Store predictions for every linked model lacking ``attribute`` (beside the declared value)."""
+        return ImputeAll.from_dict(impute_lib.impute_all(self.graph, attribute, method=method, k=k,
+                                                         batch_size=batch_size, progress=self.progress))
+
+    def impute_evaluate(self, attribute: str, holdout: float = 0.2, seed: int = 0) -> Evaluation:
+        return Evaluation.from_dict(impute_lib.evaluate(self.graph, attribute, holdout=holdout, seed=seed,
+                                                        progress=self.progress))
+
+    # --- stored queries ---
+
+    def query(self, name: str, **params) -> list[dict]:
+        """Run a stored read query by name (``hflineage queries`` lists them) in a READ session."""
+        from hflineage.cypher import registry
+
+        stored = registry().get(name)
+        if not stored.read_only:
+            raise QueryError(f"'{name}' writes to the graph; the API runs read queries only")
+        registry().check_params(stored, params)
+        return self.graph.run(stored, params)
+
+
+def connect(uri: str | None = None, user: str | None = None, password: str | None = None,
+            database: str | None = None, progress: bool = False) -> Lineage:
+    """A Lineage on the graph the CLI would use: these arguments, else ``NEO4J_URI`` /
+    ``NEO4J_USER`` / ``NEO4J_PASSWORD`` / ``NEO4J_DATABASE``, else the local server that
+    ``hflineage db start`` runs. ``progress``: tqdm bars on stderr for long work."""
+    return Lineage(Graph(resolve_connection(uri=uri, user=user, password=password, database=database)),
+                   progress=progress)
