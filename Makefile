@@ -40,9 +40,9 @@ wheel-test: setup
 	rm -rf dist build .wheel-venv
 	$(BIN)/python -m build -q --wheel --outdir dist . >/dev/null
 	$(PYTHON) -m venv .wheel-venv
-	.wheel-venv/bin/pip install -q dist/*.whl pytest
-	.wheel-venv/bin/python -c "import hflineage.loader as m, sys; assert 'site-packages' in m.__file__, m.__file__"
-	.wheel-venv/bin/python -m pytest -q -p no:cacheprovider tests/test_registry.py tests/test_cli.py tests/test_server.py
+	.wheel-venv/bin/pip install -q "$$(ls dist/*.whl)[test]"
+	cd /tmp && $(CURDIR)/.wheel-venv/bin/python -c "import hflineage, hflineage.loader as m; assert 'site-packages' in m.__file__ and 'site-packages' in hflineage.__file__, m.__file__"
+	.wheel-venv/bin/python -m pytest -q -p no:cacheprovider tests/test_registry.py tests/test_cli.py tests/test_server.py tests/test_api.py
 
 # The peer benchmark suite (our loader vs naive vs neo4j-admin import; lookups vs DuckDB and
 # networkx) at 100k..2.5M models; writes BENCHMARKS.md and bench/cost_vs_size.png.

@@ -128,4 +128,23 @@ def _stats_sections(doc: dict) -> list[tuple[str, list[dict]]]:
     ]
 
 
-commands = [chain, impact, stats]
+@click.command()
+@click.argument("model_id")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Table/csv: only the first N rows.")
+@format_option
+@pass_ctx
+def descendants(ctx, model_id, limit, fmt):
+    """Every model deriving from MODEL, directly or not, once each: shortest distance, relation to
+    its own base, downloads, likes, license, pipeline tag; most downloaded first.
+
+    Example:
+
+        hflineage descendants meta-llama/Llama-3.1-8B-Instruct --limit 20
+    """
+    doc = ctx.lineage.descendants(model_id).to_dict()
+    rows = doc["descendants"][:limit] if limit else doc["descendants"]
+    text = f"{doc['id']}: {len(doc['descendants']):,} descendants\n" + rows_table(rows)
+    emit(fmt, doc, rows=rows, text=text, columns=None if rows else ["id"])
+
+
+commands = [chain, descendants, impact, stats]

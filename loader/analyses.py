@@ -39,6 +39,18 @@ def chain(graph: Graph, model_id: str) -> dict:
     return rows[0]
 
 
+# --- descendants ---------------------------------------------------------------------------
+
+def descendants(graph: Graph, model_id: str) -> dict:
+    """Every model deriving from ``model_id`` once, with its shortest distance, most downloaded
+    first (ties: nearest, then id)."""
+    rows = graph.read("descendants", model_id=model_id)
+    if not rows:
+        raise ModelNotFound(f"model '{model_id}' is not in the graph")
+    found = sorted(rows[0]["descendants"], key=lambda d: (-d["downloads"], d["distance"], d["id"]))
+    return {"id": rows[0]["id"], "descendants": found}
+
+
 # --- deletion impact -----------------------------------------------------------------------
 
 def impact(graph: Graph, ids: list[str], with_list: bool = False) -> dict:

@@ -22,7 +22,7 @@ from . import analyses, impute as impute_lib, licenses, lineage
 from .db import Graph
 from .errors import HFLineageError, QueryError
 from .load import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, LoadReport, load as run_load
-from .results import (Chain, Evaluation, Impact, ImputeAll, Imputed, License, LicenseAudit, LicenseDownstream,
+from .results import (Chain, Descendants, Evaluation, Impact, ImputeAll, Imputed, License, LicenseAudit, LicenseDownstream,
                       Show, Stats)
 from .settings import Connection, resolve_connection
 
@@ -80,6 +80,10 @@ class Lineage:
 
     def show(self, model_id: str) -> Show:
         return Show.from_dict(lineage.show(self.graph, model_id))
+
+    def descendants(self, model_id: str) -> Descendants:
+        """Every model deriving from ``model_id`` (``to_pandas()``: one row each, most downloaded first)."""
+        return Descendants.from_dict(analyses.descendants(self.graph, model_id))
 
     def chain(self, model_id: str) -> Chain:
         return Chain.from_dict(analyses.chain(self.graph, model_id))

@@ -96,6 +96,21 @@ class Show(Result):
 
 
 @dataclass
+class Descendants(Result):
+    """``descendants``: every model deriving from a model, once each, most downloaded first."""
+
+    id: str
+    descendants: list[dict]  # {id, distance, relation, downloads, downloads_all_time, likes, license, pipeline_tag, depth}
+
+    COLUMNS = ["id", "distance", "relation", "downloads", "downloads_all_time", "likes", "license",
+               "pipeline_tag", "depth"]
+
+    def to_pandas(self):
+        """One row per descendant, most downloaded first."""
+        return frame(self.descendants, self.COLUMNS)
+
+
+@dataclass
 class Chain(Result):
     """``chain``: depth, the longest path from the model up to a root, every root reached."""
 

@@ -54,6 +54,7 @@ def test_every_command_prints_what_the_api_returns(lin, cli):
     cases = [
         (("show", "t/C"), lin.show("t/C")),
         (("chain", "t/L1"), lin.chain("t/L1")),
+        (("descendants", "t/R1"), lin.descendants("t/R1")),
         (("impact", "t/A"), lin.impact("t/A")),
         (("impact", "t/A", "t/R2", "nope/x", "--list"), lin.impact(["t/A", "t/R2", "nope/x"], with_list=True)),
         (("stats", "--top", "3"), lin.stats(top=3)),
@@ -87,6 +88,11 @@ def test_results_are_typed_with_numbers_as_numbers(lin):
     path = chain.to_pandas()
     assert path["id"].tolist() == ["t/L1", "t/C", "t/A", "t/R1"]  # the smallest base id on a tie (A, not B)
     assert path["relation"].tolist()[:3] == ["finetune", "merge", "finetune"] and pd.isna(path["relation"].iloc[3])
+
+    below_a = lin.descendants("t/A").to_pandas()
+    assert below_a[["id", "distance", "relation", "downloads"]].values.tolist() == [
+        ["t/L1", 2, "finetune", 20], ["t/C", 1, "merge", 10], ["t/Q", 1, "adapter", 5], ["t/L2", 2, "quantized", 0]]
+    assert lin.descendants("t/I").descendants == []
 
     stats = lin.stats()
     assert stats.depth_histogram == {0: 4, 1: 4, 2: 2, 3: 2}
