@@ -16,14 +16,13 @@ local server (``hflineage db start``) holding no models yet. The steps:
    derive pass runs over Bolt afterwards.
 3. Stop the server, move the old store aside, import, start the server again. If the import
    fails, the partial store is removed, the old one moved back and the server restarted on it.
-   (The server stops in well under a second: neo4j.conf.template drops the Bolt thread pool's
-   5 s shutdown wait.)
+   (neo4j.conf.template drops the Bolt thread pool's shutdown wait, so the stop is quick.)
 4. Schema (load.ensure_schema): the indexes in one transaction, then the constraint, so their
    populations run side by side; it returns when every index is online.
 
 Each phase's seconds are printed on stderr at the end (``bulk load: files ... s, stop ... s,
 import ... s, start ... s, schema ... s``) unless progress is off. What is left above the bare
-importer is the server's restart (a JVM start, ~6 s here) and the index populations, which
+importer is the server's restart (a JVM start) and the index populations, which
 Community cannot do inside the importer (``--schema`` needs the Enterprise block format:
 "Record format batch import does not support schema changes").
 

@@ -145,8 +145,7 @@ def ancestor_pairs(n: int, child: np.ndarray, base: np.ndarray, depth: np.ndarra
     ancestors are its bases plus their ancestors, deduplicated, so a model reached along two
     paths (below a merge) counts once. Pairs of one level are stored contiguously per model,
     so the next level gathers a base's ancestors as a slice. The output has one pair per model
-    and ancestor: 2.3M pairs for the 2.5M-model synthetic graph (773k edges, depth up to 36),
-    computed in ~1.4 s.
+    and ancestor (its size and time at 2.5M models: BENCHMARKS.md, "Design measurements").
     """
     if len(child) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
