@@ -35,3 +35,7 @@ class PolicyError(HFLineageError):
 
 class AttributeNotImputable(HFLineageError):
     """The attribute asked for is unknown, derived from the graph, or not numeric."""
+
+
+class RenderError(HFLineageError):
+    """A picture cannot be drawn (Graphviz missing or failing, the output folder absent)."""
