@@ -121,14 +121,28 @@ def show(ctx: Context, model_id, fmt):
 
 
 @cli.command("queries")
+@click.option("--export-browser", "export", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the read queries as a Neo4j Browser favourites archive (FILE.zip) instead.")
+@click.option("--model", default=None, help="The model id the archive's :param lines name (default: a model of the sample).")
 @format_option
-def queries_cmd(fmt):
-    """List the stored Cypher queries with their mode and parameters.
+def queries_cmd(export, model, fmt):
+    """List the stored Cypher queries with their mode and parameters, or export them for Neo4j
+    Browser (drag the .zip onto the Favorites drawer: one favourite per query, its :param lines
+    first).
 
     Example:
 
         hflineage queries --format json
+        hflineage queries --export-browser hflineage-queries.zip
     """
+    if export is not None:
+        from hflineage.server import browser
+
+        if not export.lower().endswith(".zip"):
+            raise click.BadParameter("the file name must end in .zip", param_hint="--export-browser")
+        names = browser.favorites_zip(export, model or browser.EXAMPLE_MODEL)
+        emit(fmt, {"out": export, "favorites": names}, text=f"{export}: {len(names)} favourites")
+        return
     rows = [{"name": q.name, "mode": q.mode, "params": ", ".join(q.params), "description": q.description}
             for q in registry()]
     emit(fmt, rows, rows=rows)

@@ -9,6 +9,7 @@ import json
 import sys
 
 import click
+from neo4j.graph import Node, Path
 
 
 def format_option(fn):
@@ -26,6 +27,12 @@ def _default(value):
         return value.iso_format()
     if isinstance(value, (set, frozenset)):
         return sorted(value)
+    if isinstance(value, Path):  # queries written for Browser's graph view (lineage_paths)
+        return {"nodes": [dict(n) for n in value.nodes],
+                "relationships": [{"start": r.start_node["id"], "type": r.type, "end": r.end_node["id"], **dict(r)}
+                                  for r in value.relationships]}
+    if isinstance(value, Node):
+        return dict(value)
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 

@@ -32,6 +32,8 @@ from pathlib import Path
 from hflineage.loader.errors import ServerError
 from hflineage.loader.settings import jar_cache, local_home
 
+from . import browser
+
 MAIN_CLASS = "org.neo4j.server.CommunityEntryPoint"
 ADMIN_CLASS = "org.neo4j.cli.AdminTool"
 SUPPORTED_JAVA = (17, 21)
@@ -211,8 +213,17 @@ class LocalServer:
             http_port=self.http_port,
             heap=os.environ.get("HFLINEAGE_HEAP", "2g"),
             pagecache=os.environ.get("HFLINEAGE_PAGECACHE", "2g"),
+            guide_url=browser.urls(self.http_port)["guide"],
+            grass_url=browser.urls(self.http_port)["grass"],
         )
         (self.home / "conf" / "neo4j.conf").write_text(text, encoding="utf-8")
+
+    def install_browser_guide(self) -> Path:
+        """The Browser with our guide and graph style inside, served by this server (browser.py)."""
+        jars = sorted(self.lib_dir.glob("neo4j-browser-*.jar"))
+        if not jars:
+            raise ServerError(f"{self.lib_dir} has no neo4j-browser jar", hint="delete it and run `hflineage db start`")
+        return browser.install(self.home, jars[-1], self.http_port)
 
     def admin(self, *args: str) -> subprocess.CompletedProcess:
         """Run `neo4j-admin` (org.neo4j.cli.AdminTool) against this home."""
@@ -236,6 +247,7 @@ class LocalServer:
         self.provision()
         java = self.java()
         self.write_config()
+        self.install_browser_guide()
         first_start = not (self.home / "data" / "databases").exists()
         if first_start:
             password = self._password_for_first_start()
