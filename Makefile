@@ -31,6 +31,8 @@ demo: setup
 	$(BIN)/hflineage load $(SAMPLE)
 	$(BIN)/hflineage show $(MODEL)
 	$(BIN)/hflineage chain $(MODEL)
+	$(BIN)/hflineage graph $(MODEL) --down 1 --max-nodes 60 --out demo-lineage.html
+	@echo "open demo-lineage.html in a browser: the lineage above, drawn (pan, zoom, click a model)"
 
 test: setup
 	$(BIN)/python -m pytest -q

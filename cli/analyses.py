@@ -73,9 +73,11 @@ def impact(ctx, model_ids, file, with_list, fmt):
 
 @click.command()
 @click.option("--top", type=click.IntRange(1, 1000), default=10, show_default=True, help="Rows in each top list.")
+@click.option("--plots", "plots_dir", type=click.Path(file_okay=False), default=None,
+              help="Also draw the figures (PNG) into this folder, with stats.json beside them.")
 @format_option
 @pass_ctx
-def stats(ctx, top, fmt):
+def stats(ctx, top, plots_dir, fmt):
     """The supply-chain tables over the whole graph: relation mix, depth histograms (overall and
     per pipeline_tag), chain-length distribution, the longest chains, top in/out-degree models and
     the largest families.
@@ -83,7 +85,15 @@ def stats(ctx, top, fmt):
     Example:
 
         hflineage stats --format json > stats.json
+        hflineage stats --plots figures/
     """
+    if plots_dir is not None:
+        result = ctx.lineage.plots(plots_dir, top=top)
+        if fmt == "json":
+            emit(fmt, result.to_dict())
+        else:
+            click.echo("\n".join([*result.files, result.json]))
+        return
     doc = ctx.lineage.stats(top=top).to_dict()
     if fmt == "json":
         emit(fmt, doc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hflineage.loader import graph_render, graph_view
+from hflineage.loader import graph_render
 
 from .context import pass_ctx
 from .output import emit, format_option, rows_table
@@ -34,7 +34,7 @@ def graph(ctx, model_id, up, down, max_nodes, out, fmt):
     """
     if out is not None:
         graph_render.format_of(out)  # a bad suffix fails before any query runs
-    result = graph_view.lineage(ctx.graph, model_id, up=up, down=down, max_nodes=max_nodes)
+    result = ctx.lineage.graph_of(model_id, up=up, down=down, max_nodes=max_nodes)
     if out is not None:
         path = graph_render.write(result, out)
         if fmt == "json":

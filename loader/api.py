@@ -96,6 +96,21 @@ class Lineage:
     def stats(self, top: int = 10) -> Stats:
         return Stats.from_dict(analyses.stats(self.graph, top=top))
 
+    def plots(self, out_dir: str | os.PathLike, top: int = 10) -> "plots_lib.Plots":
+        """The study's figures as PNG files in ``out_dir``, with ``stats.json`` beside them."""
+        from . import plots as plots_lib
+
+        return plots_lib.write(self.graph, self.stats(top=top), out_dir)
+
+    # --- pictures ---
+
+    def graph_of(self, model_id: str, up: int | None = None, down: int = 2, max_nodes: int = 200):
+        """The ancestors and descendants ``hflineage graph`` draws (``LineageGraph``); render it
+        with ``hflineage.loader.graph_render.write(result, "x.html")``."""
+        from . import graph_view
+
+        return graph_view.lineage(self.graph, model_id, up=up, down=down, max_nodes=max_nodes)
+
     # --- licenses ---
 
     def license(self, model_id: str, policy: PolicyLike = None) -> License:

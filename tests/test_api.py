@@ -58,6 +58,7 @@ def test_every_command_prints_what_the_api_returns(lin, cli):
         (("impact", "t/A"), lin.impact("t/A")),
         (("impact", "t/A", "t/R2", "nope/x", "--list"), lin.impact(["t/A", "t/R2", "nope/x"], with_list=True)),
         (("stats", "--top", "3"), lin.stats(top=3)),
+        (("graph", "t/C", "--down", "1"), lin.graph_of("t/C", down=1)),
         (("license", "t/C"), lin.license("t/C")),
         (("license", "downstream", "t/R1"), lin.license_downstream("t/R1")),
         (("impute", "t/C", "--attribute", "pipeline_tag"), lin.impute("t/C", "pipeline_tag")),

@@ -1,0 +1,184 @@
+"""``hflineage stats --plots DIR``: the study's figures as PNG files, beside the JSON they are drawn from.
+
+- ``depth_by_pipeline_tag.png``: share of models at each depth, overall and for the largest
+  pipeline tags (seed 002, Fig. 3; log scale: the deep tail spans decades);
+- ``chain_length.png``: chains by length bucket (seed 003 §1.2; log scale);
+- ``family_size.png``: families by size, log-log (seed 003 §1.3);
+- ``relation_mix_by_pipeline_tag.png``: each domain's edges by relation, as shares;
+- ``top_families.png``: the largest families, with the relation that dominates each.
+
+Weekly added/deleted models and the observed deletion impact over time (seed 003 §2.1) need
+loaded snapshots, which the graph does not hold yet; those figures are not drawn.
+matplotlib is imported here only, with the file-only Agg backend (no display needed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+from .db import Graph
+from .errors import RenderError
+from .relations import RELATIONS
+from .results import Result, Stats, frame
+
+COLOURS = {"adapter": "#E69F00", "finetune": "#0072B2", "quantized": "#009E73", "merge": "#CC79A7"}
+TAGS = 6  # pipeline tags drawn in the depth figure
+DOMAINS = 12  # pipeline tags drawn in the relation-mix figure
+
+
+@dataclasses.dataclass
+class Plots(Result):
+    """What ``stats --plots`` wrote: ``files`` (PNG paths), ``json`` (the data file), the
+    ``stats`` document, ``family_sizes`` ({size: families}) and ``relation_mix_by_pipeline_tag``
+    ({tag: {relation: edges}}, largest first)."""
+
+    out: str
+    files: list[str]
+    json: str
+    stats: dict
+    family_sizes: dict
+    relation_mix_by_pipeline_tag: dict
+
+    def to_pandas(self):
+        """One row per figure written."""
+        return frame([{"file": f} for f in self.files])
+
+
+def family_sizes(graph: Graph) -> dict[int, int]:
+    return {r["size"]: r["families"] for r in graph.read("stats_family_sizes")}
+
+
+def relation_mix_by_pipeline_tag(graph: Graph) -> dict[str, dict[str, int]]:
+    mix: dict[str, dict[str, int]] = {}
+    for r in graph.read("stats_relation_mix_by_pipeline_tag"):
+        mix.setdefault(r["pipeline_tag"], {rel: 0 for rel in RELATIONS})[r["relation"]] = r["edges"]
+    return dict(sorted(mix.items(), key=lambda kv: (-sum(kv[1].values()), kv[0])))
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError as e:  # a dependency of the package; absent only in a broken install
+        raise RenderError("matplotlib is not installed", hint="pip install matplotlib") from e
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"figure.dpi": 110, "axes.spines.top": False, "axes.spines.right": False,
+                         "axes.grid": True, "grid.alpha": 0.3, "font.size": 10})
+    return plt
+
+
+def write(graph: Graph, stats: Stats, out_dir: str | os.PathLike) -> Plots:
+    """Draw every figure into ``out_dir`` (created if needed) and write ``stats.json`` beside them."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise RenderError(f"--plots {out}: exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    sizes = family_sizes(graph)
+    mix = relation_mix_by_pipeline_tag(graph)
+    plt = _pyplot()
+    figures = [
+        ("depth_by_pipeline_tag.png", _depth, stats),
+        ("chain_length.png", _chain_length, stats),
+        ("family_size.png", _family_size, sizes),
+        ("relation_mix_by_pipeline_tag.png", _relation_mix, mix),
+        ("top_families.png", _top_families, stats),
+    ]
+    files = []
+    for name, draw, data in figures:
+        fig = draw(plt, data)
+        fig.tight_layout()
+        path = out / name
+        fig.savefig(path)
+        plt.close(fig)
+        files.append(str(path))
+    result = Plots(out=str(out), files=files, json=str(out / "stats.json"), stats=stats.to_dict(),
+                   family_sizes=sizes, relation_mix_by_pipeline_tag=mix)
+    Path(result.json).write_text(json.dumps(result.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+    return result
+
+
+def _depth(plt, stats: Stats):
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    series = {"all models": stats.depth_histogram}
+    series.update(list(stats.depth_histogram_by_pipeline_tag.items())[:TAGS])
+    for i, (name, hist) in enumerate(series.items()):
+        total = sum(hist.values()) or 1
+        depths = sorted(int(d) for d in hist)
+        ax.plot(depths, [hist.get(d, hist.get(str(d), 0)) / total for d in depths], marker="o", markersize=3,
+                linewidth=2.4 if i == 0 else 1.3, color="black" if i == 0 else None, label=name)
+    ax.set_yscale("log")
+    ax.set_xlabel("depth (longest path up to a root)")
+    ax.set_ylabel("share of models (log scale)")
+    ax.set_title("Depth distribution per pipeline tag (models with a base or a derived model)")
+    ax.legend(fontsize=8, frameon=False)
+    return fig
+
+
+def _chain_length(plt, stats: Stats):
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    buckets = list(stats.chain_length)
+    counts = [stats.chain_length[b]["chains"] for b in buckets]
+    bars = ax.bar(buckets, [max(c, 0.5) for c in counts], color="#0072B2")
+    for bar, c, b in zip(bars, counts, buckets):
+        ax.annotate(f"{c:,}\n{100 * stats.chain_length[b]['share']:.1f}%", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    ha="center", va="bottom", fontsize=8)
+    ax.set_yscale("log")
+    ax.set_xlabel("chain length (models on a root-to-leaf path)")
+    ax.set_ylabel("chains (log scale)")
+    ax.set_title(f"Chain-length distribution ({stats.chains:,} chains)")
+    ax.margins(y=0.25)
+    return fig
+
+
+def _family_size(plt, sizes: dict[int, int]):
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    xs = sorted(sizes)
+    ax.scatter(xs, [sizes[x] for x in xs], s=14, color="#0072B2")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("family size (models in a weakly connected component)")
+    ax.set_ylabel("families (log scale)")
+    ax.set_title(f"Family-size distribution ({sum(sizes.values()):,} families)")
+    return fig
+
+
+def _relation_mix(plt, mix: dict[str, dict[str, int]]):
+    domains = list(mix)[:DOMAINS][::-1]  # largest on top
+    fig, ax = plt.subplots(figsize=(8, 0.42 * len(domains) + 1.6))
+    left = [0.0] * len(domains)
+    for rel in RELATIONS:
+        shares = [mix[d][rel] / (sum(mix[d].values()) or 1) for d in domains]
+        ax.barh(domains, shares, left=left, color=COLOURS[rel], label=rel)
+        left = [a + b for a, b in zip(left, shares)]
+    for y, d in enumerate(domains):
+        ax.annotate(f"{sum(mix[d].values()):,} edges", (1.01, y), va="center", fontsize=8, annotation_clip=False)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of the domain's edges")
+    ax.set_title("Relation mix per domain (pipeline tag of the derived model)")
+    ax.legend(ncol=4, fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.1 - 1.2 / (len(domains) + 3)))
+    ax.grid(axis="y", visible=False)
+    return fig
+
+
+def _top_families(plt, stats: Stats):
+    families = stats.top_families[::-1]
+    fig, ax = plt.subplots(figsize=(8, 0.42 * len(families) + 1.4))
+    names = [f["root"] for f in families]
+    sizes = [f["size"] for f in families]
+    colours = [COLOURS[max(f["shares"], key=f["shares"].get)] if any(f["shares"].values()) else "#888888"
+               for f in families]
+    ax.barh(names, sizes, color=colours)
+    if sizes and max(sizes) >= 100 * max(1, min(sizes)):
+        ax.set_xscale("log")
+    for y, f in enumerate(families):
+        ax.annotate(f" {f['size']:,}", (f["size"], y), va="center", fontsize=8)
+    ax.set_xlabel("models in the family" + (" (log scale)" if ax.get_xscale() == "log" else ""))
+    ax.set_title("Largest families (bar colour: their most common relation)")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in COLOURS.values()]
+    ax.legend(handles, list(COLOURS), ncol=4, fontsize=8, frameon=False, loc="lower right")
+    ax.grid(axis="y", visible=False)
+    return fig

@@ -1,0 +1,43 @@
+"""`hflineage stats --plots DIR`: the figures' data for a hand-made family (known answers), real
+PNG files, and the JSON beside them."""
+
+from __future__ import annotations
+
+import json
+
+from hflineage.loader.load import load
+
+from test_graph import FAMILY
+
+TAGS = {"a/ad1": "text-to-image", "a/ad2": "text-to-image", "a/q1": "text-generation"}
+
+
+def test_stats_plots(graph, make_parquet, cli, tmp_path):
+    rows = [{**r, **({"pipeline_tag": TAGS[r["id"]]} if r["id"] in TAGS else {})} for r in FAMILY]
+    rows.append({"id": "b/base", "downloads": 3})
+    rows.append({"id": "b/ft", "base": ["b/base"], "relation": "finetune"})
+    load(graph, make_parquet(rows), progress=False)
+    out = tmp_path / "figures"
+    r = cli("stats", "--plots", str(out), "--top", "3", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    # one family of 9 (the root's, ghost/base included) and one of 2; x/other is alone
+    assert doc["family_sizes"] == {"2": 1, "9": 1}
+    assert doc["relation_mix_by_pipeline_tag"] == {
+        "(none)": {"adapter": 0, "finetune": 4, "quantized": 0, "merge": 2},
+        "text-to-image": {"adapter": 2, "finetune": 0, "quantized": 0, "merge": 0},
+        "text-generation": {"adapter": 0, "finetune": 0, "quantized": 1, "merge": 0},
+    }
+    assert doc["stats"]["families"] == 2 and [f["size"] for f in doc["stats"]["top_families"]] == [9, 2]
+    assert json.loads((out / "stats.json").read_text()) == doc
+    names = sorted(p.name for p in out.glob("*.png"))
+    assert names == ["chain_length.png", "depth_by_pipeline_tag.png", "family_size.png",
+                     "relation_mix_by_pipeline_tag.png", "top_families.png"]
+    for name in names:
+        data = (out / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000, name
+    # a file where the folder should be: a usage error (exit 2) naming it, nothing written
+    clash = tmp_path / "file"
+    clash.write_text("x")
+    r = cli("stats", "--plots", str(clash))
+    assert r.exit_code == 2 and "is a file" in r.stderr and clash.read_text() == "x"
