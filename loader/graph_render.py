@@ -164,8 +164,10 @@ def format_of(path: str | os.PathLike) -> str:
 def write(g: LineageGraph, path: str | os.PathLike) -> Path:
     """Render ``g`` into ``path`` (format by its suffix), atomically: a failure leaves nothing."""
     path = Path(path)
+    if not path.parent.is_dir():
+        raise RenderError(f"--out {path}: the folder {path.parent} does not exist")
     data = render_bytes(g, format_of(path))
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

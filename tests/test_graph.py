@@ -112,6 +112,8 @@ def test_cli_writes_svg_png_and_refuses_a_bad_suffix(family, cli, tmp_path):
     r = cli("graph", "a/deep", "--out", str(bad))
     assert r.exit_code == 2
     assert "must end in .svg, .html or .png" in r.stderr and not bad.exists()
+    r = cli("graph", "a/deep", "--out", str(tmp_path / "nowhere" / "deep.svg"))
+    assert r.exit_code == 1 and r.stderr.strip().endswith("does not exist") and len(r.stderr.splitlines()) == 1
 
 
 def test_html_page_in_headless_chromium(family, cli, tmp_path):
