@@ -18,12 +18,12 @@ from __future__ import annotations
 import os
 from typing import Iterable
 
-from . import analyses, impute as impute_lib, licenses, lineage
+from . import analyses, impute as impute_lib, impute_eval, licenses, lineage
 from .db import Graph
 from .errors import HFLineageError, QueryError
 from .load import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, LoadReport, load as run_load
 from .results import (Chain, Descendants, Evaluation, Impact, ImputeAll, Imputed, License, LicenseAudit, LicenseDownstream,
-                      Show, Stats)
+                      Show, Stats, Table1)
 from .settings import Connection, resolve_connection
 
 PolicyLike = "str | os.PathLike | licenses.Policy | None"
@@ -140,9 +140,14 @@ class Lineage:
         return ImputeAll.from_dict(impute_lib.impute_all(self.graph, attribute, method=method, k=k,
                                                          batch_size=batch_size, progress=self.progress))
 
-    def impute_evaluate(self, attribute: str, holdout: float = 0.2, seed: int = 0) -> Evaluation:
-        return Evaluation.from_dict(impute_lib.evaluate(self.graph, attribute, holdout=holdout, seed=seed,
-                                                        progress=self.progress))
+    def impute_evaluate(self, attribute: str, holdout: float = 0.2, seed: int = 0, scale: str = "raw") -> Evaluation:
+        """Hide a seeded fraction of declared values and score every method (``loader/impute_eval.py``)."""
+        return Evaluation.from_dict(impute_eval.evaluate(self.graph, attribute, holdout=holdout, seed=seed, scale=scale,
+                                                         progress=self.progress))
+
+    def impute_table1(self, holdout: float = 0.2, seed: int = 0) -> Table1:
+        """Seed 002's Table 1 (hub vs graph majority; kNN regression) with the paper's figures beside ours."""
+        return Table1.from_dict(impute_eval.table1(self.graph, holdout=holdout, seed=seed, progress=self.progress))
 
     # --- stored queries ---
 

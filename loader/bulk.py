@@ -61,6 +61,8 @@ PROPERTY_TYPES: dict[str, pa.DataType] = {
     "license": pa.string(),
     "licenseName": pa.string(),
     "parameters": pa.int64(),
+    "modelType": pa.string(),
+    "relationType": pa.string(),
 }
 if set(PROPERTY_TYPES) | {"id"} != set(NODE_PROPERTIES):  # a new property needs its import type here
     raise RuntimeError(f"bulk.PROPERTY_TYPES does not match read.NODE_PROPERTIES: {sorted(NODE_PROPERTIES)}")

@@ -33,8 +33,10 @@ Tie-breaking (deterministic; each rule has a known-answer test)
 
 Attributes
 ----------
-``license``, ``pipeline_tag`` (property ``pipelineTag``) and ``library_name`` (``libraryName``)
-are categorical. ``parameters``, ``downloads``, ``downloadsAllTime``, ``likes`` and
+``license``, ``pipeline_tag`` (property ``pipelineTag``), ``library_name`` (``libraryName``),
+``model_type`` (``modelType``, the ``model_type`` of the ``config`` JSON) and ``relation_type``
+(``relationType``, the relation of the model's declared base edges, e.g. ``finetune``) are
+categorical. ``parameters``, ``downloads``, ``downloadsAllTime``, ``likes`` and
 ``trendingScore`` are numeric; so is any other model property whose values are numbers (checked
 on a sample). Property names only ever reach Cypher as the parameter ``$prop`` of a dynamic
 access ``m[$prop]``, after validation.
@@ -50,22 +52,15 @@ for which no prediction exists get nothing written and are looked at again by a 
 
 Evaluation
 ----------
-A seeded fraction of the declared values is hidden (``random.Random(seed).sample`` over the
-sorted ids); each hidden model is predicted by knn (K=1, 3, 5) and hub with the hidden values
-ignored (they reach the queries as ``$hidden``, limited to the model's family; nothing is
-written). The baseline predicts the most common declared, non-hidden value in the model's family
-(weakly connected component; tie: the smallest value; numeric: the family mean). Categorical
-score: accuracy over all hidden models, a missing prediction counting as wrong. Numeric score:
-mean absolute error over the hidden models that got a prediction. Coverage (share of hidden
-models with a prediction) is reported beside each score.
+Hiding declared values and scoring these predictions (seed 002, Table 1) is
+``hflineage.loader.impute_eval``; this module only predicts.
 """
 
 from __future__ import annotations
 
 import math
-import random
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -77,7 +72,8 @@ from .errors import AttributeNotImputable, HFLineageError, ModelNotFound
 from .load import model_count
 
 # CLI name -> graph property, decided by majority vote
-CATEGORICAL = {"license": "license", "pipeline_tag": "pipelineTag", "library_name": "libraryName"}
+CATEGORICAL = {"license": "license", "pipeline_tag": "pipelineTag", "library_name": "libraryName",
+               "model_type": "modelType", "relation_type": "relationType"}
 # properties the loader always writes as numbers (or null), decided by the mean
 KNOWN_NUMERIC = ("parameters", "downloads", "downloadsAllTime", "likes", "trendingScore")
 # properties that are not attributes of a model's card: identity and values derived from the graph
@@ -86,7 +82,6 @@ IMPUTED_SUFFIXES = ("_imputed", "_imputed_method", "_imputed_confidence")
 
 METHODS = ("knn", "hub")
 DEFAULT_K = 5
-EVALUATE_K = (1, 3, 5)
 NUMERIC_TOLERANCE = 0.10  # a numeric neighbour "agrees" with the mean when within 10% of it
 HUB_LISTED = 100  # labelled siblings listed by a hub imputation (all of them are tallied)
 SAMPLE = 100  # values checked to accept an unlisted property as numeric
@@ -172,7 +167,7 @@ def resolve_attribute(graph: Graph, name: str) -> Attribute:
         return Attribute(name, name, numeric=False)
     if name in KNOWN_NUMERIC:
         return Attribute(name, name, numeric=True)
-    usage = ("use license, pipeline_tag, library_name or a numeric model property such as "
+    usage = ("use license, pipeline_tag, library_name, model_type, relation_type or a numeric model property such as "
              + ", ".join(KNOWN_NUMERIC))
     if not _PROPERTY_NAME.match(name) or name.endswith(IMPUTED_SUFFIXES):
         raise AttributeNotImputable(f"unknown attribute '{name}'", hint=usage)
@@ -404,103 +399,3 @@ def impute_all(graph: Graph, attribute: str, method: str = "knn", k: int = DEFAU
         "no_prediction": no_prediction,
         "stored_as": attr.stored,
     }
-
-
-# --- evaluation ------------------------------------------------------------------------------
-
-BASELINE = "family_majority"
-EVALUATED = (BASELINE, "hub", *(f"knn_{k}" for k in EVALUATE_K))
-
-
-class _Families:
-    """Weakly connected components by union-find over the edge list (every id that has an edge)."""
-
-    def __init__(self, edges: Iterable[tuple[str, str]]):
-        self._parent: dict[str, str] = {}
-        for child, base in edges:
-            self._union(child, base)
-
-    def find(self, node: str) -> str:
-        parent = self._parent
-        while parent.get(node, node) != node:
-            grand = parent.get(parent[node], parent[node])
-            parent[node] = grand  # path halving
-            node = grand
-        return node
-
-    def _union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self._parent[max(ra, rb)] = min(ra, rb)
-
-
-def holdout_ids(ids: list[str], holdout: float, seed: int) -> list[str]:
-    """The seeded sample of ids whose values are hidden (sorted)."""
-    count = round(holdout * len(ids))
-    return sorted(random.Random(seed).sample(sorted(ids), count))
-
-
-def family_baseline(values: list, numeric: bool):
-    """The family-majority prediction: most common value (tie: the smallest), or the mean."""
-    if not values:
-        return None
-    if numeric:
-        return sum(values) / len(values)
-    counts = Counter(values)
-    return min(counts, key=lambda v: (-counts[v], _order_key(v)))
-
-
-def evaluate(graph: Graph, attribute: str, holdout: float = 0.2, seed: int = 0, progress: bool = False) -> dict:
-    """Hide a seeded fraction of declared values and score knn (K=1,3,5), hub and the baseline."""
-    if not 0 < holdout < 1:
-        raise HFLineageError(f"holdout must be between 0 and 1 (exclusive), not {holdout}")
-    attr = resolve_attribute(graph, attribute)
-    declared = {model_id: value for model_id, value in graph.stream("impute_declared", prop=attr.prop)}
-    hidden = holdout_ids(list(declared), holdout, seed)
-    if not hidden:
-        raise HFLineageError(f"nothing to evaluate: {len(declared)} model(s) declare {attr.name} and a holdout "
-                             f"of {holdout} hides none of them")
-    families = _Families(graph.stream("impute_edges"))
-    hidden_set = set(hidden)
-    hidden_by_family: dict[str, list[str]] = defaultdict(list)
-    for model_id in hidden:
-        hidden_by_family[families.find(model_id)].append(model_id)
-    shown_by_family: dict[str, list] = defaultdict(list)
-    for model_id, value in declared.items():
-        if model_id not in hidden_set:
-            shown_by_family[families.find(model_id)].append(value)
-
-    knn = Imputer(graph, attr, "knn", max(EVALUATE_K))
-    hub = Imputer(graph, attr, "hub")
-    predictions: dict[str, list] = {name: [] for name in EVALUATED}
-    for model_id in tqdm(hidden, unit="models", desc=f"evaluate {attr.prop}", disable=not progress,
-                         dynamic_ncols=True):
-        family = families.find(model_id)
-        family_hidden = hidden_by_family[family]
-        predictions[BASELINE].append(family_baseline(shown_by_family[family], attr.numeric))
-        predictions["hub"].append(hub.predict(model_id, family_hidden).prediction)
-        found = knn.knn(model_id, family_hidden)
-        for k in EVALUATE_K:
-            predictions[f"knn_{k}"].append(knn.from_neighbours(model_id, found[:k]).prediction)
-
-    truth = [declared[model_id] for model_id in hidden]
-    metric = "mae" if attr.numeric else "accuracy"
-    return {
-        "attribute": attr.name,
-        "property": attr.prop,
-        "metric": metric,
-        "holdout": holdout,
-        "seed": seed,
-        "declared": len(declared),
-        "hidden": len(hidden),
-        "scores": {name: _score(predictions[name], truth, attr.numeric) for name in EVALUATED},
-        "coverage": {name: sum(p is not None for p in predictions[name]) / len(hidden) for name in EVALUATED},
-    }
-
-
-def _score(predicted: list, truth: list, numeric: bool) -> float | None:
-    """Accuracy (a missing prediction is wrong) or, for numbers, MAE over the predicted ones."""
-    if numeric:
-        errors = [abs(p - t) for p, t in zip(predicted, truth) if p is not None]
-        return sum(errors) / len(errors) if errors else None
-    return sum(p is not None and p == t for p, t in zip(predicted, truth)) / len(truth)

@@ -35,14 +35,18 @@ SCALAR_COLUMNS = {
     "library_name": ("libraryName", pa.string()),
 }
 # the other columns the loader reads; anything else in the file is ignored
-OTHER_COLUMNS = ("id", "tags", "cardData", "safetensors", "gguf", "baseModels", "siblings")
+OTHER_COLUMNS = ("id", "tags", "cardData", "safetensors", "gguf", "baseModels", "siblings", "config")
 
 # Properties every loaded model carries (null where the file has no value), so a newer row
-# replaces all of them.
-NODE_PROPERTIES = ("id", *[p for p, _ in SCALAR_COLUMNS.values()], "license", "licenseName", "parameters")
+# replaces all of them. ``modelType`` is the ``model_type`` of the ``config`` JSON;
+# ``relationType`` the relation of the model's declared base edges (``baseModels.relation``),
+# kept on the node so it can be imputed and evaluated like any other declared attribute.
+NODE_PROPERTIES = ("id", *[p for p, _ in SCALAR_COLUMNS.values()], "license", "licenseName", "parameters",
+                   "modelType", "relationType")
 
 _LICENSE_RE = r'"license"\s*:\s*\[?\s*"(?P<v>[^"]+)"'
 _LICENSE_NAME_RE = r'"license_name"\s*:\s*"(?P<v>[^"]+)"'
+_MODEL_TYPE_RE = r'"model_type"\s*:\s*"(?P<v>[^"]+)"'
 
 
 @dataclass
@@ -139,6 +143,7 @@ _TYPE_CHECKS = {
     "safetensors": pa.types.is_struct,
     "baseModels": _base_models_ok,
     "siblings": lambda t: _is_list_of(t, pa.types.is_struct),
+    "config": _is_str,
 }
 _EXPECTED = {
     "tags": "list<string>",
@@ -146,6 +151,7 @@ _EXPECTED = {
     "safetensors": "struct<parameters, total>",
     "baseModels": "struct<relation: string, models: list<struct<_id, id>>>",
     "siblings": "list<struct<rfilename>>",
+    "config": "string (JSON)",
 }
 
 
@@ -207,8 +213,7 @@ def normalise(batch: pa.RecordBatch, first_row: int, path: str, last: np.ndarray
     props["license"] = pc.coalesce(license_, from_card)
     props["licenseName"] = pc.struct_field(pc.extract_regex(card, _LICENSE_NAME_RE), "v")
     props["parameters"] = _safetensors_total(cols.get("safetensors"), n)
-
-    nodes = _node_table(props, valid)
+    props["modelType"] = _model_type(cols.get("config"), n)
 
     dropped = Counter()
     edges = _declared_edges(cols, ids, row_no, valid, dropped, skipped)
@@ -220,6 +225,9 @@ def normalise(batch: pa.RecordBatch, first_row: int, path: str, last: np.ndarray
         if n_self:
             dropped["self_reference"] += n_self
             edges = edges.filter(pc.invert(self_ref))
+    props["relationType"] = _declared_relation(edges, first_row, n)
+
+    nodes = _node_table(props, valid)
     return Batch(
         node_table=nodes,
         edges=edges,
@@ -281,6 +289,41 @@ def _safetensors_total(safetensors: pa.Array | None, n: int) -> pa.Array:
     if safetensors.type.get_field_index("total") < 0:
         return pa.nulls(n, pa.int64())
     return pc.struct_field(safetensors, "total").cast(pa.int64())
+
+
+def _model_type(config: pa.Array | None, n: int) -> pa.Array:
+    """The top-level ``model_type`` of each row's ``config`` JSON, or null.
+
+    The first match of a regex answers most rows; a config naming ``model_type`` more than once
+    (multimodal configs nest a ``text_config`` with its own) is parsed, so the top-level key wins.
+    """
+    if config is None:
+        return pa.nulls(n, pa.string())
+    config = config.cast(pa.string())
+    first = pc.struct_field(pc.extract_regex(config, _MODEL_TYPE_RE), "v")
+    several = np.flatnonzero(pc.fill_null(pc.greater(pc.count_substring(config, '"model_type"'), 1), False)
+                             .to_numpy(zero_copy_only=False))
+    if len(several) == 0:
+        return first
+    out = first.to_numpy(zero_copy_only=False).astype(object)
+    for i in several.tolist():
+        try:
+            parsed = json.loads(config[i].as_py())
+        except ValueError:
+            continue
+        value = parsed.get("model_type") if isinstance(parsed, dict) else None
+        out[i] = value if isinstance(value, str) and value else None
+    return pa.array(out, type=pa.string())
+
+
+def _declared_relation(edges: pa.Table, first_row: int, n: int) -> pa.Array:
+    """Per row, the relation of its declared base edges (one ``baseModels.relation`` per row), or null."""
+    out = np.full(n, None, dtype=object)
+    if edges.num_rows:
+        declared = edges.filter(edges["declared"])
+        rows = pc.subtract(declared["row"], first_row).to_numpy()
+        out[rows] = declared["relation"].to_numpy(zero_copy_only=False)
+    return pa.array(out, type=pa.string())
 
 
 def _declared_edges(cols, ids, row_no, valid, dropped: Counter, skipped: Counter) -> pa.Table:

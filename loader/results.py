@@ -310,7 +310,39 @@ class Evaluation(Result):
     hidden: int
     scores: dict
     coverage: dict
+    hub_population: dict | None = None  # categorical: {definition, hidden, share, scores, coverage}
+    regression: dict | None = None  # numeric: {scale, definition, hidden, share, methods}
 
     def to_pandas(self):
-        """One row per method: its score and coverage."""
+        """One row per method: its score and coverage (the all-declared view)."""
         return frame([{"method": m, "score": self.scores[m], "coverage": self.coverage.get(m)} for m in self.scores])
+
+    @property
+    def regression_frame(self):
+        """Table 1a's rows: one per method with mse, mae and correlation (empty for a category)."""
+        methods = (self.regression or {}).get("methods", {})
+        return frame([{"method": m, **v} for m, v in methods.items()], ["method", "mse", "mae", "correlation"])
+
+
+@dataclass
+class Table1(Result):
+    """``impute evaluate --table1``: seed 002's Table 1b and 1a, the paper's figures beside ours."""
+
+    holdout: float
+    seed: int
+    table1b: list[dict]  # a row per attribute
+    table1a: list[dict]  # a row per (attribute, method)
+    absent: list[str]  # attributes no model declares
+    paper_1a_metric: str
+    evaluations: dict  # attribute -> its evaluation document
+
+    def to_pandas(self):
+        return self.table1b_frame
+
+    @property
+    def table1b_frame(self):
+        return frame(self.table1b)
+
+    @property
+    def table1a_frame(self):
+        return frame(self.table1a)

@@ -6,16 +6,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import random
 from collections import defaultdict
 
+import pyarrow as pa
 import pytest
 
 from hflineage.loader import impute as lib
+from hflineage.loader import impute_eval as ev
 from hflineage.loader.errors import ModelNotFound
 from hflineage.loader.load import load
+from hflineage.loader.results import Evaluation
 
-from conftest import FAMILIES, node_count
+from conftest import FAMILIES, graph_edges, node_count
 
 
 def model(model_id, base=None, relation="finetune", license=None, **extra):
@@ -515,8 +519,8 @@ def test_evaluate_family_majority_known_answer(graph, load_rows):
     rows = [model("fam/root", license="mit")] + [model(f"fam/m{i}", base=["fam/root"], license="mit") for i in range(9)]
     rows += [model(f"iso/m{i}", license="apache-2.0") for i in range(10)]
     load_rows(rows)
-    report = lib.evaluate(graph, "license", holdout=0.5, seed=7)
-    hidden = lib.holdout_ids([r["id"] for r in rows], 0.5, 7)
+    report = ev.evaluate(graph, "license", holdout=0.5, seed=7)
+    hidden = ev.holdout_ids([r["id"] for r in rows], 0.5, 7)
     in_family = sum(h.startswith("fam/") for h in hidden)
     assert report["hidden"] == len(hidden) == 10
     assert 0 < in_family < 10  # the seed keeps the test meaningful: some family members stay visible
@@ -553,3 +557,156 @@ def test_evaluate_on_the_real_family_trees(graph, cli):
     assert row.startswith("pipeline_tag") and ("(+" in row or "(-" in row)
     numeric = json.loads(cli("impute", "evaluate", "--attribute", "parameters", "--format", "json").stdout)
     assert numeric["metric"] == "mae" and all(v is None or v >= 0 for v in numeric["scores"].values())
+
+
+# --- Table 1: the paper's populations --------------------------------------------------------
+
+
+def seed_hiding(ids: list[str], wanted: set[str]) -> tuple[float, int]:
+    """(holdout, seed) whose draw hides exactly ``wanted`` among ``ids``: the known answers
+    below are worked out for that holdout, and the draw stays the library's own."""
+    holdout = len(wanted) / len(ids)
+    for seed in range(100_000):
+        if set(ev.holdout_ids(ids, holdout, seed)) == wanted:
+            return holdout, seed
+    raise AssertionError("no seed hides exactly these ids")
+
+
+def hub_rows():
+    """Family p: a hub vote tied 1-1 (mit, apache-2.0 at distance 2: the smaller value wins);
+    family q: a hub with one labelled sibling (and one unlabelled); r/alone: an isolated model;
+    t/root: a root (no base, so no siblings) with a labelled child."""
+    return [
+        model("p/base", license="llama2"),
+        model("p/h1", base=["p/base"], license="mit"),  # hidden
+        model("p/s1", base=["p/base"], license="mit"),
+        model("p/s2", base=["p/base"], license="apache-2.0"),
+        model("q/base"),
+        model("q/h2", base=["q/base"], license="gemma"),  # hidden
+        model("q/s", base=["q/base"], license="gemma"),
+        model("q/u", base=["q/base"]),
+        model("q/c", base=["q/h2"], license="mit"),
+        model("q/c2", base=["q/h2"], license="mit"),
+        model("r/alone", license="apache-2.0"),  # hidden
+        model("t/root", license="mit"),  # hidden
+        model("t/c1", base=["t/root"], license="mit"),
+    ]
+
+
+HUB_HIDDEN = {"p/h1", "q/h2", "r/alone", "t/root"}
+
+
+def test_hub_population_known_answer(graph, load_rows):
+    """Hand-worked: hub answers p/h1 (tie -> apache-2.0, wrong) and q/h2 (its one labelled
+    sibling: gemma, right); r/alone (isolated) and t/root (no base) are outside the hub
+    population. The graph-level majority is apache-2.0 in p (a 1-1-1 tie: llama2, mit,
+    apache-2.0 -> the smallest) and mit in q (2 of 3), wrong on both; the global majority
+    (mit, 4 of 7 visible) is right on p/h1 only."""
+    rows = hub_rows()
+    load_rows(rows)
+    declared = sorted(r["id"] for r in rows if r["tags"])
+    holdout, seed = seed_hiding(declared, HUB_HIDDEN)
+    result = ev.evaluate(graph, "license", holdout=holdout, seed=seed)
+    assert result["hidden"] == 4 and result["declared"] == 11
+    pop = result["hub_population"]
+    assert (pop["hidden"], pop["share"], pop["definition"]) == (2, 0.5, ev.HUB_POPULATION)
+    assert pop["scores"] == {"graph_majority": 0.0, "hub": 0.5, "global_majority": 0.5}
+    assert pop["coverage"] == {"graph_majority": 1.0, "hub": 1.0, "global_majority": 1.0}
+    # the all-declared view over the same four hidden models: only t/root's family majority is right
+    assert (result["scores"]["family_majority"], result["coverage"]["family_majority"]) == (0.25, 0.75)
+    assert (result["scores"]["hub"], result["coverage"]["hub"]) == (0.25, 0.5)
+    assert result["regression"] is None
+
+
+def test_relation_type_is_the_declared_base_relation_and_is_predicted_from_siblings(graph, load_rows):
+    """relationType is stored from baseModels.relation (not from a card-inferred edge, not on a
+    root). x/h's siblings are two quantizations and a finetune: hub says quantized (right); the
+    family's visible relations are finetune 4, quantized 2: the graph majority is wrong."""
+    rows = [model("x/root"), model("x/base", base=["x/root"]), model("x/f1", base=["x/root"]),
+            model("x/f2", base=["x/root"]), model("x/f3", base=["x/f2"]),
+            model("x/h", base=["x/base"], relation="quantized"),
+            model("x/q1", base=["x/base"], relation="quantized"), model("x/q2", base=["x/base"], relation="quantized"),
+            model("x/f", base=["x/base"]),
+            model("y/card", card={"base_model": "x/root"})]  # an edge inferred from the card only
+    load_rows(rows)
+    stored = {i: p.get("relationType") for i, p in properties(graph).items()}
+    assert stored["x/h"] == "quantized" and stored["x/f"] == "finetune"
+    assert stored["x/root"] is None and stored["y/card"] is None
+    assert any(c == "y/card" for c, _, _ in graph_edges(graph))
+    declared = sorted(i for i, v in stored.items() if v is not None)
+    assert len(declared) == 8
+    holdout, seed = seed_hiding(declared, {"x/h"})
+    result = ev.evaluate(graph, "relation_type", holdout=holdout, seed=seed)
+    assert result["property"] == "relationType"
+    assert result["hub_population"]["scores"] == {"graph_majority": 0.0, "hub": 1.0, "global_majority": 0.0}
+    assert lib.impute(graph, "x/h", "relation_type", method="hub").prediction == "quantized"
+
+
+def test_model_type_is_the_top_level_model_type_of_config(graph, make_parquet, hub_schema):
+    schema = hub_schema.append(pa.field("config", pa.string()))
+    nested = '{"architectures": ["X"], "audio_config": {"model_type": "whisper"}, "model_type": "llava"}'
+    load(graph, make_parquet([
+        {"id": "m/plain", "config": json.dumps({"model_type": "llama", "hidden_size": 8})},
+        {"id": "m/nested", "config": nested},
+        {"id": "m/none", "config": json.dumps({"hidden_size": 8})},
+        {"id": "m/null"},
+    ], schema=schema), progress=False)
+    stored = {i: p.get("modelType") for i, p in properties(graph).items()}
+    assert stored == {"m/plain": "llama", "m/nested": "llava", "m/none": None, "m/null": None}
+
+
+def test_knn_regression_known_answer(graph, load_rows):
+    """Two families, one hidden model each. n/m (130): distance 1 holds n/base 100 and
+    n/child 160 (by id), distance 2 n/sib 200; o/m (12): o/base 10 and o/child 14. So
+    1-NN: 100, 10; 2-NN: 130, 12 (exact); 3-NN and 5-NN (all three): 153.33, 12 = the family mean."""
+    load_rows([model("n/base", likes=100), model("n/m", base=["n/base"], likes=130),
+               model("n/sib", base=["n/base"], likes=200), model("n/child", base=["n/m"], likes=160),
+               model("o/base", likes=10), model("o/m", base=["o/base"], likes=12),
+               model("o/child", base=["o/m"], likes=14)])
+    holdout, seed = seed_hiding(sorted(["n/base", "n/m", "n/sib", "n/child", "o/base", "o/m", "o/child"]),
+                                {"n/m", "o/m"})
+    result = ev.evaluate(graph, "likes", holdout=holdout, seed=seed)
+    reg = result["regression"]
+    assert (reg["scale"], reg["hidden"], reg["share"]) == ("raw", 2, 1.0)
+    third = 460 / 3 - 130  # 153.33 - 130
+    assert reg["methods"]["knn_1"] == pytest.approx({"mse": (900 + 4) / 2, "mae": 16.0, "correlation": 1.0})
+    assert reg["methods"]["knn_2"] == pytest.approx({"mse": 0.0, "mae": 0.0, "correlation": 1.0})
+    for name in ("knn_3", "knn_5", "family_mean"):
+        assert reg["methods"][name] == pytest.approx({"mse": third ** 2 / 2, "mae": third / 2, "correlation": 1.0}), name
+    assert result["scores"]["knn_1"] == pytest.approx(16.0) and result["hub_population"] is None
+    logged = ev.evaluate(graph, "likes", holdout=holdout, seed=seed, scale="log10")["regression"]
+    errors = [math.log10(101) - math.log10(131), math.log10(11) - math.log10(13)]
+    assert logged["methods"]["knn_1"]["mse"] == pytest.approx(sum(e * e for e in errors) / 2)
+    typed = Evaluation.from_dict(result)
+    assert list(typed.regression_frame["method"]) == list(ev.REGRESSION_METHODS)
+    assert typed.regression_frame["mae"].tolist()[1:3] == pytest.approx([16.0, 0.0])  # 1-NN, 2-NN
+
+
+def test_table1_cli_layout_and_json(graph, load_rows, cli):
+    load_rows(hub_rows())
+    result = cli("impute", "evaluate", "--table1", "--holdout", "0.4", "--seed", "1", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert {"holdout", "seed", "table1b", "table1a", "absent", "evaluations"} <= set(doc)
+    assert [r["attribute"] for r in doc["table1b"]] == list(ev.TABLE1B)
+    assert {r["attribute"]: (r["paper_graph_majority"], r["paper_hub"]) for r in doc["table1b"]} == ev.PAPER_1B
+    # only licenses and relations (every child's: finetune) are declared here
+    assert doc["absent"] == ["pipeline_tag", "library_name", "model_type", "parameters", "downloads"]
+    lic = doc["evaluations"]["license"]
+    assert {"scores", "coverage", "hub_population", "regression"} <= set(lic)
+    assert lic["scores"]["knn_5"] is None and lic["coverage"]["knn_5"] is None  # --table1 runs no knn for 1b
+    assert doc["table1b"][0]["hub"] == lic["hub_population"]["scores"]["hub"]
+    assert [(r["method"], r["paper_mse"]) for r in doc["table1a"][:5]] == \
+        [(m, ev.PAPER_1A[m][0]) for m in ev.REGRESSION_METHODS]
+    again = json.loads(cli("impute", "evaluate", "--table1", "--holdout", "0.4", "--seed", "1", "--format", "json").stdout)
+    assert again == doc
+    text = cli("impute", "evaluate", "--table1", "--holdout", "0.4", "--seed", "1").stdout
+    assert text.startswith("Table 1b: hub vote vs graph-level majority")
+    header = text.splitlines()[1]
+    for column in ("Graph avg.", "Hub avg.", "Paper graph", "Paper hub", "Hub population"):
+        assert column in header
+    assert "0.49" in text and "0.85 (+0.36)" in text  # the paper's license row beside ours
+    assert "no model declares it" in text and "Table 1a" in text and "100.217" in text
+    for args in (["--table1", "--attribute", "license"], ["--table1", "--scale", "log10"]):
+        bad = cli("impute", "evaluate", *args)
+        assert bad.exit_code == 2 and "--table1" in bad.stderr
