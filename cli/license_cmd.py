@@ -17,6 +17,7 @@ import sys
 
 import click
 
+from hflineage.loader import drift as drift_lib
 from hflineage.loader import licenses as lib
 from hflineage.loader import report as reports
 from hflineage.loader.files import write_atomic
@@ -39,7 +40,7 @@ def _lineage(click_ctx: click.Context):
 
 
 @click.group("license", cls=ModelGroup, invoke_without_command=True, options_metavar="[OPTIONS] MODEL",
-             subcommand_metavar="| audit|downstream [ARGS]...")
+             subcommand_metavar="| audit|downstream|drift [ARGS]...")
 @click.argument("model_id", metavar="MODEL", required=False, cls=ModelArgument)
 @policy_option
 @format_option
@@ -64,7 +65,7 @@ def license_group(click_ctx, model_id, policy_path, fmt):
     if click_ctx.invoked_subcommand is not None:
         return
     if model_id is None:
-        raise click.UsageError("give a MODEL, or a command: audit, downstream")
+        raise click.UsageError("give a MODEL, or a command: audit, downstream, drift")
     doc = _lineage(click_ctx).license(model_id, policy=policy_path).to_dict()
     _emit_model(fmt, doc)
 
@@ -139,6 +140,43 @@ def downstream(click_ctx, model_id, conflicts_only, policy_path, fmt):
     """
     doc = _lineage(click_ctx).license_downstream(model_id, policy=policy_path).to_dict()
     _emit_downstream(fmt, doc, conflicts_only)
+
+
+@license_group.command()
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
+              help="How many (base, derived) license pairs to list, most edges first.")
+@policy_option
+@format_option
+@click.pass_context
+def drift(click_ctx, top, policy_path, fmt):
+    """License drift over every lineage edge: how the declared license changes from base to
+    derived, by license class and by license id, with counts and the share that are conflicts
+    by the policy (after Laufer et al. 2025). Each pair's change: same, loosens (drops a binding
+    obligation of the base's), tightens, sideways, undeclared (the derived model declares none),
+    from-undeclared. Edges to a missing base are counted apart.
+
+    Example:
+
+    \b
+        hflineage license drift --top 10
+        hflineage license drift --format csv > drift.csv
+    """
+    result = drift_lib.drift(_graph(click_ctx), lib.load_policy(policy_path), top=top)
+    doc = result.to_dict()
+    summary = (f"{doc['edges']} edge(s) with a base in the data ({doc['missing_base_edges']} more to missing bases); "
+               f"{doc['conflicts']} conflict(s) by the policy")
+    text = "\n\n".join([
+        summary,
+        "by change:\n" + rows_table(doc["by_change"]),
+        "by license class (base -> derived):\n" + rows_table(doc["by_class"]),
+        f"top {top} license pairs (base -> derived):\n"
+        + rows_table(doc["by_license"], _DRIFT_COLUMNS),
+    ])
+    emit(fmt, doc, rows=doc["by_license"], columns=_DRIFT_COLUMNS + ["relations"], text=text)
+
+
+_DRIFT_COLUMNS = ["base_license", "license", "base_class", "class", "change", "edges", "share", "conflicts",
+                  "conflict_share", "severity"]
 
 
 # --- input and output ----------------------------------------------------------------------------
