@@ -98,13 +98,13 @@ def _add_model(bom: Bom, lineage: Lineage, policy: lic.Policy) -> None:
                  Property(name=f"{NS}:distance", value=str(a["distance"])),
                  Property(name=f"{NS}:path", value=_path_text(a["path"]))]
         ancestors[a["id"]] = _component(f"hf:{top_id}#{a['id']}", facts.get(a["id"], {"id": a["id"]}), a,
-                                        policy, props)
+                                        policy, props, links=False)
 
     props = [Property(name=f"{NS}:obligation", value=_obligation_text(policy, name, keys))
              for name, keys in report["effective"].items()]
     props.append(Property(name=f"{NS}:conflicts", value=str(len(report["conflicts"]))))
     props += [Property(name=f"{NS}:conflict", value=_conflict_text(c)) for c in report["conflicts"]]
-    model = _component(f"hf:{top_id}", facts[top_id], report, policy, props)
+    model = _component(f"hf:{top_id}", facts[top_id], report, policy, props, links=True)
     if ancestors:
         model.pedigree = Pedigree(ancestors=ancestors.values())
     bom.components.add(model)
@@ -115,19 +115,25 @@ def _add_model(bom: Bom, lineage: Lineage, policy: lic.Policy) -> None:
         bom.register_dependency(by_id[node["id"]], bases or None)
 
 
-def _component(bom_ref: str, facts: dict, licensed: dict, policy: lic.Policy, extra: list[Property]) -> Component:
+def _component(bom_ref: str, facts: dict, licensed: dict, policy: lic.Policy, extra: list[Property],
+               links: bool) -> Component:
     """A model as a component: ``facts`` from bom_lineage, ``licensed`` the license report's entry
-    (the model's report or one ``inherited`` row: license, license_name, terms, class, ...)."""
+    (the model's report or one ``inherited`` row: license, license_name, terms, class, ...).
+
+    ``links``: give the Hub page (external reference, named license link). Only the requested
+    models get them: an ancestor's page is its purl's, and the strict validator's IRI check costs
+    about 0.3 s per URL, which a lineage of hundreds of ancestors would turn into minutes."""
     model_id = facts["id"]
     group, _, name = model_id.rpartition("/")
     missing = bool(facts.get("missing"))
+    links = links and not missing
     props = [Property(name=f"{NS}:onHub", value="false" if missing else "true")]
     for key, label in (("pipelineTag", "pipelineTag"), ("libraryName", "library"), ("parameters", "parameters"),
                        ("downloads", "downloads"), ("createdAt", "createdAt")):
         if facts.get(key) is not None:
             props.append(Property(name=f"{NS}:{label}", value=str(facts[key])))
     props += _license_properties(licensed)
-    license = license_of(policy, licensed["license"], licensed["license_name"], None if missing else model_id)
+    license = license_of(policy, licensed["license"], licensed["license_name"], model_id if links else None)
     return Component(
         type=ComponentType.MACHINE_LEARNING_MODEL,
         bom_ref=bom_ref,
@@ -136,7 +142,7 @@ def _component(bom_ref: str, facts: dict, licensed: dict, policy: lic.Policy, ex
         purl=PackageURL(type="huggingface", namespace=group or None, name=name),
         description=("referenced as a base model but absent from the Hub dump: not on the Hub" if missing else None),
         licenses=[license] if license is not None else None,
-        external_references=None if missing else [
+        external_references=None if not links else [
             ExternalReference(type=ExternalReferenceType.WEBSITE, url=XsUri(f"{HUB}/{model_id}"),
                               comment="Hugging Face Hub model page")],
         properties=props + extra,

@@ -112,9 +112,12 @@ def evidence(graph: Graph, doc: dict, policy: lic.Policy, progress: bool = False
     return cases
 
 
+_NONE = "no license declared"
+
+
 def _label(entry: dict) -> str:
     if entry["license"] is None:
-        return "(none declared)"
+        return _NONE
     if entry.get("license_name") and str(entry["license"]).lower() == "other":
         return f"other ({entry['license_name']})"
     return entry["license"]
@@ -244,7 +247,8 @@ def html_report(doc: dict, cases: list[dict], policy: lic.Policy, generated: str
         path = []
         for hop in c["path"]:
             rel = f' <span class="rel">is a {_e(hop["relation"])} of</span>' if hop["relation"] else ""
-            path.append(f'<li><code>{_e(hop["id"])}</code> — license {_e(hop["license"])}{rel}</li>')
+            what = hop["license"] if hop["license"] == _NONE else f'license {hop["license"]}'
+            path.append(f'<li><code>{_e(hop["id"])}</code> — {_e(what)}{rel}</li>')
         rules = "".join(f'<li><b>{_e(r["obligation"])}</b> ({_e(r["severity"])}): {_e(r["description"])}. '
                         f'Policy rule: {_e(r["rule"])}.</li>' for r in c["rules"])
         out += [f'<section class="case {_e(c["severity"])}">',

@@ -105,10 +105,11 @@ def test_merge_diamond_pedigree_and_dependencies(graph, make_parquet, policy):
     assert facts["hflineage:createdAt"][0]== "2023-11-14T22:13:20Z"
     # llama3 has no SPDX id: a named license with the Hub id; llama3 keeps llama3.1: no conflict
     assert ancestors["base/llama"]["licenses"] == [{"license": {
-        "name": "Llama 3 Community License Agreement", "url": "https://huggingface.co/base/llama",
-        "acknowledgement": "declared",
+        "name": "Llama 3 Community License Agreement", "acknowledgement": "declared",
         "properties": [{"name": "hflineage:hubLicenseId", "value": "llama3"}]}}]
     assert props(model)["hflineage:conflicts"] == ["0"] and "hflineage:conflict" not in props(model)
+    assert model["licenses"][0]["license"]["url"] == "https://huggingface.co/org/diamond"
+    assert "externalReferences" not in ancestors["org/ft"]  # an ancestor's Hub page is its purl's
 
 
 def test_conflicts_and_obligations_are_in_the_bom(graph, make_parquet, policy):
