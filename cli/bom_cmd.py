@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import click
 
-from hflineage.loader import bom as lib
 from hflineage.loader.files import write_atomic
-from hflineage.loader.licenses import load_policy
 
 from .context import CliError, Context, pass_ctx
 from .license_cmd import policy_option
@@ -32,7 +30,7 @@ def read_id_file(path: str) -> list[str]:
 @click.option("--file", "ids_path", metavar="FILE",
               help="Also read model ids from FILE (one a line, '#' comments; '-' reads stdin), as 'license audit' does.")
 @click.option("--out", "out_path", metavar="FILE", help="Write the BOM to FILE (whole or not at all) instead of stdout.")
-@click.option("--spec", type=click.Choice(sorted(lib.SPECS)), default="1.6", show_default=True,
+@click.option("--spec", type=click.Choice(["1.5", "1.6"]), default="1.6", show_default=True,
               help="CycloneDX specification version.")
 @policy_option
 @pass_ctx
@@ -52,7 +50,7 @@ def bom(ctx: Context, model_ids, ids_path, out_path, spec, policy_path):
     ids = list(model_ids) + (read_id_file(ids_path) if ids_path else [])
     if not ids:
         raise click.UsageError("give one or more MODELs, or --file FILE")
-    document = lib.to_json(lib.build_bom(ctx.graph, ids, load_policy(policy_path)), spec)
+    document = ctx.lineage.bom(ids, spec=spec, policy=policy_path)
     if out_path:
         write_atomic(out_path, document + "\n")
     else:

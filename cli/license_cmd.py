@@ -17,7 +17,6 @@ import sys
 
 import click
 
-from hflineage.loader import drift as drift_lib
 from hflineage.loader import licenses as lib
 from hflineage.loader import report as reports
 from hflineage.loader.files import write_atomic
@@ -111,7 +110,7 @@ def audit(click_ctx, ids_file, all_models, fail_on, report_path, policy_path, fm
     if doc["unknown"]:
         warn(f"unknown (ignored): {', '.join(doc['unknown'])}")
     if report_path:
-        cases = reports.evidence(lineage.graph, doc, policy, progress=lineage.progress)
+        cases = lineage.license_evidence(doc, policy)
         render = reports.markdown if report_path.lower().endswith(".md") else reports.html_report
         write_atomic(report_path, render(doc, cases, policy))
     if fmt == "junit":
@@ -161,8 +160,7 @@ def drift(click_ctx, top, policy_path, fmt):
         hflineage license drift --top 10
         hflineage license drift --format csv > drift.csv
     """
-    result = drift_lib.drift(_graph(click_ctx), lib.load_policy(policy_path), top=top)
-    doc = result.to_dict()
+    doc = _lineage(click_ctx).license_drift(top=top, policy=policy_path).to_dict()
     summary = (f"{doc['edges']} edge(s) with a base in the data ({doc['missing_base_edges']} more to missing bases); "
                f"{doc['conflicts']} conflict(s) by the policy")
     text = "\n\n".join([

@@ -16,37 +16,11 @@ declares none). Edges to a ``:Missing`` base are counted apart: its license is n
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 from . import licenses as lic
 from .db import Graph
-from .results import Result, frame
 
 NONE = "(none)"
-
-
-@dataclass
-class DriftResult(Result):
-    """``edges``: lineage edges whose base is in the data; ``by_class``: one row per (base class,
-    derived class); ``by_license``: the ``top`` (base, derived) license pairs by edges;
-    ``by_change``: edges per kind of change."""
-
-    edges: int
-    missing_base_edges: int
-    conflicts: int
-    by_change: list[dict]
-    by_class: list[dict]
-    by_license: list[dict]
-    top: int
-    policy: str
-    policy_sha256: str | None = field(default=None)
-
-    def to_pandas(self):
-        return frame(self.by_license)
-
-    @property
-    def classes(self):
-        return frame(self.by_class)
 
 
 def _binding(policy: lic.Policy, resolved: lic.Resolved | None) -> frozenset[str]:
@@ -69,7 +43,8 @@ def classify(policy: lic.Policy, base: lic.Resolved | None, derived: lic.Resolve
     return ("tightens" if after > before else "sideways"), severity
 
 
-def drift(graph: Graph, policy: lic.Policy, top: int = 20) -> DriftResult:
+def drift(graph: Graph, policy: lic.Policy, top: int = 20) -> dict:
+    """The drift document (``hflineage.loader.results.LicenseDrift`` keys)."""
     by_class: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     by_license: dict[tuple, dict] = {}
     by_change: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -111,6 +86,6 @@ def drift(graph: Graph, policy: lic.Policy, top: int = 20) -> DriftResult:
         r["conflict_share"] = share(r["conflicts"], r["edges"])
     change_rows = [{"change": ch, "edges": n, "share": share(n, edges), "conflicts": c, "conflict_share": share(c, n)}
                    for ch, (n, c) in sorted(by_change.items(), key=lambda kv: (-kv[1][0], kv[0]))]
-    return DriftResult(edges=edges, missing_base_edges=missing, conflicts=conflicts, by_change=change_rows,
-                       by_class=class_rows, by_license=license_rows, top=top, policy=policy.source,
-                       policy_sha256=policy.sha256)
+    return {"edges": edges, "missing_base_edges": missing, "conflicts": conflicts, "by_change": change_rows,
+            "by_class": class_rows, "by_license": license_rows, "top": top, "policy": policy.source,
+            "policy_sha256": policy.sha256}

@@ -9,6 +9,7 @@ import json
 import os
 
 import pytest
+import hflineage
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
@@ -231,6 +232,12 @@ def test_cli_bom_out_file_and_stdout(graph, cli, make_parquet, tmp_path):
     assert oct(os.stat(out).st_mode & 0o777) != oct(0o600)
     result = cli("bom", "org/ft")
     assert result.exit_code == 0 and validated(result.stdout)["components"][0]["bom-ref"] == "hf:org/ft"
+    with hflineage.connect() as lin:  # the API gives the same document (up to serial number and time)
+        api = json.loads(lin.bom("org/ft"))
+    printed = json.loads(result.stdout)
+    for doc in (api, printed):
+        doc.pop("serialNumber"), doc["metadata"].pop("timestamp")
+    assert api == printed
 
 
 def test_cli_bad_input_is_one_line_and_writes_nothing(graph, cli, make_parquet, tmp_path):

@@ -7,8 +7,8 @@ import csv
 import io
 import json
 
-from hflineage.loader import drift as lib
-from hflineage.loader.licenses import load_policy
+import hflineage
+from hflineage.cli.output import to_json
 from hflineage.loader.load import load
 
 from test_bom import diamond, lic
@@ -29,7 +29,8 @@ def rows():
 
 def test_drift_known_answer(graph, make_parquet):
     load(graph, make_parquet(rows()), progress=False)
-    result = lib.drift(graph, load_policy(), top=3)
+    with hflineage.connect() as lin:
+        result = lin.license_drift(top=3)
     assert (result.edges, result.missing_base_edges, result.conflicts) == (10, 1, 3)
     assert [(r["change"], r["edges"], r["conflicts"]) for r in result.by_change] == [
         ("loosens", 3, 3), ("same", 3, 0), ("from-undeclared", 1, 0), ("sideways", 1, 0),
@@ -57,3 +58,6 @@ def test_cli_drift_formats(graph, cli, make_parquet):
     assert table.startswith("10 edge(s) with a base in the data (1 more to missing bases); 3 conflict(s) by the policy")
     parsed = list(csv.DictReader(io.StringIO(cli("license", "drift", "--format", "csv").stdout)))
     assert len(parsed) == 9 and parsed[0]["base_license"] == "llama3.1" and parsed[0]["conflicts"] == "2"
+    with hflineage.connect() as lin:  # the command prints what the API returns
+        assert doc == json.loads(to_json(lin.license_drift(top=2).to_dict()))
+        assert list(lin.license_drift().to_pandas()["base_license"][:1]) == ["llama3.1"]
