@@ -59,6 +59,7 @@ EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (errors.QueryError, 2),
     (errors.PolicyError, 2),
     (errors.AttributeNotImputable, 2),
+    (errors.OutputError, 2),
     (errors.HFLineageError, 1),
 ]
 

@@ -18,6 +18,8 @@ import sys
 import click
 
 from hflineage.loader import licenses as lib
+from hflineage.loader import report as reports
+from hflineage.loader.files import write_atomic
 
 from .context import CliError, Context
 from .groups import ModelArgument, ModelGroup
@@ -37,7 +39,7 @@ def _lineage(click_ctx: click.Context):
 
 
 @click.group("license", cls=ModelGroup, invoke_without_command=True, options_metavar="[OPTIONS] MODEL",
-             subcommand_metavar="| audit|downstream [ARGS]...")
+             subcommand_metavar="| audit|downstream|drift [ARGS]...")
 @click.argument("model_id", metavar="MODEL", required=False, cls=ModelArgument)
 @policy_option
 @format_option
@@ -62,7 +64,7 @@ def license_group(click_ctx, model_id, policy_path, fmt):
     if click_ctx.invoked_subcommand is not None:
         return
     if model_id is None:
-        raise click.UsageError("give a MODEL, or a command: audit, downstream")
+        raise click.UsageError("give a MODEL, or a command: audit, downstream, drift")
     doc = _lineage(click_ctx).license(model_id, policy=policy_path).to_dict()
     _emit_model(fmt, doc)
 
@@ -72,14 +74,22 @@ def license_group(click_ctx, model_id, policy_path, fmt):
 @click.option("--all", "all_models", is_flag=True, help="Audit every model in the graph.")
 @click.option("--fail-on", type=click.Choice(lib.SEVERITIES), default="low", show_default=True,
               help="Exit 3 when a conflict of this severity or higher exists.")
+@click.option("--report", "report_path", metavar="FILE.html|FILE.md",
+              help="Also write an evidence report (self-contained HTML, or Markdown, by the suffix).")
 @policy_option
-@format_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "junit"]), default="table",
+              show_default=True, help="Output format; junit: JUnit XML, one test case per model, for CI servers.")
 @click.pass_context
-def audit(click_ctx, ids_file, all_models, fail_on, policy_path, fmt):
+def audit(click_ctx, ids_file, all_models, fail_on, report_path, policy_path, fmt):
     """One row per license conflict over a list of model ids (FILE, '-' or piped stdin; one id a
     line, '#' comments) or --all. Exit 0 when clean, 3 when a conflict at or above --fail-on
     exists (the rows are printed first), so a CI pipeline can gate on it. Ids not in the graph
     are reported as unknown and ignored.
+
+    --format junit prints JUnit XML (one test case per model; a failure lists its conflicts at
+    or above --fail-on; with --all, a case per model with a conflict). --report writes the
+    evidence per conflict (lineage path with each hop's relation and license, the policy rule,
+    severity and why), worst first, whole or not at all.
 
     Example:
 
@@ -87,14 +97,26 @@ def audit(click_ctx, ids_file, all_models, fail_on, policy_path, fmt):
         hflineage license audit models.txt --fail-on medium
         echo some-org/llama3-finetune | hflineage license audit --format json
         hflineage license audit --all --format csv > conflicts.csv
+        hflineage license audit models.txt --format junit --report audit.html > license-audit.xml
     """
+    if report_path and not report_path.lower().endswith((".html", ".htm", ".md")):
+        raise click.UsageError(f"--report {report_path}: give a .html or .md file name")
     if all_models and ids_file is not None:
         raise click.UsageError("give either FILE or --all, not both")
     ids = None if all_models else _read_ids(ids_file)
-    doc = _lineage(click_ctx).license_audit(ids, fail_on=fail_on, policy=policy_path).to_dict()
+    lineage = _lineage(click_ctx)
+    policy = lineage.policy(policy_path)
+    doc = lineage.license_audit(ids, fail_on=fail_on, policy=policy).to_dict()
     if doc["unknown"]:
         warn(f"unknown (ignored): {', '.join(doc['unknown'])}")
-    _emit_audit(fmt, doc)
+    if report_path:
+        cases = lineage.license_evidence(doc, policy)
+        render = reports.markdown if report_path.lower().endswith(".md") else reports.html_report
+        write_atomic(report_path, render(doc, cases, policy))
+    if fmt == "junit":
+        click.echo(reports.junit_xml(doc, policy, ids))
+    else:
+        _emit_audit(fmt, doc)
     if doc["failing"]:
         raise CliError(f"{doc['failing']} license conflict(s) at or above '{fail_on}'", 3)
 
@@ -117,6 +139,42 @@ def downstream(click_ctx, model_id, conflicts_only, policy_path, fmt):
     """
     doc = _lineage(click_ctx).license_downstream(model_id, policy=policy_path).to_dict()
     _emit_downstream(fmt, doc, conflicts_only)
+
+
+@license_group.command()
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
+              help="How many (base, derived) license pairs to list, most edges first.")
+@policy_option
+@format_option
+@click.pass_context
+def drift(click_ctx, top, policy_path, fmt):
+    """License drift over every lineage edge: how the declared license changes from base to
+    derived, by license class and by license id, with counts and the share that are conflicts
+    by the policy (after Laufer et al. 2025). Each pair's change: same, loosens (drops a binding
+    obligation of the base's), tightens, sideways, undeclared (the derived model declares none),
+    from-undeclared. Edges to a missing base are counted apart.
+
+    Example:
+
+    \b
+        hflineage license drift --top 10
+        hflineage license drift --format csv > drift.csv
+    """
+    doc = _lineage(click_ctx).license_drift(top=top, policy=policy_path).to_dict()
+    summary = (f"{doc['edges']} edge(s) with a base in the data ({doc['missing_base_edges']} more to missing bases); "
+               f"{doc['conflicts']} conflict(s) by the policy")
+    text = "\n\n".join([
+        summary,
+        "by change:\n" + rows_table(doc["by_change"]),
+        "by license class (base -> derived):\n" + rows_table(doc["by_class"]),
+        f"top {top} license pairs (base -> derived):\n"
+        + rows_table(doc["by_license"], _DRIFT_COLUMNS),
+    ])
+    emit(fmt, doc, rows=doc["by_license"], columns=_DRIFT_COLUMNS + ["relations"], text=text)
+
+
+_DRIFT_COLUMNS = ["base_license", "license", "base_class", "class", "change", "edges", "share", "conflicts",
+                  "conflict_share", "severity"]
 
 
 # --- input and output ----------------------------------------------------------------------------

@@ -18,12 +18,12 @@ from __future__ import annotations
 import os
 from typing import Iterable
 
-from . import analyses, impute as impute_lib, impute_eval, licenses, lineage
+from . import analyses, drift as drift_lib, impute as impute_lib, impute_eval, licenses, lineage
 from .db import Graph
 from .errors import HFLineageError, QueryError
 from .load import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, LoadReport, load as run_load
 from .results import (Chain, Descendants, Evaluation, Impact, ImputeAll, Imputed, License, LicenseAudit, LicenseDownstream,
-                      Show, Stats, Table1)
+                      LicenseDrift, Show, Stats, Table1)
 from .settings import Connection, resolve_connection
 
 PolicyLike = "str | os.PathLike | licenses.Policy | None"
@@ -128,6 +128,25 @@ class Lineage:
 
     def license_downstream(self, model_id: str, policy: PolicyLike = None) -> LicenseDownstream:
         return LicenseDownstream.from_dict(licenses.downstream(self.graph, model_id, self.policy(policy)))
+
+    def license_drift(self, top: int = 20, policy: PolicyLike = None) -> LicenseDrift:
+        """How declared licenses change from base to derived over every lineage edge."""
+        return LicenseDrift.from_dict(drift_lib.drift(self.graph, self.policy(policy), top=top))
+
+    def license_evidence(self, audit: LicenseAudit | dict, policy: PolicyLike = None) -> list[dict]:
+        """Every conflict of an audit with its evidence (lineage path with each hop's license, the
+        policy rule of each dropped obligation, why the severity), worst first."""
+        from . import report  # imported on use: the CLI's start-up stays light
+
+        doc = audit.to_dict() if isinstance(audit, LicenseAudit) else audit
+        return report.evidence(self.graph, doc, self.policy(policy), progress=self.progress)
+
+    def bom(self, model_ids: str | Iterable[str], spec: str = "1.6", policy: PolicyLike = None) -> str:
+        """A CycloneDX ML-BOM (JSON text, validated by the strict schema) for one or more models."""
+        from . import bom as bom_lib  # cyclonedx-python-lib and jsonschema load on use only
+
+        ids = [model_ids] if isinstance(model_ids, str) else list(model_ids)
+        return bom_lib.to_json(bom_lib.build_bom(self.graph, ids, self.policy(policy)), spec)
 
     # --- imputation ---
 

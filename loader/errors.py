@@ -39,3 +39,11 @@ class AttributeNotImputable(HFLineageError):
 
 class RenderError(HFLineageError):
     """A picture cannot be drawn (Graphviz missing or failing, the output folder absent)."""
+
+
+class BomError(HFLineageError):
+    """A bill of materials cannot be built (no model given, an unsupported spec, a schema failure)."""
+
+
+class OutputError(HFLineageError):
+    """An output file (``--out``, ``--report``) cannot be written; nothing is left behind."""

@@ -19,6 +19,7 @@ dropping it is. The code below only applies those rules:
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -122,7 +123,9 @@ def load_policy(path: str | os.PathLike | None = None) -> "Policy":
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise PolicyError(f"license policy {source}: not valid YAML ({where}{problem})") from e
-    return _Builder(source).build(data)
+    policy = _Builder(source).build(data)
+    policy.sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return policy
 
 
 class _Builder:
@@ -284,6 +287,7 @@ class Policy:
     def __init__(self, source: str, classes: dict, obligations: dict[str, Obligation],
                  licenses: dict[str, Terms], names: dict[str, Terms]):
         self.source = source
+        self.sha256: str | None = None  # of the policy file's text, named in reports (load_policy sets it)
         self.classes = classes
         self.obligations = obligations
         self.licenses = licenses

@@ -242,6 +242,34 @@ class LicenseAudit(Result):
 
 
 @dataclass
+class LicenseDrift(Result):
+    """``license drift``: license change over every lineage edge, by kind of change, by class pair
+    and the ``top`` license pairs, each with its share of the edges and its conflict share."""
+
+    edges: int
+    missing_base_edges: int
+    conflicts: int
+    by_change: list[dict]
+    by_class: list[dict]
+    by_license: list[dict]
+    top: int
+    policy: str
+    policy_sha256: str | None = None
+
+    def to_pandas(self):
+        """The top license pairs (base -> derived), most edges first."""
+        return frame(self.by_license)
+
+    @property
+    def class_frame(self):
+        return frame(self.by_class)
+
+    @property
+    def change_frame(self):
+        return frame(self.by_change)
+
+
+@dataclass
 class LicenseDownstream(Result):
     """``license downstream MODEL``: descendants bound by the model's license, and conflicts."""
 
