@@ -51,6 +51,7 @@ import pyarrow.csv as pacsv
 from .db import Graph
 from .derive import DERIVED_PROPERTIES, Derived, Pending
 from .errors import HFLineageError
+from .lock import LoadLock, ensure_lock_schema
 from .load import DEFAULT_BATCH_SIZE, LoadReport, ensure_schema, model_count, open_source, plan
 from .read import NODE_PROPERTIES, SCALAR_COLUMNS
 
@@ -240,7 +241,15 @@ def _iso_utc(millis) -> pa.Array:
     return pc.binary_join_element_wise(text, "Z", "")
 
 
-def bulk_load(graph: Graph, path: str, batch_size: int = DEFAULT_BATCH_SIZE, progress: bool = True) -> LoadReport:
+def bulk_load(graph: Graph, path: str, batch_size: int = DEFAULT_BATCH_SIZE, progress: bool = True,
+              force: bool = False) -> LoadReport:
+    """Load ``path`` into the empty local database with the offline importer, holding the load
+    lock (loader/lock.py) until the import starts; see ``_bulk_load``."""
+    with LoadLock(graph, path, force=force):
+        return _bulk_load(graph, path, batch_size, progress)
+
+
+def _bulk_load(graph: Graph, path: str, batch_size: int, progress: bool) -> LoadReport:
     """Load ``path`` into the empty local database with the offline importer; see the module doc.
 
     Returns the same report as ``load.load`` (mode ``bulk``). Raises HFLineageError (one line)
@@ -281,6 +290,7 @@ def bulk_load(graph: Graph, path: str, batch_size: int = DEFAULT_BATCH_SIZE, pro
     _say(progress, "creating the constraint and indexes")
     clock = time.monotonic()
     ensure_schema(graph, wait=True)
+    ensure_lock_schema(graph)  # the imported store replaced the one that held it
     phases["schema"] = time.monotonic() - clock
     # the derived properties came in with the nodes: what refresh_derived would write into
     # this graph, which held none of them

@@ -96,6 +96,22 @@ class Graph:
         with self.driver.session(database=self.database) as session:
             return session.execute_write(work)
 
+    def write_many(self, steps: list[tuple[str, dict]]) -> None:
+        """Run several stored write queries, in order, in one managed write transaction (so a
+        reader sees all of their changes or none)."""
+        queries = []
+        for name, params in steps:
+            query = registry().get(name)
+            registry().check_params(query, params)
+            queries.append((query, params))
+
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            for query, params in queries:
+                tx.run(query.text, params).consume()
+
+        with self.driver.session(database=self.database) as session:
+            session.execute_write(work)
+
     def fetch_table(self, name: str, columns: list[str], types: list, chunk: int = 100_000):
         """A stored read query's whole result as an Arrow table, built in slices to bound memory."""
         import pyarrow as pa
@@ -154,16 +170,19 @@ class Writer:
                 if item is None:
                     return
                 if self.error is None:
-                    name, params = item
-                    self.graph.write(name, **params)
+                    self.graph.write_many(item)
             except BaseException as e:  # handed to the caller's thread
                 self.error = e
             finally:
                 self.queue.task_done()
 
     def put(self, name: str, **params) -> None:
+        self.put_many([(name, params)])
+
+    def put_many(self, steps: list[tuple[str, dict]]) -> None:
+        """Several stored queries run in one transaction, in order."""
         self._raise()
-        self.queue.put((name, params))
+        self.queue.put(steps)
 
     def join(self) -> None:
         self.queue.join()

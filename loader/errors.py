@@ -47,3 +47,11 @@ class BomError(HFLineageError):
 
 class OutputError(HFLineageError):
     """An output file (``--out``, ``--report``) cannot be written; nothing is left behind."""
+
+
+class LoadLocked(HFLineageError):
+    """Another load (or reset) holds the database's load lock."""
+
+
+class LoadIncomplete(HFLineageError):
+    """A load failed after its first write (the server went away): a re-run completes it."""

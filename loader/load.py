@@ -15,9 +15,13 @@ The sink decides how the graph is written. ``load`` (online, any server) uses on
   batches are spooled (derive.Pending) until the edges are known, then created with their
   derived properties (derive.compute) before any index exists; then
   the schema (the id constraint's population), then the edges.
-* ``OnlineSink`` otherwise: upserts (``load/write_models``: Missing label removed, old base
-  edges deleted) while the file is read, then ``finish``: the derived properties recomputed
-  from the whole graph and written back where they changed (derive.refresh_derived).
+* ``update.UpdateSink`` otherwise: the stored edges are read first (``update.StoredGraph``) so
+  that cycles are broken over the combined graph; nothing is written until the whole file is
+  read and checked; then each node batch is one transaction with its models' edges and
+  derived properties (see loader/update.py).
+
+Every load holds the database's load lock (loader/lock.py) from before its first read of the
+graph to its end, so two loads never interleave.
 
 Both run their write transactions on background threads (db.Writer). ``bulk.bulk_load`` (an
 empty local database) writes import files for ``neo4j-admin database import full`` instead,
@@ -27,11 +31,10 @@ with the derived columns computed the same way.
 from __future__ import annotations
 
 import shutil
-import tempfile
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -42,8 +45,11 @@ from tqdm import tqdm
 
 from . import dag
 from .db import Graph, Writer
-from .derive import Derived, Pending, refresh_derived
+from .derive import Derived, Pending
+from .lock import LoadLock
+from .update import StoredGraph, UpdateSink, spool_folder
 from .relations import EDGE_TYPE
+from .errors import LoadIncomplete
 from .read import EDGE_SCHEMA, check_schema, iter_batches, last_rows, normalise, open_parquet
 from hflineage.cypher import registry
 
@@ -60,7 +66,8 @@ class LoadReport:
     rows_with_unknown_relation: int = 0  # node kept, edges skipped (counted in dropped_edges)
     duplicate_ids: int = 0  # rows superseded by a later row with the same id
     models: int = 0  # distinct models written
-    missing_placeholders: int = 0  # distinct bases referenced but absent from the file
+    missing_placeholders: int = 0  # distinct bases referenced, absent from the file and not models in the graph
+    kept_base_edges: int = 0  # models whose stored base edges were kept: the file has no baseModels column
     edges: dict = field(default_factory=dict)  # TYPE -> {declared, inferred}
     inferred_by_rule: dict = field(default_factory=dict)
     dropped_edges: dict = field(default_factory=dict)  # reason -> edges not written
@@ -150,12 +157,16 @@ def open_source(path: str) -> Source:
 
 
 def plan(source: Source, sink: Sink, report: LoadReport, batch_size: int = DEFAULT_BATCH_SIZE,
-         progress: bool = True) -> LoadReport:
+         progress: bool = True, stored: StoredGraph | None = None) -> LoadReport:
     """The pipeline both load modes share: read, normalise, dedupe, break cycles, placeholders.
 
     Node rows go to the sink batch by batch (bounded memory); ids, createdAt and edges are kept
     as Arrow arrays until the whole file is seen, then edges are cleaned (repeated bases, cycles)
     and handed over after the placeholders. Fills ``report`` with every count but the derived ones.
+
+    ``stored`` (a graph that holds models): cycles are broken over the stored edges that stay
+    plus the file's, placeholders are counted only for bases that are no model of the graph,
+    and the sink's ``stored_edges`` receives the stored edges that stay and those to delete.
     """
     skipped, dropped = Counter(), Counter()
     ids, created, edges = [], [], []
@@ -191,11 +202,21 @@ def plan(source: Source, sink: Sink, report: LoadReport, batch_size: int = DEFAU
     del edges
     if edge_table.num_rows:
         edge_table = _drop_repeated_bases(edge_table, dropped)
-        edge_table = _break_cycles(edge_table, models, dropped)
+    if stored is None:
+        if edge_table.num_rows:
+            edge_table = _break_cycles(edge_table, models, dropped)
+    else:
+        edge_table, kept, keep_edges = _stored_that_stay(stored, edge_table, models, "baseModels" in source.columns)
+        report.kept_base_edges = len(keep_edges)
+        edge_table, kept, victims = _break_cycles(edge_table, models, dropped, kept, stored)
+        sink.stored_edges(kept, victims, keep_edges)
 
     # bases that no row of the file describes become :Missing placeholders (kept if known already)
     bases = pc.unique(edge_table["base"].combine_chunks()) if edge_table.num_rows else pa.array([], pa.string())
     absent = bases.filter(pc.invert(pc.is_in(bases, value_set=models["id"]))).to_pylist()
+    if stored is not None and absent:
+        known = stored.models_among(absent)
+        absent = [b for b in absent if b not in known]
     report.missing_placeholders = len(absent)
     for start in range(0, len(absent), batch_size):
         sink.placeholders(absent[start:start + batch_size])
@@ -217,16 +238,6 @@ def plan(source: Source, sink: Sink, report: LoadReport, batch_size: int = DEFAU
     return report
 
 
-def finish(graph: Graph, report: LoadReport, started: float, batch_size: int = DEFAULT_BATCH_SIZE,
-           workers: int = DEFAULT_WORKERS) -> LoadReport:
-    """The derived properties recomputed from the whole graph (derive.refresh_derived), then the wall time."""
-    derived = refresh_derived(graph, batch_size=batch_size, workers=workers)
-    report.depth_updates = derived.updated
-    report.max_depth = derived.max_depth
-    report.seconds = round(time.monotonic() - started, 3)
-    return report
-
-
 def model_count(graph: Graph) -> int:
     """How many models the graph holds (O(1), from the count store)."""
     return graph.read("load/model_count")[0]["models"]
@@ -238,23 +249,53 @@ def load(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool = True,
     workers: int = DEFAULT_WORKERS,
+    force: bool = False,
 ) -> LoadReport:
-    """Load a file online: batched UNWIND writes over Bolt, on any server (local, cluster, Aura)."""
+    """Load a file online: batched UNWIND writes over Bolt, on any server (local, cluster, Aura).
+
+    Holds the load lock (``force``: take it from a holder that may still live). The whole file
+    is read and checked before the first write; a failure while writing raises LoadIncomplete,
+    and a re-run of the same load completes the graph.
+    """
     started = time.monotonic()
     source = open_source(path)
     report = LoadReport(source=path, mode="online")
-    if model_count(graph) == 0:
-        with FreshSink(graph, workers, batch_size, progress) as sink:
-            plan(source, sink, report, batch_size, progress)
-            derived = sink.finish()
-        report.depth_updates = derived.nodes_with_edges  # what refresh_derived would have written
+    with LoadLock(graph, path, force=force):
+        if model_count(graph) == 0:
+            with FreshSink(graph, workers, batch_size, progress) as sink:
+                plan(source, sink, report, batch_size, progress)
+                with _writing(path):
+                    derived = sink.finish()
+            report.depth_updates = derived.nodes_with_edges  # every model on an edge got its values
+            report.max_depth = derived.max_depth
+            report.seconds = round(time.monotonic() - started, 3)
+            return report
+        ensure_schema(graph)
+        stored = StoredGraph.read(graph)
+        with UpdateSink(graph, stored, workers, batch_size, progress,
+                        replace_edges="baseModels" in source.columns) as sink:
+            plan(source, sink, report, batch_size, progress, stored=stored)
+            del stored
+            with _writing(path):
+                derived, changed = sink.finish()
+        report.depth_updates = changed
         report.max_depth = derived.max_depth
         report.seconds = round(time.monotonic() - started, 3)
         return report
-    ensure_schema(graph)
-    with OnlineSink(graph, workers) as sink:
-        plan(source, sink, report, batch_size, progress)
-    return finish(graph, report, started, batch_size, workers)
+
+
+@contextmanager
+def _writing(path: str):
+    """A server or driver failure after the first write: the graph is partly updated, and a
+    re-run of the same load completes it (every write is an upsert or idempotent)."""
+    import neo4j.exceptions as nex
+
+    try:
+        yield
+    except (nex.Neo4jError, nex.DriverError, OSError) as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise LoadIncomplete(f"the load of {path} stopped while writing ({first}); the graph is partly updated",
+                             hint=f"re-run 'hflineage load {path}' to complete it") from e
 
 
 class FreshSink:
@@ -276,7 +317,7 @@ class FreshSink:
     def __init__(self, graph: Graph, workers: int = DEFAULT_WORKERS, batch_size: int = DEFAULT_BATCH_SIZE,
                  progress: bool = True):
         self.graph, self.workers, self.batch_size, self.progress = graph, workers, batch_size, progress
-        self.folder = Path(tempfile.mkdtemp(prefix="hflineage-load-"))
+        self.folder = spool_folder()
         self.pending = Pending(self.folder / "models.arrow")
         self._edges: list[pa.Table] = []
         self.counts = {"models": 0, "placeholders": 0, "edges": 0}
@@ -331,34 +372,6 @@ class FreshSink:
         return derived
 
 
-class OnlineSink:
-    """The online writer for a graph that holds models: each batch is one upsert transaction
-    (``load/write_models``), run by background threads. ``flush`` waits for the threads, so
-    placeholders exist before edges reference them.
-    """
-
-    def __init__(self, graph: Graph, workers: int = DEFAULT_WORKERS):
-        self.writer = Writer(graph, workers)
-
-    def __enter__(self) -> "OnlineSink":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.writer.close()
-
-    def models(self, rows: pa.Table) -> None:
-        self.writer.put("load/write_models", rows=rows.to_pylist())
-
-    def placeholders(self, ids: list[str]) -> None:
-        self.writer.put("load/create_missing", ids=ids)
-
-    def edges(self, rows: pa.Table) -> None:
-        self.writer.put("load/write_edges", rows=rows.to_pylist())
-
-    def flush(self) -> None:
-        self.writer.join()
-
-
 def _concat(chunks: list, typ: pa.DataType) -> pa.Array:
     return pa.concat_arrays([c.cast(typ) for c in chunks]) if chunks else pa.array([], typ)
 
@@ -374,24 +387,62 @@ def _drop_repeated_bases(edges: pa.Table, dropped: Counter) -> pa.Table:
     return edges.drop_columns(["_i"])
 
 
-def _break_cycles(edges: pa.Table, models: pa.Table, dropped: Counter) -> pa.Table:
-    enc = dag.encode(edges["child"].combine_chunks(), edges["base"].combine_chunks())
+def _stored_that_stay(stored: StoredGraph, edges: pa.Table, models: pa.Table, bases_known: bool):
+    """Split the stored edges: a file with ``baseModels`` replaces the base edges of every model
+    it holds; one without says nothing about bases, so its models that have stored edges keep
+    them (and its edges inferred from cards apply only to the others). Returns the file's
+    edges, the stored edges that stay, and the file's models whose stored edges stay."""
+    ids = models["id"]
+    if bases_known:
+        keep_edges = pa.array([], pa.string())
+    else:
+        with_edges = stored.children_with_edges()
+        keep_edges = ids.filter(pc.is_in(ids, value_set=with_edges))
+        if edges.num_rows:
+            edges = edges.filter(pc.invert(pc.is_in(edges["child"], value_set=keep_edges)))
+    replaced = ids.filter(pc.invert(pc.is_in(ids, value_set=keep_edges)))
+    kept = stored.edges.filter(pc.invert(pc.is_in(stored.edges["child"], value_set=replaced)))
+    return edges, kept, keep_edges
+
+
+def _break_cycles(edges: pa.Table, models: pa.Table, dropped: Counter, kept: pa.Table | None = None,
+                  stored: StoredGraph | None = None):
+    """Break every cycle of the file's edges plus ``kept`` (stored edges that stay) by SPEC's
+    rule. Returns the file's edges left, the stored edges left, and the stored edges dropped."""
+    children = [edges["child"].combine_chunks().cast(pa.string())]
+    bases = [edges["base"].combine_chunks().cast(pa.string())]
+    if kept is not None and kept.num_rows:
+        children.append(kept["child"].combine_chunks())
+        bases.append(kept["base"].combine_chunks())
+    enc = dag.encode(pa.concat_arrays(children), pa.concat_arrays(bases))
     suspect = dag.on_cycles(len(enc.names), enc.child, enc.base)
     if not suspect.any():
-        return edges
+        return (edges, kept, []) if stored is not None else edges
     names = enc.names
     pairs = list(zip(names.take(pa.array(enc.child[suspect])).to_pylist(),
                      names.take(pa.array(enc.base[suspect])).to_pylist()))
     involved = {x for pair in pairs for x in pair}
     current = models.filter(pc.is_in(models["id"], value_set=pa.array(sorted(involved), pa.string())))
     created = dict(zip(current["id"].to_pylist(), current["createdAt"].to_pylist()))
+    if stored is not None:
+        others = sorted(involved - set(created))
+        created.update(stored.created_at(others))
     victims = dag.break_cycles(pairs, created)
     if not victims:
-        return edges
+        return (edges, kept, []) if stored is not None else edges
     dropped["cycle"] += len(victims)
     bad = pa.array([f"{c}\x00{b}" for c, b in victims], pa.string())
     key = pc.binary_join_element_wise(edges["child"], edges["base"], "\x00")
-    return edges.filter(pc.invert(pc.is_in(key, value_set=bad)))
+    edges = edges.filter(pc.invert(pc.is_in(key, value_set=bad)))
+    if stored is None:
+        return edges
+    stored_victims = []
+    if kept is not None and kept.num_rows:
+        kkey = pc.binary_join_element_wise(kept["child"], kept["base"], "\x00")
+        hit = pc.is_in(kkey, value_set=bad)
+        stored_victims = list(zip(kept["child"].filter(hit).to_pylist(), kept["base"].filter(hit).to_pylist()))
+        kept = kept.filter(pc.invert(hit))
+    return edges, kept, stored_victims
 
 
 def _edge_rows(edges: pa.Table) -> pa.Table:

@@ -44,6 +44,15 @@ OTHER_COLUMNS = ("id", "tags", "cardData", "safetensors", "gguf", "baseModels", 
 NODE_PROPERTIES = ("id", *[p for p, _ in SCALAR_COLUMNS.values()], "license", "licenseName", "parameters",
                    "modelType", "relationType")
 
+# Neo4j refuses index keys over ~8 KB (a range index entry must fit in a page): one such value
+# under the id constraint or an index fails the index and leaves the schema broken. No real id
+# or tag comes near; a row holding one is skipped and counted.
+MAX_INDEXED_BYTES = 4096
+INDEXED_PROPERTIES = ("author", "license", "pipelineTag", "libraryName")
+# Timestamps Neo4j and Python both hold: years 1 to 9999, in microseconds since the epoch.
+_MIN_US = -62_135_596_800_000_000
+_MAX_US = 253_402_300_799_999_999
+
 _LICENSE_RE = r'"license"\s*:\s*\[?\s*"(?P<v>[^"]+)"'
 _LICENSE_NAME_RE = r'"license_name"\s*:\s*"(?P<v>[^"]+)"'
 _MODEL_TYPE_RE = r'"model_type"\s*:\s*"(?P<v>[^"]+)"'
@@ -107,7 +116,7 @@ def check_schema(pf: pq.ParquetFile, path: str) -> list[str]:
             continue
         typ = schema.field(name).type
         check = _TYPE_CHECKS[name] if name in _TYPE_CHECKS else _FAMILY[SCALAR_COLUMNS[name][1]]
-        if not check(typ):
+        if not (pa.types.is_null(typ) or check(typ)):
             raise InputError(f"{path}: column '{name}' has type {typ}, which the loader cannot read "
                              f"(expected {_EXPECTED.get(name) or SCALAR_COLUMNS[name][1]})")
     return columns
@@ -121,11 +130,29 @@ def _is_list_of(t, inner) -> bool:
     return (pa.types.is_list(t) or pa.types.is_large_list(t)) and inner(t.value_type)
 
 
+def _is_null_or(check):
+    return lambda t: pa.types.is_null(t) or check(t)
+
+
 def _base_models_ok(t) -> bool:
     if not pa.types.is_struct(t) or t.get_field_index("models") < 0:
         return False
+    if t.get_field_index("relation") >= 0 and not _is_null_or(_is_str)(t.field("relation").type):
+        return False
     models = t.field("models").type
-    return _is_list_of(models, lambda e: pa.types.is_struct(e) and e.get_field_index("id") >= 0)
+    return _is_list_of(models, lambda e: pa.types.is_struct(e) and e.get_field_index("id") >= 0
+                       and _is_null_or(_is_str)(e.field("id").type))
+
+
+def _safetensors_ok(t) -> bool:
+    if not pa.types.is_struct(t):
+        return False
+    return t.get_field_index("total") < 0 or _is_null_or(pa.types.is_integer)(t.field("total").type)
+
+
+def _siblings_ok(t) -> bool:
+    return _is_list_of(t, lambda e: pa.types.is_struct(e) and (
+        e.get_field_index("rfilename") < 0 or _is_null_or(_is_str)(e.field("rfilename").type)))
 
 
 # A column of the wrong type stops the load before anything is written (cast errors mid-file
@@ -140,17 +167,17 @@ _TYPE_CHECKS = {
     "tags": lambda t: _is_list_of(t, _is_str),
     "cardData": _is_str,
     "gguf": lambda t: True,  # only its presence is used
-    "safetensors": pa.types.is_struct,
+    "safetensors": _safetensors_ok,
     "baseModels": _base_models_ok,
-    "siblings": lambda t: _is_list_of(t, pa.types.is_struct),
+    "siblings": _siblings_ok,
     "config": _is_str,
 }
 _EXPECTED = {
     "tags": "list<string>",
     "cardData": "string (JSON)",
-    "safetensors": "struct<parameters, total>",
+    "safetensors": "struct<parameters, total: int64>",
     "baseModels": "struct<relation: string, models: list<struct<_id, id>>>",
-    "siblings": "list<struct<rfilename>>",
+    "siblings": "list<struct<rfilename: string>>",
     "config": "string (JSON)",
 }
 
@@ -160,9 +187,16 @@ def iter_batches(pf: pq.ParquetFile, columns: list[str], batch_size: int) -> Ite
 
 
 def clean_ids(ids: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """Ids with surrounding blanks trimmed, and the mask of rows whose id is usable."""
+    """Ids with surrounding blanks trimmed, and the mask of rows whose id is usable (not null,
+    not blank, not longer than an index key may be)."""
     ids = pc.utf8_trim_whitespace(ids.cast(pa.string()))
-    return ids, pc.fill_null(pc.greater(pc.utf8_length(ids), 0), False)
+    present = pc.fill_null(pc.greater(pc.utf8_length(ids), 0), False)
+    return ids, pc.and_(present, pc.invert(too_long(ids)))
+
+
+def too_long(values: pa.Array) -> pa.Array:
+    """True where a string is over MAX_INDEXED_BYTES in UTF-8 (null: False)."""
+    return pc.fill_null(pc.greater(pc.binary_length(values), MAX_INDEXED_BYTES), False)
 
 
 def last_rows(pf: pq.ParquetFile) -> np.ndarray:
@@ -192,9 +226,12 @@ def normalise(batch: pa.RecordBatch, first_row: int, path: str, last: np.ndarray
 
     ids, valid = clean_ids(cols["id"])
     skipped = Counter()
-    n_invalid = n - pc.sum(valid).as_py() if n else 0
+    n_long_id = pc.sum(too_long(ids)).as_py() or 0
+    n_invalid = (n - pc.sum(valid).as_py() if n else 0) - n_long_id
     if n_invalid:
         skipped["null_or_empty_id"] += n_invalid
+    if n_long_id:
+        skipped["id_too_long"] += n_long_id
     if last is not None:
         valid = pc.and_(valid, pa.array(last))
 
@@ -212,14 +249,28 @@ def normalise(batch: pa.RecordBatch, first_row: int, path: str, last: np.ndarray
     from_card = pc.struct_field(pc.extract_regex(card, _LICENSE_RE), "v")
     props["license"] = pc.coalesce(license_, from_card)
     props["licenseName"] = pc.struct_field(pc.extract_regex(card, _LICENSE_NAME_RE), "v")
-    props["parameters"] = _safetensors_total(cols.get("safetensors"), n)
+    props["parameters"] = _safetensors_total(cols.get("safetensors"), n, path, first_row)
     props["modelType"] = _model_type(cols.get("config"), n)
+
+    long_value = pa.array(np.zeros(n, dtype=bool))
+    for prop in INDEXED_PROPERTIES:
+        long_value = pc.or_(long_value, too_long(props[prop]))
+    long_value = pc.and_(long_value, valid)
+    n_long = pc.sum(long_value).as_py() or 0
+    if n_long:
+        skipped["value_too_long"] += n_long
+        valid = pc.and_(valid, pc.invert(long_value))
 
     dropped = Counter()
     edges = _declared_edges(cols, ids, row_no, valid, dropped, skipped)
     inferred = _inferred_edges(cols, ids, card, row_no, valid, n)
     edges = pa.concat_tables([edges, inferred]) if inferred.num_rows else edges
     if edges.num_rows:
+        long_base = too_long(edges["base"])
+        n_long = pc.sum(long_base).as_py() or 0
+        if n_long:
+            dropped["base_id_too_long"] += n_long
+            edges = edges.filter(pc.invert(long_base))
         self_ref = pc.equal(edges["child"], edges["base"])
         n_self = pc.sum(self_ref).as_py() or 0
         if n_self:
@@ -256,11 +307,12 @@ def _node_table(props: dict[str, pa.Array], valid: pa.Array) -> pa.Table:
 
 
 def _cast(array: pa.Array, typ: pa.DataType, column: str, path: str, first_row: int) -> pa.Array:
+    if pa.types.is_null(array.type):
+        return pa.nulls(len(array), typ)
+    if pa.types.is_timestamp(typ):
+        return _timestamps(array, column, path, first_row)
     if array.type == typ:
         return array
-    if pa.types.is_timestamp(array.type) and pa.types.is_timestamp(typ):
-        # hub-stats timestamps carry no zone; their values are UTC
-        return pc.assume_timezone(array, "UTC") if array.type.tz is None else array.cast(typ)
     try:
         return array.cast(typ)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
@@ -268,6 +320,33 @@ def _cast(array: pa.Array, typ: pa.DataType, column: str, path: str, first_row: 
             f"{path}: column '{column}' has type {array.type}, expected {typ} "
             f"(rows {first_row}..{first_row + len(array) - 1}: {_first_line(e)})"
         ) from None
+
+
+def _timestamps(array: pa.Array, column: str, path: str, first_row: int) -> pa.Array:
+    """Any Arrow timestamp (s, ms, us, ns; with a zone or without, which hub-stats means as UTC)
+    as timestamp[us, UTC]; InputError naming the row when a value is outside years 1-9999."""
+    unit = array.type.unit
+    # a zone is metadata over UTC instants: reading the raw values as UTC keeps the instant
+    raw = array.view(pa.int64()) if array.type.tz is None else array.cast(pa.timestamp(unit)).view(pa.int64())
+    scale = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 1}[unit]
+    valid = raw.is_valid().to_numpy(zero_copy_only=False)
+    ints = raw.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    if unit == "ns":
+        micros = np.floor_divide(ints, 1000)
+    else:
+        lo, hi = _MIN_US // scale, _MAX_US // scale
+        bad = valid & ((ints < lo) | (ints > hi))
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise InputError(f"{path}: row {first_row + row}: column '{column}' holds a timestamp outside "
+                             f"years 1-9999 ({int(ints[row])} {unit} since 1970)")
+        micros = ints * scale
+    bad = valid & ((micros < _MIN_US) | (micros > _MAX_US))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{path}: row {first_row + row}: column '{column}' holds a timestamp outside "
+                         f"years 1-9999 ({int(ints[row])} {unit} since 1970)")
+    return pa.array(micros, pa.int64(), mask=~valid).view(pa.timestamp("us", tz="UTC"))
 
 
 def _first_license_tag(tags: pa.Array | None, n: int) -> pa.Array:
@@ -283,12 +362,12 @@ def _first_license_tag(tags: pa.Array | None, n: int) -> pa.Array:
     return pa.array(out, type=pa.string())
 
 
-def _safetensors_total(safetensors: pa.Array | None, n: int) -> pa.Array:
+def _safetensors_total(safetensors: pa.Array | None, n: int, path: str, first_row: int) -> pa.Array:
     if safetensors is None or not pa.types.is_struct(safetensors.type):
         return pa.nulls(n, pa.int64())
     if safetensors.type.get_field_index("total") < 0:
         return pa.nulls(n, pa.int64())
-    return pc.struct_field(safetensors, "total").cast(pa.int64())
+    return _cast(pc.struct_field(safetensors, "total"), pa.int64(), "safetensors.total", path, first_row)
 
 
 def _model_type(config: pa.Array | None, n: int) -> pa.Array:
