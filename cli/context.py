@@ -26,7 +26,13 @@ class Context:
     @property
     def graph(self) -> Graph:
         if self._graph is None:
-            self._graph = Graph(resolve_connection(**self.options))
+            graph = Graph(resolve_connection(**self.options))
+            try:
+                graph.verify()
+            except BaseException:
+                graph.close()
+                raise
+            self._graph = graph
         return self._graph
 
     @property
@@ -50,7 +56,9 @@ class CliError(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file=None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
+        from .output import printable
+
+        click.echo(f"error: {printable(self.format_message())}", err=True)
 
 
 # Exit codes by library error class, most specific first: 2 = the input or the call is wrong.

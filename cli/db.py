@@ -6,6 +6,7 @@ import click
 
 from hflineage.server.manage import LocalServer
 
+from .context import Context, pass_ctx
 from .output import emit, format_option
 
 
@@ -69,4 +70,29 @@ def status(fmt):
         hflineage db status --format json
     """
     _emit_status(LocalServer().status(), fmt)
+@db.command()
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (scripts).")
+@click.option("--force", is_flag=True, help="Take the load lock even if another load seems to hold it.")
+@format_option
+@pass_ctx
+def reset(ctx: Context, yes, force, fmt):
+    """Empty the database: every model, placeholder and edge, and the loader's constraint and
+    indexes (the next load is a first load). Works on any server (--uri); asks first.
+
+    Example:
+
+        hflineage db reset --yes
+    """
+    from hflineage.loader.reset import reset as run_reset
+
+    graph = ctx.graph
+    if not yes:
+        click.confirm(f"delete every node of database '{graph.database}' at {graph.connection.uri}?", abort=True,
+                      err=True)
+    result = run_reset(graph, force=force)
+    doc = result.to_dict()
+    emit(fmt, doc, rows=[doc], text=f"deleted {doc['nodes_deleted']:,} nodes from '{doc['database']}'; "
+                                    f"dropped {', '.join(doc['schema_dropped'])}")
+
+
 commands = [db]

@@ -59,13 +59,15 @@ def cli(ctx, uri, user, password, database, debug, no_progress):
               help="Rows per write transaction (with --bulk: rows per batch written to the import files).")
 @click.option("--workers", type=click.IntRange(1, 16), default=DEFAULT_WORKERS, show_default=True,
               help="Concurrent write transactions (ignored with --bulk).")
+@click.option("--force", is_flag=True,
+              help="Take the load lock even when another load seems to hold it (one that died on another machine).")
 @click.option("--bulk", is_flag=True,
               help="Empty local database only: write import files, stop the local server, run Neo4j's "
                    "offline importer, start the server again. Same graph and report as without it; "
                    "faster on large files.")
 @format_option
 @pass_ctx
-def load(ctx: Context, path, batch_size, workers, bulk, fmt):
+def load(ctx: Context, path, batch_size, workers, force, bulk, fmt):
     """Load a hub-stats models.parquet (a local path or hf://datasets/...) into the graph.
 
     Idempotent: loading the same file again leaves the same graph. A newer file replaces the
@@ -80,7 +82,7 @@ def load(ctx: Context, path, batch_size, workers, bulk, fmt):
 
         hflineage load models.parquet --bulk
     """
-    doc = ctx.lineage.load(path, bulk=bulk, batch_size=batch_size, workers=workers).to_dict()
+    doc = ctx.lineage.load(path, bulk=bulk, batch_size=batch_size, workers=workers, force=force).to_dict()
     if fmt == "json":
         emit(fmt, doc)
         return
@@ -151,28 +153,34 @@ def queries_cmd(export, model, fmt):
 @cli.command("query")
 @click.argument("name")
 @click.option("-p", "--param", "params", type=(str, str), multiple=True, metavar="NAME VALUE",
-              help="A query parameter; VALUE is parsed as JSON when it can be (numbers, lists), else taken as text.")
+              help="A text parameter, taken as it is (a model id such as 123 or null stays text).")
+@click.option("-j", "--json-param", "json_params", type=(str, str), multiple=True, metavar="NAME JSON",
+              help="A parameter given as JSON: numbers, booleans, lists, maps (e.g. -j ids '[\"a\", \"b\"]').")
 @click.option("--write", is_flag=True, help="Allow running a write query.")
 @format_option
 @pass_ctx
-def query_cmd(ctx: Context, name, params, write, fmt):
+def query_cmd(ctx: Context, name, params, json_params, write, fmt):
     """Run one stored query by name (read queries run in READ sessions).
+
+    -p NAME VALUE passes VALUE as text; -j NAME JSON passes a typed value.
 
     Example:
 
         hflineage query show -p model_id meta-llama/Llama-2-7b-chat-hf --format json
+
+        hflineage query load/created_at -j ids '["meta-llama/Llama-2-7b-chat-hf"]'
     """
     import json
 
     stored = registry().get(name)
     if not stored.read_only and not write:
         raise click.UsageError(f"'{name}' writes to the graph; pass --write to run it")
-    values = {}
-    for key, raw in params:
+    values = dict(params)
+    for key, raw in json_params:
         try:
             values[key] = json.loads(raw)
-        except ValueError:
-            values[key] = raw
+        except ValueError as e:
+            raise click.BadParameter(f"{key}: not JSON ({e})", param_hint="-j") from None
     registry().check_params(stored, values)
     rows = ctx.graph.run(stored, values)
     emit(fmt, rows, rows=rows)
@@ -186,8 +194,44 @@ for _module in (db, analyses, graph_cmd, license_cmd, bom_cmd, impute_cmd):
         cli.add_command(_command)
 
 
+def _quiet_driver(debug: bool) -> None:
+    """The driver logs retries and connection failures as warnings; a user sees our one line
+    instead. ``--debug`` shows them."""
+    import logging
+
+    logger = logging.getLogger("neo4j")
+    if debug:
+        logging.basicConfig(level=logging.WARNING)
+        logger.setLevel(logging.DEBUG if os.environ.get("HFLINEAGE_DEBUG") == "2" else logging.WARNING)
+    else:
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+        logger.setLevel(logging.CRITICAL + 1)
+
+
+_SIGNALLED: list[int] = []
+
+
+def _terminate(signum, frame):
+    """SIGTERM ends the command like Ctrl-C: the ``finally`` blocks run (the load lock is
+    released, the spool removed) and the command says it was interrupted."""
+    _SIGNALLED.append(signum)
+    raise KeyboardInterrupt
+
+
+def _interrupted() -> None:
+    import signal
+
+    click.echo("interrupted", err=True)
+    sys.exit(128 + signal.SIGTERM if _SIGNALLED else 130)
+
+
 def main(argv=None) -> None:
+    import signal
+
     debug = os.environ.get("HFLINEAGE_DEBUG") or "--debug" in (argv if argv is not None else sys.argv[1:])
+    _quiet_driver(bool(debug))
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         cli.main(args=argv, prog_name="hflineage", standalone_mode=False)
     except click.exceptions.Exit as e:
@@ -197,12 +241,13 @@ def main(argv=None) -> None:
             traceback.print_exception(e.__cause__)
         e.show()
         sys.exit(e.exit_code)
-    except click.Abort:
+    except click.Abort as e:
+        if isinstance(e.__context__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            _interrupted()
         click.echo("aborted", err=True)
         sys.exit(130)
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
+        _interrupted()
     except Exception as e:  # unknown failure: a bug; show where unless told not to
         message = one_line(e)
         if debug or message is None:

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import sys
 
 import click
@@ -40,6 +41,21 @@ def to_json(document) -> str:
     return json.dumps(document, default=_default, ensure_ascii=False, indent=2)
 
 
+# C0/C1 controls (ANSI escapes start with ESC) and the bidirectional overrides: text from the
+# graph (ids are anybody's) must not drive the terminal. JSON and CSV keep the exact values.
+_UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str, newlines: bool = False) -> str:
+    """``text`` with control characters shown as escapes (``\\x1b``, ``\\u202e``); ``newlines``:
+    keep line breaks (a multi-line text view), else they are escaped too."""
+    def escape(match) -> str:
+        ch = match.group(0)
+        return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+    text = _UNSAFE.sub(escape, text)
+    return text if newlines else text.replace("\n", "\\n")
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
@@ -56,7 +72,7 @@ def rows_table(rows: list[dict], columns: list[str] | None = None) -> str:
     if not rows:
         return "(no rows)"
     columns = columns or list(rows[0])
-    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
+    cells = [[printable(_cell(r.get(c))) for c in columns] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
     line = "  ".join(c.ljust(w) for c, w in zip(columns, widths))
     out = [line.rstrip(), "  ".join("-" * w for w in widths)]
@@ -85,8 +101,8 @@ def emit(fmt: str, document, rows: list[dict] | None = None, text: str | None = 
     if fmt == "csv":
         click.echo(rows_csv(rows, columns))
     else:
-        click.echo(text if text is not None else rows_table(rows, columns))
+        click.echo(printable(text, newlines=True) if text is not None else rows_table(rows, columns))
 
 
 def warn(message: str) -> None:
-    click.echo(message, file=sys.stderr)
+    click.echo(printable(message, newlines=True), file=sys.stderr)

@@ -67,14 +67,23 @@ class Lineage:
     # --- loading ---
 
     def load(self, path: str | os.PathLike, bulk: bool = False, batch_size: int = DEFAULT_BATCH_SIZE,
-             workers: int = DEFAULT_WORKERS) -> LoadReport:
+             workers: int = DEFAULT_WORKERS, force: bool = False) -> LoadReport:
         """Load a hub-stats parquet (local path or ``hf://…``); ``bulk``: the offline importer
-        into an empty local database."""
+        into an empty local database. Holds the database's load lock (``force``: take it from
+        a holder that may still be alive; loader/lock.py)."""
         if bulk:
             from .bulk import bulk_load
 
-            return bulk_load(self.graph, str(path), batch_size=batch_size, progress=self.progress)
-        return run_load(self.graph, str(path), batch_size=batch_size, progress=self.progress, workers=workers)
+            return bulk_load(self.graph, str(path), batch_size=batch_size, progress=self.progress, force=force)
+        return run_load(self.graph, str(path), batch_size=batch_size, progress=self.progress, workers=workers,
+                        force=force)
+
+    def reset(self, force: bool = False):
+        """Empty the database (``hflineage db reset``): every node and edge, and the loader's
+        constraint and indexes; returns a ResetResult."""
+        from .reset import reset
+
+        return reset(self.graph, force=force)
 
     # --- lineage ---
 

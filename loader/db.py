@@ -39,6 +39,10 @@ def gc_paused():
             gc.enable()
 
 
+CONNECT_TIMEOUT = 5.0  # seconds to open a connection
+RETRY_TIME = 15.0  # seconds a managed transaction is retried (deadlocks, a leader change)
+
+
 class Graph:
     """A driver plus the database it talks to."""
 
@@ -53,7 +57,14 @@ class Graph:
             c.uri,
             auth=(c.user, c.password),
             notifications_min_severity="OFF",  # "property does not exist yet" warnings on an empty graph
+            # an unreachable server is an answer in seconds, not after 30-60 s of retries
+            connection_timeout=CONNECT_TIMEOUT,
+            max_transaction_retry_time=RETRY_TIME,
         )
+
+    def verify(self) -> None:
+        """Fail at once (ServiceUnavailable, AuthError) when the server cannot be reached."""
+        self.driver.verify_connectivity()
 
     def reconnect(self) -> None:
         """Replace the driver, e.g. after the store under the server was swapped (bulk import):

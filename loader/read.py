@@ -327,7 +327,7 @@ def _timestamps(array: pa.Array, column: str, path: str, first_row: int) -> pa.A
     as timestamp[us, UTC]; InputError naming the row when a value is outside years 1-9999."""
     unit = array.type.unit
     # a zone is metadata over UTC instants: reading the raw values as UTC keeps the instant
-    raw = array.view(pa.int64()) if array.type.tz is None else array.cast(pa.timestamp(unit)).view(pa.int64())
+    raw = array.view(pa.int64())
     scale = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 1}[unit]
     valid = raw.is_valid().to_numpy(zero_copy_only=False)
     ints = raw.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)

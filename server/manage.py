@@ -124,7 +124,7 @@ class LocalServer:
         return {}
 
     def _write_state(self, **values) -> None:
-        self.home.mkdir(parents=True, exist_ok=True)
+        _private_dir(self.home)
         (self.home / "server.json").write_text(json.dumps(values, indent=2) + "\n", encoding="utf-8")
 
     # --- password --------------------------------------------------------------------------
@@ -140,16 +140,35 @@ class LocalServer:
         return None
 
     def _password_for_first_start(self) -> str:
+        """The password to set: NEO4J_PASSWORD, the password file, or a new random one. Whatever
+        set it, it is kept in the 0600 password file, so later commands need no variable."""
         password = self.read_password()
         if password is None:
             password = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(24))
-            path = self.home / "password"
+        if len(password) < 8:
+            raise ServerError("NEO4J_PASSWORD must have at least 8 characters for the local server")
+        path = self.home / "password"
+        if not path.is_file():
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(password + "\n")
-        if len(password) < 8:
-            raise ServerError("NEO4J_PASSWORD must have at least 8 characters for the local server")
         return password
+
+    def _set_initial_password(self, password: str) -> subprocess.CompletedProcess:
+        """``neo4j-admin dbms set-initial-password`` without the password on the command line
+        (where ``ps`` shows it): the main class and its arguments go in a 0600 Java argument
+        file (``java @file``), removed at once."""
+        argfile = self.home / "run" / f"set-password-{os.getpid()}.args"
+        quoted = '"' + password.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        fd = os.open(argfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write("\n".join([ADMIN_CLASS, "dbms", "set-initial-password", "--", quoted]) + "\n")
+            env = dict(os.environ, NEO4J_HOME=str(self.home), NEO4J_CONF=str(self.home / "conf"))
+            return subprocess.run([self.java(), "-cp", f"{self.lib_dir}/*", f"@{argfile}"],
+                                  env=env, capture_output=True, text=True)
+        finally:
+            argfile.unlink(missing_ok=True)
 
     # --- java and jars ---------------------------------------------------------------------
     def java(self) -> str:
@@ -204,6 +223,7 @@ class LocalServer:
 
     # --- config ----------------------------------------------------------------------------
     def write_config(self) -> None:
+        _private_dir(self.home)
         for sub in ("conf", "data", "logs", "run", "plugins", "import"):
             (self.home / sub).mkdir(parents=True, exist_ok=True)
         template = resources.files("hflineage.server").joinpath("neo4j.conf.template").read_text(encoding="utf-8")
@@ -251,7 +271,7 @@ class LocalServer:
         first_start = not (self.home / "data" / "databases").exists()
         if first_start:
             password = self._password_for_first_start()
-            proc = self.admin("dbms", "set-initial-password", "--", password)
+            proc = self._set_initial_password(password)
             if proc.returncode != 0:
                 raise ServerError(f"could not set the initial password: {proc.stderr.strip()[:300]}")
         elif self.read_password() is None:
@@ -340,6 +360,13 @@ class LocalServer:
                 running = False
         return Status(running=running, uri=self.bolt_uri, browser_url=self.browser_url,
                       version=version, home=str(self.home), pid=pid)
+
+
+def _private_dir(path: Path) -> None:
+    """The home holds the store, the password and auth data: only its owner may enter it."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
 
 
 def _java_major(java: str) -> int | None:

@@ -80,7 +80,7 @@ def test_query_runs_a_stored_query_with_params(graph, cli, make_parquet):
 
 
 def test_query_refuses_writes_and_bad_params(graph, cli):
-    result = cli("query", "load/create_missing", "-p", "ids", '["a"]')
+    result = cli("query", "load/create_missing", "-j", "ids", '["a"]')
     assert result.exit_code == 2 and "pass --write" in result.stderr
     result = cli("query", "show")
     assert result.exit_code == 2 and "needs parameter(s): model_id" in result.stderr
