@@ -197,17 +197,17 @@ def test_every_timestamp_unit_and_zone_is_the_same_instant(graph, tmp_path, unit
 # 6. readers never see a model without its edges -----------------------------------------------------
 
 def test_a_reader_during_an_update_load_sees_each_model_whole(graph, make_parquet):
-    """While a load rewrites 2,000 models' edges (batches of 100, two writers), a reader keeps
+    """While a load rewrites 800 models' edges (batches of 100, two writers), a reader keeps
     asking one of them: it must always see its one parent and a depth that matches."""
-    rows = [{"id": "r/root"}] + [{"id": f"r/{i}", "base": ["r/root"], "relation": "finetune"} for i in range(2000)]
+    rows = [{"id": "r/root"}] + [{"id": f"r/{i}", "base": ["r/root"], "relation": "finetune"} for i in range(800)]
     load(graph, make_parquet(rows), progress=False)
-    moved = [{"id": "r/root2"}] + [{"id": f"r/{i}", "base": ["r/root2"], "relation": "adapter"} for i in range(2000)]
+    moved = [{"id": "r/root2"}] + [{"id": f"r/{i}", "base": ["r/root2"], "relation": "adapter"} for i in range(800)]
     path = make_parquet(moved)
     seen, stop = [], threading.Event()
 
     def reader():
         while not stop.is_set():
-            doc = lineage.show(graph, "r/1999")
+            doc = lineage.show(graph, "r/799")
             seen.append((len(doc["parents"]), doc["depth"]))
 
     t = threading.Thread(target=reader)
@@ -218,7 +218,7 @@ def test_a_reader_during_an_update_load_sees_each_model_whole(graph, make_parque
         stop.set()
         t.join()
     assert seen and set(seen) == {(1, 1)}
-    assert lineage.show(graph, "r/1999")["parents"][0]["id"] == "r/root2"
+    assert lineage.show(graph, "r/799")["parents"][0]["id"] == "r/root2"
 
 
 # 7. wrong nested types are one line before any write ---------------------------------------------------
