@@ -194,6 +194,20 @@ class Spool:
                 yield batch, values.take(where.slice(offset, batch.num_rows))
                 offset += batch.num_rows
 
+    def batches(self) -> Iterator[pa.Table]:
+        """The spooled tables, one batch at a time, in order."""
+        self._close_writer()
+        if not self._ids:
+            return
+        with pa.OSFile(str(self.path)) as source:
+            reader = pa.ipc.open_file(source)
+            for i in range(reader.num_record_batches):
+                yield pa.Table.from_batches([reader.get_batch(i)])
+
+    def id_chunks(self) -> list[pa.Array]:
+        """The ids of each appended batch, in order."""
+        return list(self._ids)
+
     def _close_writer(self) -> None:
         if self._writer is not None:
             self._writer.close()

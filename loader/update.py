@@ -170,17 +170,7 @@ class UpdateSink:
         changed = _changed(derived.table, self.stored.values)
         rest = changed.filter(pc.invert(pc.is_in(changed["id"], value_set=ids)))
 
-        # edges grouped by the node batch their child is in
-        sizes = np.array([len(c) for c in self._ids], dtype=np.int64)
-        starts = np.concatenate([[0], np.cumsum(sizes)])
-        if file_edges is not None and file_edges.num_rows:
-            pos = pc.index_in(file_edges["child"].combine_chunks(), value_set=ids).to_numpy(zero_copy_only=False)
-            batch_of = np.searchsorted(starts, pos, side="right") - 1
-            order = np.argsort(batch_of, kind="stable")
-            file_edges = file_edges.take(pa.array(order))
-            bounds = np.searchsorted(batch_of[order], np.arange(len(sizes) + 1), side="left")
-        else:
-            bounds = np.zeros(len(sizes) + 1, dtype=np.int64)
+        file_edges, bounds = group_edges(self._ids, file_edges)
 
         total = len(ids) + rest.num_rows + len(self._victims)
         bar = tqdm(total=total, unit="models", desc="writing", disable=not self.progress, dynamic_ncols=True)
@@ -209,6 +199,29 @@ class UpdateSink:
             writer.join()
         bar.close()
         return derived, changed.num_rows
+
+
+def group_edges(id_chunks: list[pa.Array], edges: pa.Table | None) -> tuple[pa.Table | None, np.ndarray]:
+    """``edges`` sorted by the batch their child is in (batches: ``id_chunks``, in order), and
+    the bounds: batch k's edges are rows bounds[k]..bounds[k+1]."""
+    sizes = np.array([len(c) for c in id_chunks], dtype=np.int64)
+    if edges is None or not edges.num_rows or not len(sizes):
+        return edges, np.zeros(len(sizes) + 1, dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    ids = pa.chunked_array(id_chunks, pa.string()).combine_chunks()
+    pos = pc.index_in(edges["child"].combine_chunks(), value_set=ids).to_numpy(zero_copy_only=False)
+    batch_of = np.searchsorted(starts, pos, side="right") - 1
+    order = np.argsort(batch_of, kind="stable")
+    bounds = np.searchsorted(batch_of[order], np.arange(len(sizes) + 1), side="left")
+    return edges.take(pa.array(order)), bounds
+
+
+def batches_with_edges(spool: Spool, edges: pa.Table | None):
+    """Each spooled batch of node rows with the edges whose child it holds (None: no edge)."""
+    edges, bounds = group_edges(spool.id_chunks(), edges)
+    for k, rows in enumerate(spool.batches()):
+        n = int(bounds[k + 1] - bounds[k])
+        yield rows, (edges.slice(int(bounds[k]), n) if n else None)
 
 
 def _changed(wanted: pa.Table, stored: pa.Table) -> pa.Table:
