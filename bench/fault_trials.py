@@ -93,7 +93,8 @@ class Bench:
 
     def counts(self) -> dict:
         try:
-            row = self.q("MATCH (n:Model) WITH count(n) AS nodes MATCH ()-[r]->() RETURN nodes, count(r) AS edges")
+            row = self.q("CALL () { MATCH (n:Model) RETURN count(n) AS nodes } "
+                         "CALL () { MATCH ()-[r]->() RETURN count(r) AS edges } RETURN nodes, edges")
             idx = self.q("SHOW INDEXES YIELD name, state WHERE name STARTS WITH 'model' RETURN collect(state) AS s")
             return {**(row[0] if row else {"nodes": 0, "edges": 0}), "indexes": idx[0]["s"] if idx else []}
         except Exception:

@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ from hflineage.loader.errors import InputError, LoadLocked
 from hflineage.loader.load import load
 from hflineage.loader.lock import LoadLock
 
-from conftest import REPO, graph_edges, node_count
+from conftest import graph_edges, node_count
 
 D = dt.datetime
 
