@@ -141,6 +141,8 @@ def main() -> None:
     ap.add_argument("--home", type=Path, default=Path("/tmp/hflineage-faults"))
     ap.add_argument("--bolt-port", type=int, default=27790)
     ap.add_argument("--http-port", type=int, default=27791)
+    ap.add_argument("--kinds", default="fresh-nodes,fresh-schema,fresh-edges,update-write,update-server,update-derive",
+                    help="trial kinds, cycled through --trials (comma-separated)")
     ap.add_argument("--keep-server", action="store_true")
     args = ap.parse_args()
     rng = random.Random(args.seed)
@@ -166,7 +168,7 @@ def main() -> None:
         t_b = time.monotonic() - t0
         print(f"clean: A {first['models']:,} models {t_a:.1f} s {clean_a}; A then B {t_b:.1f} s {clean_ab}", flush=True)
 
-        kinds = ["fresh-nodes", "fresh-schema", "fresh-edges", "update-write", "update-server", "update-derive"]
+        kinds = args.kinds.split(",")
         results = []
         for trial in range(args.trials):
             kind = kinds[trial % len(kinds)]

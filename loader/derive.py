@@ -307,6 +307,8 @@ def _derive_inputs(graph: Graph, chunk: int = 20_000) -> dict:
     stored_schema = pa.schema([("id", pa.string()), *((f"old_{c}", DERIVED_SCHEMA.field(c).type) for c in VALUES)])
     with gc_paused():
         for (rows,) in graph.stream("load/derive_inputs", fetch_size=1, chunk=chunk):
+            if not rows:
+                continue
             cols = list(zip(*rows))
             ids = pa.array(cols[0], pa.string())
             bases = pa.array(cols[1], pa.list_(pa.string()))
