@@ -110,7 +110,7 @@ def _depths(nodes: set[str], pairs: set[tuple[str, str]]) -> tuple[dict, dict]:
     return {n: d(n) for n in nodes}, descendants
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(files=files_strategy)
 def test_any_sequence_of_loads_stores_the_reference_graph(graph, tmp_path, hub_schema, files):
