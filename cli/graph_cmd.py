@@ -34,7 +34,7 @@ def graph(ctx, model_id, up, down, max_nodes, out, fmt):
     """
     if out is not None:
         graph_render.format_of(out)  # a bad suffix fails before any query runs
-    result = ctx.lineage.graph_of(model_id, up=up, down=down, max_nodes=max_nodes)
+    result = ctx.lineage.graph(model_id, up=up, down=down, max_nodes=max_nodes)
     if out is not None:
         path = graph_render.write(result, out)
         if fmt == "json":

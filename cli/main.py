@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import traceback
 
@@ -10,6 +9,7 @@ import click
 
 from hflineage.cypher import registry
 from hflineage.loader.load import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS
+from hflineage.loader.settings import environment
 
 from .context import CliError, Context, exit_code, one_line, pass_ctx
 from .output import emit, format_option
@@ -202,7 +202,7 @@ def _quiet_driver(debug: bool) -> None:
     logger = logging.getLogger("neo4j")
     if debug:
         logging.basicConfig(level=logging.WARNING)
-        logger.setLevel(logging.DEBUG if os.environ.get("HFLINEAGE_DEBUG") == "2" else logging.WARNING)
+        logger.setLevel(logging.DEBUG if environment().debug == "2" else logging.WARNING)
     else:
         logger.addHandler(logging.NullHandler())
         logger.propagate = False
@@ -229,7 +229,7 @@ def _interrupted() -> None:
 def main(argv=None) -> None:
     import signal
 
-    debug = os.environ.get("HFLINEAGE_DEBUG") or "--debug" in (argv if argv is not None else sys.argv[1:])
+    debug = environment().debug or "--debug" in (argv if argv is not None else sys.argv[1:])
     _quiet_driver(bool(debug))
     signal.signal(signal.SIGTERM, _terminate)
     try:

@@ -16,7 +16,7 @@ subclasses (or the driver's own errors); nothing here exits.
 from __future__ import annotations
 
 import os
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from . import analyses, drift as drift_lib, impute as impute_lib, impute_eval, licenses, lineage
 from .db import Graph
@@ -26,14 +26,17 @@ from .results import (Chain, Descendants, Evaluation, Impact, ImputeAll, Imputed
                       LicenseDrift, Show, Stats, Table1)
 from .settings import Connection, resolve_connection
 
+if TYPE_CHECKING:  # plotting imports matplotlib: only when asked for
+    from .plots import Plots
+
 PolicyLike = "str | os.PathLike | licenses.Policy | None"
 
 
 class Lineage:
     """A connection to one lineage graph. Close it (or use ``with``) to close the driver."""
 
-    def __init__(self, graph: Graph, progress: bool = False):
-        self.graph = graph
+    def __init__(self, db: Graph, progress: bool = False):
+        self.db = db  # the driver and database; ``graph()`` draws a lineage
         self.progress = progress
         self._policies: dict = {}
 
@@ -41,10 +44,10 @@ class Lineage:
 
     @property
     def connection(self) -> Connection:
-        return self.graph.connection
+        return self.db.connection
 
     def close(self) -> None:
-        self.graph.close()
+        self.db.close()
 
     def __enter__(self) -> "Lineage":
         return self
@@ -74,8 +77,8 @@ class Lineage:
         if bulk:
             from .bulk import bulk_load
 
-            return bulk_load(self.graph, str(path), batch_size=batch_size, progress=self.progress, force=force)
-        return run_load(self.graph, str(path), batch_size=batch_size, progress=self.progress, workers=workers,
+            return bulk_load(self.db, str(path), batch_size=batch_size, progress=self.progress, force=force)
+        return run_load(self.db, str(path), batch_size=batch_size, progress=self.progress, workers=workers,
                         force=force)
 
     def reset(self, force: bool = False):
@@ -83,47 +86,47 @@ class Lineage:
         constraint and indexes; returns a ResetResult."""
         from .reset import reset
 
-        return reset(self.graph, force=force)
+        return reset(self.db, force=force)
 
     # --- lineage ---
 
     def show(self, model_id: str) -> Show:
-        return Show.from_dict(lineage.show(self.graph, model_id))
+        return Show.from_dict(lineage.show(self.db, model_id))
 
     def descendants(self, model_id: str) -> Descendants:
         """Every model deriving from ``model_id`` (``to_pandas()``: one row each, most downloaded first)."""
-        return Descendants.from_dict(analyses.descendants(self.graph, model_id))
+        return Descendants.from_dict(analyses.descendants(self.db, model_id))
 
     def chain(self, model_id: str) -> Chain:
-        return Chain.from_dict(analyses.chain(self.graph, model_id))
+        return Chain.from_dict(analyses.chain(self.db, model_id))
 
     def impact(self, model_ids: str | Iterable[str], with_list: bool = False) -> Impact:
         """Deletion impact of one model or a set (ids not in the graph are reported as unknown)."""
         ids = [model_ids] if isinstance(model_ids, str) else list(model_ids)
-        return Impact.from_dict(analyses.impact(self.graph, ids, with_list=with_list))
+        return Impact.from_dict(analyses.impact(self.db, ids, with_list=with_list))
 
     def stats(self, top: int = 10) -> Stats:
-        return Stats.from_dict(analyses.stats(self.graph, top=top))
+        return Stats.from_dict(analyses.stats(self.db, top=top))
 
-    def plots(self, out_dir: str | os.PathLike, top: int = 10) -> "plots_lib.Plots":
+    def plots(self, out_dir: str | os.PathLike, top: int = 10) -> "Plots":
         """The study's figures as PNG files in ``out_dir``, with ``stats.json`` beside them."""
         from . import plots as plots_lib
 
-        return plots_lib.write(self.graph, self.stats(top=top), out_dir)
+        return plots_lib.write(self.db, self.stats(top=top), out_dir)
 
     # --- pictures ---
 
-    def graph_of(self, model_id: str, up: int | None = None, down: int = 2, max_nodes: int = 200):
+    def graph(self, model_id: str, up: int | None = None, down: int = 2, max_nodes: int = 200):
         """The ancestors and descendants ``hflineage graph`` draws (``LineageGraph``); render it
         with ``hflineage.loader.graph_render.write(result, "x.html")``."""
         from . import graph_view
 
-        return graph_view.lineage(self.graph, model_id, up=up, down=down, max_nodes=max_nodes)
+        return graph_view.lineage(self.db, model_id, up=up, down=down, max_nodes=max_nodes)
 
     # --- licenses ---
 
     def license(self, model_id: str, policy: PolicyLike = None) -> License:
-        return License.from_dict(licenses.model_license(self.graph, model_id, self.policy(policy)))
+        return License.from_dict(licenses.model_license(self.db, model_id, self.policy(policy)))
 
     def license_audit(self, model_ids: Iterable[str] | None = None, fail_on: str = "low",
                       policy: PolicyLike = None) -> LicenseAudit:
@@ -132,15 +135,15 @@ class Lineage:
             raise HFLineageError(f"fail_on must be one of {', '.join(licenses.SEVERITIES)}, not '{fail_on}'")
         pol = self.policy(policy)
         if model_ids is None:
-            return LicenseAudit.from_dict(licenses.audit_all(self.graph, pol, fail_on=fail_on))
-        return LicenseAudit.from_dict(licenses.audit(self.graph, list(model_ids), pol, fail_on=fail_on))
+            return LicenseAudit.from_dict(licenses.audit_all(self.db, pol, fail_on=fail_on))
+        return LicenseAudit.from_dict(licenses.audit(self.db, list(model_ids), pol, fail_on=fail_on))
 
     def license_downstream(self, model_id: str, policy: PolicyLike = None) -> LicenseDownstream:
-        return LicenseDownstream.from_dict(licenses.downstream(self.graph, model_id, self.policy(policy)))
+        return LicenseDownstream.from_dict(licenses.downstream(self.db, model_id, self.policy(policy)))
 
     def license_drift(self, top: int = 20, policy: PolicyLike = None) -> LicenseDrift:
         """How declared licenses change from base to derived over every lineage edge."""
-        return LicenseDrift.from_dict(drift_lib.drift(self.graph, self.policy(policy), top=top))
+        return LicenseDrift.from_dict(drift_lib.drift(self.db, self.policy(policy), top=top))
 
     def license_evidence(self, audit: LicenseAudit | dict, policy: PolicyLike = None) -> list[dict]:
         """Every conflict of an audit with its evidence (lineage path with each hop's license, the
@@ -148,34 +151,34 @@ class Lineage:
         from . import report  # imported on use: the CLI's start-up stays light
 
         doc = audit.to_dict() if isinstance(audit, LicenseAudit) else audit
-        return report.evidence(self.graph, doc, self.policy(policy), progress=self.progress)
+        return report.evidence(self.db, doc, self.policy(policy), progress=self.progress)
 
     def bom(self, model_ids: str | Iterable[str], spec: str = "1.6", policy: PolicyLike = None) -> str:
         """A CycloneDX ML-BOM (JSON text, validated by the strict schema) for one or more models."""
         from . import bom as bom_lib  # cyclonedx-python-lib and jsonschema load on use only
 
         ids = [model_ids] if isinstance(model_ids, str) else list(model_ids)
-        return bom_lib.to_json(bom_lib.build_bom(self.graph, ids, self.policy(policy)), spec)
+        return bom_lib.to_json(bom_lib.build_bom(self.db, ids, self.policy(policy)), spec)
 
     # --- imputation ---
 
     def impute(self, model_id: str, attribute: str, k: int = impute_lib.DEFAULT_K, method: str = "knn") -> Imputed:
-        return Imputed.from_dict(impute_lib.impute(self.graph, model_id, attribute, k=k, method=method).as_dict())
+        return Imputed.from_dict(impute_lib.impute(self.db, model_id, attribute, k=k, method=method).as_dict())
 
     def impute_all(self, attribute: str, method: str = "knn", k: int = impute_lib.DEFAULT_K,
                    batch_size: int = impute_lib.BATCH) -> ImputeAll:
         """Store predictions for every linked model lacking ``attribute`` (beside the declared value)."""
-        return ImputeAll.from_dict(impute_lib.impute_all(self.graph, attribute, method=method, k=k,
+        return ImputeAll.from_dict(impute_lib.impute_all(self.db, attribute, method=method, k=k,
                                                          batch_size=batch_size, progress=self.progress))
 
     def impute_evaluate(self, attribute: str, holdout: float = 0.2, seed: int = 0, scale: str = "raw") -> Evaluation:
         """Hide a seeded fraction of declared values and score every method (``loader/impute_eval.py``)."""
-        return Evaluation.from_dict(impute_eval.evaluate(self.graph, attribute, holdout=holdout, seed=seed, scale=scale,
+        return Evaluation.from_dict(impute_eval.evaluate(self.db, attribute, holdout=holdout, seed=seed, scale=scale,
                                                          progress=self.progress))
 
     def impute_table1(self, holdout: float = 0.2, seed: int = 0) -> Table1:
         """Seed 002's Table 1 (hub vs graph majority; kNN regression) with the paper's figures beside ours."""
-        return Table1.from_dict(impute_eval.table1(self.graph, holdout=holdout, seed=seed, progress=self.progress))
+        return Table1.from_dict(impute_eval.table1(self.db, holdout=holdout, seed=seed, progress=self.progress))
 
     # --- stored queries ---
 
@@ -187,7 +190,7 @@ class Lineage:
         if not stored.read_only:
             raise QueryError(f"'{name}' writes to the graph; the API runs read queries only")
         registry().check_params(stored, params)
-        return self.graph.run(stored, params)
+        return self.db.run(stored, params)
 
 
 def connect(uri: str | None = None, user: str | None = None, password: str | None = None,

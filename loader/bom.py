@@ -85,7 +85,6 @@ def compose(lineages: list[Lineage], policy: lic.Policy) -> Bom:
 def _add_model(bom: Bom, lineage: Lineage, policy: lic.Policy) -> None:
     report = lineage.report
     top_id = report["id"]
-    inherited = {a["id"]: a for a in report["inherited"]}
     facts = {n["id"]: n for n in lineage.nodes}
     reached_by: dict[str, set[str]] = {}
     for node in lineage.nodes:

@@ -54,6 +54,7 @@ from .errors import HFLineageError
 from .lock import LoadLock, ensure_lock_schema
 from .load import DEFAULT_BATCH_SIZE, LoadReport, ensure_schema, model_count, open_source, plan
 from .read import NODE_PROPERTIES, SCALAR_COLUMNS
+from .settings import environment
 
 ID_SPACE = "Model"
 # Neo4j property types of the node rows read.normalise produces; timestamps travel as epoch ms.
@@ -324,7 +325,7 @@ def import_files(server, database: str, files: CsvSink, phases: dict | None = No
         "--overwrite-destination=true",
         f"--multiline-fields={'true' if files.multiline else 'false'}",
         # the stopped server's memory is free: the importer may use the page cache's share
-        f"--max-off-heap-memory={os.environ.get('HFLINEAGE_PAGECACHE', '2g')}",
+        f"--max-off-heap-memory={environment().pagecache}",
         f"--report-file={files.folder / 'import.report'}",
         database,
     ]

@@ -30,7 +30,8 @@ import yaml
 from license_expression import ExpressionError, LicenseSymbol, get_spdx_licensing
 
 from .db import Graph
-from .errors import HFLineageError, ModelNotFound, PolicyError
+from .errors import ModelNotFound, PolicyError
+from .settings import environment
 
 POLICY_ENV = "HFLINEAGE_LICENSE_POLICY"
 SEVERITIES = ("low", "medium", "high")  # conflict severities, rising
@@ -105,7 +106,7 @@ def _norm(value) -> str:
 
 def load_policy(path: str | os.PathLike | None = None) -> "Policy":
     """The policy at ``path``, else at ``$HFLINEAGE_LICENSE_POLICY``, else the built-in one."""
-    path = path or os.environ.get(POLICY_ENV) or None
+    path = path or environment().license_policy
     if path is None:
         source = "license_policy.yaml (built in)"
         text = resources.files("hflineage.loader").joinpath("license_policy.yaml").read_text(encoding="utf-8")

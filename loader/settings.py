@@ -1,50 +1,96 @@
-"""Connection settings and local-server locations, read from the environment in one place.
+"""Every setting hflineage reads from the environment, read here and nowhere else.
 
-Precedence for the connection: command-line options, then ``NEO4J_URI`` / ``NEO4J_USER`` /
-``NEO4J_PASSWORD`` / ``NEO4J_DATABASE``, then the local server that ``hflineage db start`` runs
-(its URI and the password kept in a 0600 file in its home).
+``environment()`` returns them as one typed record (read afresh at each call, so a test or a
+script that changes ``os.environ`` is seen). The connection is resolved from command-line options,
+then ``NEO4J_URI`` / ``NEO4J_USER`` / ``NEO4J_PASSWORD`` / ``NEO4J_DATABASE``, then the local
+server that ``hflineage db start`` runs (its URI and the password kept in a 0600 file in its
+home; where that home and the jars live is the server's own business: ``hflineage.server.manage``).
+
+| variable | meaning |
+|---|---|
+| ``NEO4J_URI``, ``NEO4J_USER``, ``NEO4J_PASSWORD``, ``NEO4J_DATABASE`` | the connection |
+| ``HFLINEAGE_HOME``, ``HFLINEAGE_CACHE`` | the local server's home and the jar cache |
+| ``HFLINEAGE_BOLT_PORT``, ``HFLINEAGE_HTTP_PORT`` | the local server's ports |
+| ``HFLINEAGE_HEAP``, ``HFLINEAGE_PAGECACHE`` | its JVM heap and page cache (also the importer's off-heap memory) |
+| ``HFLINEAGE_JAVA``, ``JAVA_HOME`` | the Java that runs it |
+| ``XDG_DATA_HOME``, ``XDG_CACHE_HOME`` | where the home and the cache go outside a checkout |
+| ``HFLINEAGE_LICENSE_POLICY`` | the license policy file |
+| ``HFLINEAGE_DEBUG``, ``HFLINEAGE_NO_PROGRESS`` | tracebacks and driver logs (``2``: driver debug); no progress bars |
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
+
+from .errors import HFLineageError
 
 DEFAULT_USER = "neo4j"
 DEFAULT_DATABASE = "neo4j"
+DEFAULT_BOLT_PORT = 7687
+DEFAULT_HTTP_PORT = 7474
+DEFAULT_MEMORY = "2g"
 
 
-def _checkout_root() -> Path | None:
-    """The source checkout this package runs from (an editable install), if any."""
-    root = Path(__file__).resolve().parent.parent
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file() and 'name = "hflineage"' in pyproject.read_text(encoding="utf-8"):
-        return root
-    return None
+@dataclass(frozen=True)
+class Environment:
+    neo4j_uri: str | None
+    neo4j_user: str | None
+    neo4j_password: str | None
+    neo4j_database: str | None
+    home: str | None
+    cache: str | None
+    bolt_port: int | None  # None: not set (the server's last ports, else the defaults)
+    http_port: int | None
+    heap: str
+    pagecache: str
+    java: str | None
+    java_home: str | None
+    xdg_data_home: str | None
+    xdg_cache_home: str | None
+    license_policy: str | None
+    debug: str | None
+    no_progress: bool
 
 
-def local_home() -> Path:
-    """Where the local server keeps its config, data, logs and password.
-
-    ``HFLINEAGE_HOME`` wins; in a source checkout it is the git-ignored ``.hflineage/`` folder;
-    otherwise ``$XDG_DATA_HOME/hflineage``.
-    """
-    if os.environ.get("HFLINEAGE_HOME"):
-        return Path(os.environ["HFLINEAGE_HOME"]).expanduser().resolve()
-    root = _checkout_root()
-    if root is not None:
-        return root / ".hflineage"
-    data = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(data) / "hflineage"
+def _get(name: str) -> str | None:
+    return os.environ.get(name) or None  # an empty variable counts as unset
 
 
-def jar_cache() -> Path:
-    """Where the server's jars are kept once fetched (shared by every local home)."""
-    if os.environ.get("HFLINEAGE_CACHE"):
-        return Path(os.environ["HFLINEAGE_CACHE"]).expanduser().resolve()
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "hflineage"
+def _port(name: str) -> int | None:
+    value = _get(name)
+    if value is None:
+        return None
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 < port < 65536:
+        raise HFLineageError(f"{name}={value!r} is not a port number")
+    return port
+
+
+def environment() -> Environment:
+    """The environment's settings, read now."""
+    return Environment(
+        neo4j_uri=_get("NEO4J_URI"),
+        neo4j_user=_get("NEO4J_USER"),
+        neo4j_password=_get("NEO4J_PASSWORD"),
+        neo4j_database=_get("NEO4J_DATABASE"),
+        home=_get("HFLINEAGE_HOME"),
+        cache=_get("HFLINEAGE_CACHE"),
+        bolt_port=_port("HFLINEAGE_BOLT_PORT"),
+        http_port=_port("HFLINEAGE_HTTP_PORT"),
+        heap=_get("HFLINEAGE_HEAP") or DEFAULT_MEMORY,
+        pagecache=_get("HFLINEAGE_PAGECACHE") or DEFAULT_MEMORY,
+        java=_get("HFLINEAGE_JAVA"),
+        java_home=_get("JAVA_HOME"),
+        xdg_data_home=_get("XDG_DATA_HOME"),
+        xdg_cache_home=_get("XDG_CACHE_HOME"),
+        license_policy=_get("HFLINEAGE_LICENSE_POLICY"),
+        debug=_get("HFLINEAGE_DEBUG"),
+        no_progress=bool(_get("HFLINEAGE_NO_PROGRESS")),
+    )
 
 
 @dataclass(frozen=True)
@@ -63,10 +109,11 @@ def resolve_connection(
     database: str | None = None,
 ) -> Connection:
     """Combine options, environment and the local server's files into one connection."""
-    uri = uri or os.environ.get("NEO4J_URI")
-    user = user or os.environ.get("NEO4J_USER") or DEFAULT_USER
-    password = password or os.environ.get("NEO4J_PASSWORD")
-    database = database or os.environ.get("NEO4J_DATABASE") or DEFAULT_DATABASE
+    env = environment()
+    uri = uri or env.neo4j_uri
+    user = user or env.neo4j_user or DEFAULT_USER
+    password = password or env.neo4j_password
+    database = database or env.neo4j_database or DEFAULT_DATABASE
     local = uri is None
     if local:
         from hflineage.server.manage import LocalServer
@@ -76,10 +123,5 @@ def resolve_connection(
         if password is None:
             password = server.read_password()
     if password is None:
-        from .errors import HFLineageError
-
-        raise HFLineageError(
-            f"no password for {uri}",
-            hint="set NEO4J_PASSWORD or pass --password",
-        )
+        raise HFLineageError(f"no password for {uri}", hint="set NEO4J_PASSWORD or pass --password")
     return Connection(uri=uri, user=user, password=password, database=database, local=local)

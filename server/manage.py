@@ -1,6 +1,6 @@
 """Provision, start, stop and inspect a local Neo4j Community server built from Maven Central jars.
 
-Layout (see settings.local_home and settings.jar_cache):
+Layout (``local_home()`` and ``jar_cache()`` below; the variables are read by ``hflineage.loader.settings``):
 
     <cache>/neo4j-<version>/lib/*.jar     jars fetched once by Maven, shared by every home
     <home>/conf/neo4j.conf                written from neo4j.conf.template on every start
@@ -30,7 +30,7 @@ from importlib import resources
 from pathlib import Path
 
 from hflineage.loader.errors import ServerError
-from hflineage.loader.settings import jar_cache, local_home
+from hflineage.loader.settings import DEFAULT_BOLT_PORT, DEFAULT_HTTP_PORT, environment
 
 from . import browser
 
@@ -60,14 +60,36 @@ def neo4j_version() -> str:
     return match.group(1)
 
 
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ServerError(f"{name}={value!r} is not a port number") from None
+def _checkout_root() -> Path | None:
+    """The source checkout this package runs from (an editable install), if any."""
+    root = Path(__file__).resolve().parent.parent
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file() and 'name = "hflineage"' in pyproject.read_text(encoding="utf-8"):
+        return root
+    return None
+
+
+def local_home() -> Path:
+    """Where the local server keeps its config, data, logs and password.
+
+    ``HFLINEAGE_HOME`` wins; in a source checkout it is the git-ignored ``.hflineage/`` folder;
+    otherwise ``$XDG_DATA_HOME/hflineage``.
+    """
+    env = environment()
+    if env.home:
+        return Path(env.home).expanduser().resolve()
+    root = _checkout_root()
+    if root is not None:
+        return root / ".hflineage"
+    return Path(env.xdg_data_home or Path.home() / ".local" / "share") / "hflineage"
+
+
+def jar_cache() -> Path:
+    """Where the server's jars are kept once fetched (shared by every local home)."""
+    env = environment()
+    if env.cache:
+        return Path(env.cache).expanduser().resolve()
+    return Path(env.xdg_cache_home or Path.home() / ".cache") / "hflineage"
 
 
 @dataclass
@@ -97,8 +119,9 @@ class LocalServer:
         self.home = home or local_home()
         self.version = neo4j_version()
         state = self._state()
-        self.bolt_port = _env_int("HFLINEAGE_BOLT_PORT", state.get("bolt_port", 7687))
-        self.http_port = _env_int("HFLINEAGE_HTTP_PORT", state.get("http_port", 7474))
+        env = environment()
+        self.bolt_port = env.bolt_port or state.get("bolt_port", DEFAULT_BOLT_PORT)
+        self.http_port = env.http_port or state.get("http_port", DEFAULT_HTTP_PORT)
 
     # --- locations -------------------------------------------------------------------------
     @property
@@ -129,8 +152,8 @@ class LocalServer:
 
     # --- password --------------------------------------------------------------------------
     def read_password(self) -> str | None:
-        if os.environ.get("NEO4J_PASSWORD"):
-            return os.environ["NEO4J_PASSWORD"]
+        if environment().neo4j_password:
+            return environment().neo4j_password
         path = self.home / "password"
         if path.is_file():
             mode = path.stat().st_mode & 0o777
@@ -174,10 +197,11 @@ class LocalServer:
     def java(self) -> str:
         """A Java 17 or 21 executable: HFLINEAGE_JAVA, JAVA_HOME, `java` on PATH, /usr/lib/jvm."""
         candidates = []
-        if os.environ.get("HFLINEAGE_JAVA"):
-            candidates.append(os.environ["HFLINEAGE_JAVA"])
-        if os.environ.get("JAVA_HOME"):
-            candidates.append(str(Path(os.environ["JAVA_HOME"]) / "bin" / "java"))
+        env = environment()
+        if env.java:
+            candidates.append(env.java)
+        if env.java_home:
+            candidates.append(str(Path(env.java_home) / "bin" / "java"))
         if shutil.which("java"):
             candidates.append(shutil.which("java"))
         candidates += sorted(str(p) for p in Path("/usr/lib/jvm").glob("*/bin/java"))
@@ -231,8 +255,8 @@ class LocalServer:
             home=self.home,
             bolt_port=self.bolt_port,
             http_port=self.http_port,
-            heap=os.environ.get("HFLINEAGE_HEAP", "2g"),
-            pagecache=os.environ.get("HFLINEAGE_PAGECACHE", "2g"),
+            heap=environment().heap,
+            pagecache=environment().pagecache,
             guide_url=browser.urls(self.http_port)["guide"],
             grass_url=browser.urls(self.http_port)["grass"],
         )
@@ -284,7 +308,7 @@ class LocalServer:
                     f"port {port} on 127.0.0.1 is already taken by another process",
                     hint="stop it, or set HFLINEAGE_BOLT_PORT / HFLINEAGE_HTTP_PORT",
                 )
-        heap = os.environ.get("HFLINEAGE_HEAP", "2g")
+        heap = environment().heap
         cmd = [java, f"-Xms{heap}", f"-Xmx{heap}", *JVM_FLAGS, "-cp", self.classpath(), MAIN_CLASS,
                f"--home-dir={self.home}", f"--config-dir={self.home / 'conf'}", "--console-mode"]
         log = open(self.home / "logs" / "console.log", "ab")

@@ -58,7 +58,7 @@ def test_every_command_prints_what_the_api_returns(lin, cli):
         (("impact", "t/A"), lin.impact("t/A")),
         (("impact", "t/A", "t/R2", "nope/x", "--list"), lin.impact(["t/A", "t/R2", "nope/x"], with_list=True)),
         (("stats", "--top", "3"), lin.stats(top=3)),
-        (("graph", "t/C", "--down", "1"), lin.graph_of("t/C", down=1)),
+        (("graph", "t/C", "--down", "1"), lin.graph("t/C", down=1)),
         (("license", "t/C"), lin.license("t/C")),
         (("license", "downstream", "t/R1"), lin.license_downstream("t/R1")),
         (("impute", "t/C", "--attribute", "pipeline_tag"), lin.impute("t/C", "pipeline_tag")),
@@ -137,7 +137,7 @@ def test_connect_takes_arguments_and_closes_its_driver(graph, server):
         assert lin.connection.uri == server.bolt_uri and lin.connection.local is False
         assert lin.query("load/model_count") == [{"models": 0}]  # the graph fixture emptied it
     with pytest.raises(Exception):
-        lin.graph.driver.verify_connectivity()
+        lin.db.driver.verify_connectivity()
 
 
 @pytest.mark.parametrize("module", ["analyses", "license_cmd", "impute_cmd", "db", "context", "output", "main"])
