@@ -67,9 +67,24 @@ class Lineage:
     # --- loading ---
 
     def load(self, path: str | os.PathLike, bulk: bool = False, batch_size: int = DEFAULT_BATCH_SIZE,
-             workers: int = DEFAULT_WORKERS) -> LoadReport:
+             workers: int = DEFAULT_WORKERS, snapshot: bool | str = False) -> LoadReport:
         """Load a hub-stats parquet (local path or ``hf://…``); ``bulk``: the offline importer
-        into an empty local database."""
+        into an empty local database. ``snapshot``: the file is the complete dump of that date
+        (``True``: the file's own date, else ``YYYY-MM-DD``): models it lacks are deleted and kept
+        as history, and the interval's changes recorded (the report's ``changes``)."""
+        if snapshot:
+            from . import snapshot as snapshots
+
+            date = snapshot if isinstance(snapshot, str) else None
+            if bulk:
+                from .bulk import bulk_load
+
+                snapshots.check_new_snapshot(self.graph, snapshots.parse_date(date) if date else
+                                             snapshots.file_date(snapshots.open_source(str(path))))
+                report = bulk_load(self.graph, str(path), batch_size=batch_size, progress=self.progress)
+                return snapshots.record_bulk_snapshot(self.graph, str(path), date, report, progress=self.progress)
+            return snapshots.snapshot_load(self.graph, str(path), date, batch_size=batch_size,
+                                           progress=self.progress, workers=workers)
         if bulk:
             from .bulk import bulk_load
 

@@ -47,3 +47,8 @@ class BomError(HFLineageError):
 
 class OutputError(HFLineageError):
     """An output file (``--out``, ``--report``) cannot be written; nothing is left behind."""
+
+
+class SnapshotRefused(HFLineageError):
+    """A snapshot load refused before anything is written: its date is not later than the latest
+    stored snapshot, or another snapshot load has not finished."""
