@@ -14,6 +14,7 @@ snapshot holds those alone).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +22,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import dag
+from .errors import ModelNotFound, QueryError
 from .relations import RELATIONS
+from .results import Result, frame
 
 TOP = 10
 CLASSES = ("isolated", "derived", "base", "relational")
@@ -331,3 +334,129 @@ class Interval:
 def interval(previous: GraphView, new: GraphView) -> tuple[dict, dict]:
     """The figures of the interval P -> N and the lists behind them."""
     return Interval.of(previous, new).figures()
+
+
+# --- reading the stored records (hflineage changes) -------------------------------------------
+
+LIST_KINDS = ("added", "deleted", "updated", "rebased")
+
+
+def records(graph) -> list[dict]:
+    """The completed snapshot records, oldest first, their JSON fields decoded."""
+    out = []
+    for row in graph.read("snapshot/records"):
+        record = dict(row["record"])
+        for key in ("changes", "lists", "top_families"):
+            if isinstance(record.get(key), str):
+                record[key] = json.loads(record[key])
+        out.append(record)
+    return out
+
+
+@dataclass
+class Changes(Result):
+    """``hflineage changes``: the snapshots in range, the figures of every interval between two
+    consecutive ones (SPEC names; ``from`` is null for the first snapshot over a graph loaded
+    without --snapshot), and the top families of the first snapshot against the last."""
+
+    snapshots: list
+    intervals: list
+    top_families: dict
+
+    def to_pandas(self):
+        return frame([flatten(i) for i in self.intervals])
+
+
+@dataclass
+class ChangeList(Result):
+    """``changes --list KIND``: the models of one interval, with class and relation."""
+
+    kind: str
+    interval: dict  # {from, to}
+    models: list  # [{id, class, relation}]
+
+    def to_pandas(self):
+        return frame(self.models, ["id", "class", "relation"])
+
+
+@dataclass
+class DeletedImpact(Result):
+    """``changes --deleted-impact``: each deleted base model of one interval with what it broke
+    (its descendants in the previous graph that were not deleted too), largest first."""
+
+    interval: dict
+    models: list  # [{id, affected_downstream, downstream_downloads, downstream_downloads_all_time}]
+
+    def to_pandas(self):
+        return frame(self.models, ["id", "affected_downstream", "downstream_downloads",
+                                   "downstream_downloads_all_time"])
+
+
+def flatten(doc: dict, prefix: str = "") -> dict:
+    """Nested dicts as ``outer_inner`` keys (one CSV row per interval); lists stay as they are."""
+    out = {}
+    for key, value in doc.items():
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{prefix}{key}_"))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _in_range(date: str, since: str | None, until: str | None) -> bool:
+    return (since is None or date >= since) and (until is None or date <= until)
+
+
+def changes(graph, since: str | None = None, until: str | None = None) -> Changes:
+    stored = [r for r in records(graph) if _in_range(r["date"], since, until)]
+    snapshots = [{k: r.get(k) for k in ("date", "source", "kind", "models", "placeholders", "edges",
+                                         "added", "deleted", "updated", "rebased")} for r in stored]
+    intervals = [{"from": r.get("previous"), "to": r["date"], **r["changes"]} for r in stored if r.get("changes")]
+    return Changes(snapshots=snapshots, intervals=intervals, top_families=_top_first_last(stored))
+
+
+def _top_first_last(stored: list[dict]) -> dict:
+    """The last snapshot's top families beside the first's: rank change = first rank - last rank
+    (positive: moved up; null: not in the first's top list)."""
+    if not stored:
+        return {"first": None, "last": None, "families": []}
+    first, last = stored[0], stored[-1]
+    before = {f["family"]: f for f in first.get("top_families") or []}
+    rows = []
+    for f in last.get("top_families") or []:
+        old = before.get(f["family"])
+        rows.append({"family": f["family"], "rank_first": old["rank"] if old else None, "rank_last": f["rank"],
+                     "rank_change": old["rank"] - f["rank"] if old else None,
+                     "size_first": old["size"] if old else None, "size_last": f["size"]})
+    dropped = [{"family": k, "rank_first": v["rank"], "rank_last": None, "rank_change": None,
+                "size_first": v["size"], "size_last": None}
+               for k, v in before.items() if k not in {f["family"] for f in last.get("top_families") or []}]
+    return {"first": first["date"], "last": last["date"], "families": rows + dropped}
+
+
+def _interval_record(graph, week: str | None) -> dict:
+    stored = [r for r in records(graph) if r.get("lists")]
+    if not stored:
+        raise ModelNotFound("no interval between two snapshots is stored",
+                            hint="load two snapshots: hflineage load FILE --snapshot")
+    if week is None:
+        return stored[-1]
+    for r in stored:
+        if r["date"] == week:
+            return r
+    raise ModelNotFound(f"no interval ends on {week}", hint="the dates: " + ", ".join(r["date"] for r in stored))
+
+
+def change_list(graph, kind: str, week: str | None = None) -> ChangeList:
+    if kind not in LIST_KINDS:
+        raise QueryError(f"unknown list '{kind}'", hint="one of " + ", ".join(LIST_KINDS))
+    r = _interval_record(graph, week)
+    models = [{"id": i, "class": c, "relation": rel} for i, c, rel in r["lists"][kind]]
+    return ChangeList(kind=kind, interval={"from": r.get("previous"), "to": r["date"]}, models=models)
+
+
+def deleted_impact(graph, week: str | None = None) -> DeletedImpact:
+    r = _interval_record(graph, week)
+    models = [{"id": i, "affected_downstream": n, "downstream_downloads": d, "downstream_downloads_all_time": a}
+              for i, n, d, a in r["lists"]["deleted_impact"]]
+    return DeletedImpact(interval={"from": r.get("previous"), "to": r["date"]}, models=models)

@@ -206,18 +206,6 @@ def read_state(graph: Graph, chunk: int = 20_000, progress: bool = True) -> Stat
                  derived=pa.concat_tables(derived) if derived else OLD_SCHEMA.empty_table())
 
 
-def records(graph: Graph) -> list[dict]:
-    """The completed snapshot records, oldest first (JSON fields decoded)."""
-    out = []
-    for row in graph.read("snapshot/records"):
-        record = dict(row["record"])
-        for key in ("changes", "lists", "top_families"):
-            if isinstance(record.get(key), str):
-                record[key] = json.loads(record[key])
-        out.append(record)
-    return out
-
-
 def _pending(graph: Graph) -> dict | None:
     rows = graph.read("snapshot/pending")
     return dict(rows[0]["record"]) if rows else None

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from hflineage.loader import analyses, lineage, snapshot
+from hflineage.loader import analyses, changes, lineage, snapshot
 from hflineage.loader.errors import SnapshotRefused
 from hflineage.loader.load import load
 from hflineage.loader.licenses import audit_all, downstream, load_policy, model_license
@@ -106,7 +106,7 @@ def test_four_snapshot_weeks_equal_a_fresh_load_of_the_last(graph, cli, weeks):
     for path in weeks:
         report = snapshot.snapshot_load(graph, path, progress=False)
         assert report.snapshot["kind"] == ("first" if path == weeks[0] else "interval")
-    deleted_total = sum(r["changes"]["deleted"]["total"] for r in snapshot.records(graph)[1:])
+    deleted_total = sum(r["changes"]["deleted"]["total"] for r in changes.records(graph)[1:])
     assert deleted_total > 0 and node_count(graph, "ModelHistory") > 0
     after_snapshots = graph_dump(graph)
     ids = sample_ids(graph)
