@@ -7,6 +7,7 @@ synth_hubstats.py file (both deterministic with a seed); nothing is downloaded.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -122,3 +123,205 @@ def test_four_snapshot_weeks_equal_a_fresh_load_of_the_last(graph, cli, weeks):
     want = answers(graph, cli, ids)
     for key in want:
         assert got[key] == want[key], key
+
+
+# --- known answers -----------------------------------------------------------------------------
+
+D = dt.datetime
+P_DATE, N_DATE, N2_DATE = "2025-01-01", "2025-01-08", "2025-01-15"
+
+
+def week_p() -> list[dict]:
+    """P: A <- B, C, L, D (finetunes); M merge of B and K; S adapter of R; isolated P1, P2, I, J."""
+    t = D(2024, 6, 1)
+    return [
+        {"id": "org/A", "lastModified": t, "downloads": 100},
+        {"id": "u/B", "base": ["org/A"], "relation": "finetune", "lastModified": t, "downloads": 3},
+        {"id": "u/C", "base": ["org/A"], "relation": "finetune", "lastModified": t},
+        {"id": "org/K", "lastModified": t},
+        {"id": "u/M", "base": ["u/B", "org/K"], "relation": "merge", "lastModified": t,
+         "downloads": 7, "downloadsAllTime": 70},
+        {"id": "u/L", "base": ["org/A"], "relation": "finetune", "lastModified": t},
+        {"id": "u/D", "base": ["org/A"], "relation": "finetune", "lastModified": t},
+        {"id": "fam/R", "lastModified": t, "tags": ["license:mit"]},
+        {"id": "fam/S", "base": ["fam/R"], "relation": "adapter", "lastModified": t, "downloads": 5},
+        {"id": "cyc/P1", "createdAt": D(2023, 1, 1), "lastModified": t},
+        {"id": "cyc/P2", "createdAt": D(2023, 6, 1), "lastModified": t},
+        {"id": "iso/I", "lastModified": t},
+        {"id": "iso/J", "lastModified": t},
+    ]
+
+
+def week_n() -> list[dict]:
+    """N: B, R, S, I deleted (B stays M's base); C updated; D rebased onto K as adapter; L2
+    extends the old leaf L; New <- NewFt a new family; Add isolated; P1 and P2 name each other
+    (a cycle: the edge P1 -> P2, whose base is newer, is dropped)."""
+    rows = {r["id"]: r for r in week_p()}
+    for gone in ("u/B", "fam/R", "fam/S", "iso/I"):
+        del rows[gone]
+    t2 = D(2025, 1, 5)
+    rows["u/C"] = {**rows["u/C"], "lastModified": t2}
+    rows["u/D"] = {**rows["u/D"], "base": ["org/K"], "relation": "adapter"}
+    rows["cyc/P1"] = {**rows["cyc/P1"], "base": ["cyc/P2"], "relation": "finetune"}
+    rows["cyc/P2"] = {**rows["cyc/P2"], "base": ["cyc/P1"], "relation": "finetune"}
+    new = [{"id": "u/L2", "base": ["u/L"], "relation": "finetune", "lastModified": t2},
+           {"id": "org/New", "lastModified": t2},
+           {"id": "u/NewFt", "base": ["org/New"], "relation": "finetune", "lastModified": t2},
+           {"id": "iso/Add", "lastModified": t2}]
+    return [*rows.values(), *new]
+
+
+def labels_of(graph, model_id: str) -> list[str]:
+    records, _, _ = graph.driver.execute_query("MATCH (n {id: $id}) RETURN labels(n) AS l", id=model_id,
+                                               database_=graph.database)
+    return [sorted(r["l"]) for r in records]
+
+
+def test_known_answer_interval(graph, make_parquet, cli):
+    first = snapshot.snapshot_load(graph, make_parquet(week_p()), P_DATE, progress=False)
+    assert first.snapshot == {"date": P_DATE, "previous": None, "kind": "first"} and first.changes is None
+    report = snapshot.snapshot_load(graph, make_parquet(week_n()), N_DATE, progress=False)
+    assert report.dropped_edges == {"cycle": 1}
+    c = report.changes
+    zero = {"adapter": 0, "finetune": 0, "quantized": 0, "merge": 0}
+    assert c["models"] == {"previous": 13, "current": 13}
+    assert c["added"] == {"total": 4, "isolated": 1, "derived": 2, "base": 1, "relational": 3, **zero, "finetune": 2}
+    assert c["deleted"] == {"total": 4, "isolated": 1, "derived": 2, "base": 1, "relational": 3,
+                            **zero, "finetune": 1, "adapter": 1}
+    assert c["updated"] == {"total": 1, "isolated": 0, "derived": 1, "base": 0, "relational": 1, **zero, "finetune": 1}
+    assert c["rebased"] == {"total": 2, "isolated": 0, "derived": 2, "base": 0, "relational": 2,
+                            **zero, "finetune": 1, "adapter": 1}
+    assert (c["in_new_families"], c["in_existing_families"]) == (2, 1)
+    assert (c["new_chains"], c["deleted_chains"]) == (2, 2)
+    assert (c["new_families"], c["deleted_families"]) == (1, 1)
+    assert c["deletion_impact"] == {
+        "deleted_base_models": 2, "affected_derived": 1, "affected_downstream": 1, "orphaned": 0,
+        "merges_losing_parent": 1, "downstream_downloads": 7, "downstream_downloads_all_time": 70,
+        "disrupted_chains": 2, "disrupted_families": 2}
+    assert c["top_families"] == [
+        {"rank": 1, "family": "org/A", "size": 4, "added": 1, "previous_size": 7},
+        {"rank": 2, "family": "org/K", "size": 4, "added": 0, "previous_size": 7},
+        {"rank": 3, "family": "cyc/P1", "size": 2, "added": 0, "previous_size": 1},
+        {"rank": 4, "family": "org/New", "size": 2, "added": 2, "previous_size": 0}]
+    assert (c["added_in_top"], c["deleted_in_top"]) == (3, 3)
+
+    # the stored record, through the CLI
+    doc = json.loads(cli("changes", "--format", "json").stdout)
+    assert [s["date"] for s in doc["snapshots"]] == [P_DATE, N_DATE]
+    assert doc["intervals"] == [{"from": P_DATE, "to": N_DATE, **c}]
+    assert [(f["family"], f["rank_first"], f["rank_last"], f["rank_change"]) for f in doc["top_families"]["families"]] \
+        == [("org/A", 1, 1, 0), ("org/K", None, 2, None), ("cyc/P1", None, 3, None), ("org/New", None, 4, None),
+            ("fam/R", 2, None, None)]
+    csv_rows = cli("changes", "--format", "csv").stdout.splitlines()
+    assert len(csv_rows) == 2 and "deletion_impact_orphaned" in csv_rows[0].split(",")
+    listed = json.loads(cli("changes", "--list", "added", "--format", "json").stdout)
+    assert listed["models"] == [{"id": "iso/Add", "class": "isolated", "relation": None},
+                                {"id": "org/New", "class": "base", "relation": None},
+                                {"id": "u/L2", "class": "derived", "relation": "finetune"},
+                                {"id": "u/NewFt", "class": "derived", "relation": "finetune"}]
+    rebased = json.loads(cli("changes", "--list", "rebased", "--week", N_DATE, "--format", "json").stdout)
+    assert [(m["id"], m["relation"]) for m in rebased["models"]] == [("cyc/P2", "finetune"), ("u/D", "adapter")]
+    impact = json.loads(cli("changes", "--deleted-impact", "--format", "json").stdout)
+    assert impact["models"] == [
+        {"id": "u/B", "affected_downstream": 1, "downstream_downloads": 7, "downstream_downloads_all_time": 70},
+        {"id": "fam/R", "affected_downstream": 0, "downstream_downloads": 0, "downstream_downloads_all_time": 0}]
+
+    # history: B stays M's base as a placeholder; R, S and I left the current graph
+    assert labels_of(graph, "u/B") == [["Missing", "Model"]]
+    assert labels_of(graph, "fam/S") == [["ModelHistory"]]
+    b = lineage.show(graph, "u/B")
+    assert (b["missing"], b["deleted_at"], b["last_seen"], b["first_seen"]) == (True, N_DATE, P_DATE, P_DATE)
+    assert b["last_bases"] == [{"id": "org/A", "relation": "finetune"}]
+    assert b["properties"] == {"id": "u/B"} and b["children"]["merge"] == 1
+    shown = cli("show", "fam/S", "--format", "json")
+    assert shown.exit_code == 0
+    s = json.loads(shown.stdout)
+    assert (s["deleted_at"], s["last_bases"]) == (N_DATE, [{"id": "fam/R", "relation": "adapter"}])
+    assert s["last_properties"]["downloads"] == 5 and s["parents"] == [] and s["descendants"] == 0
+    assert lineage.show(graph, "u/L2")["first_seen"] == N_DATE
+    assert lineage.show(graph, "org/A")["first_seen"] == P_DATE
+    assert lineage.show(graph, "org/A")["last_seen"] == N_DATE
+    assert graph.read("deleted_impact", model_id="u/B")[0]["affected_derived"] == [{"id": "u/M", "relation": "merge"}]
+    # current answers ignore history: R and S are in no license answer, no stats
+    assert "fam/R" not in json.dumps(cli("license", "audit", "--all", "--format", "json").stdout)
+    assert analyses.stats(graph)["models"] == 14  # 13 models and the placeholder u/B
+
+    # N2: S added again (its base R, deleted, comes back as a placeholder); M deleted, so B is
+    # referenced no more and leaves the current graph
+    rows = [r for r in week_n() if r["id"] != "u/M"]
+    rows.append({"id": "fam/S", "base": ["fam/R"], "relation": "adapter", "lastModified": D(2025, 1, 12)})
+    third = snapshot.snapshot_load(graph, make_parquet(rows), N2_DATE, progress=False)
+    assert third.changes["added"]["total"] == 1 and third.changes["deleted"]["total"] == 1
+    s = lineage.show(graph, "fam/S")
+    assert (s["first_seen"], s["deleted_at"], s["last_seen"]) == (P_DATE, None, N2_DATE)
+    assert s["parents"] == [{"id": "fam/R", "relation": "adapter", "declared": True, "missing": True}]
+    r = lineage.show(graph, "fam/R")
+    assert (r["missing"], r["deleted_at"], r["properties"]) == (True, N_DATE, {"id": "fam/R"})
+    assert labels_of(graph, "u/B") == [["ModelHistory"]]
+    assert labels_of(graph, "u/M") == [["ModelHistory"]]
+
+
+def test_refusals_and_plain_loads(graph, make_parquet, cli):
+    snapshot.snapshot_load(graph, make_parquet(week_p()), P_DATE, progress=False)
+    snapshot.snapshot_load(graph, make_parquet(week_n()), N_DATE, progress=False)
+    before = graph_dump(graph)
+    for date in (N_DATE, P_DATE):
+        result = cli("load", make_parquet(week_p()), "--snapshot", date)
+        assert result.exit_code == 2
+        assert result.stderr.strip().splitlines() == [
+            f"error: snapshot {date} is not later than the latest stored snapshot {N_DATE}; nothing written"]
+    result = cli("load", make_parquet(week_p()), "--snapshot", "next week")
+    assert result.exit_code == 2 and "is not a date" in result.stderr
+    # the file's own date: its latest timestamp is 2024-06-01, older than N
+    with pytest.raises(SnapshotRefused):
+        snapshot.snapshot_load(graph, make_parquet(week_p()), progress=False)
+    assert graph_dump(graph) == before
+    assert len(changes.records(graph)) == 2
+    # a plain load deletes nothing, even of a file that lacks almost every model
+    report = load(graph, make_parquet([{"id": "iso/J", "downloads": 9}, {"id": "u/new"}]), progress=False)
+    assert report.models == 2
+    assert node_count(graph) == 15 and node_count(graph, "ModelHistory") == 3
+
+
+def test_file_date_is_the_latest_timestamp(graph, make_parquet):
+    rows = [{"id": "a/x", "createdAt": D(2025, 3, 1, 23, 59)}, {"id": "a/y", "lastModified": D(2025, 3, 4, 0, 1)}]
+    report = snapshot.snapshot_load(graph, make_parquet(rows), progress=False)
+    assert report.snapshot["date"] == "2025-03-04"
+
+
+def test_killed_snapshot_load_converges(graph, weeks):
+    """A snapshot load killed after its model rows are written and again after its old edges are
+    deleted, then run again, leaves the same graph and record as one clean run."""
+    snapshot.snapshot_load(graph, weeks[0], progress=False)
+    env = {**os.environ, "HFLINEAGE_NO_PROGRESS": "1"}
+    command = [sys.executable, "-m", "hflineage.cli", "load", weeks[1], "--snapshot"]
+    for step in ("snapshot/write_models", "snapshot/delete_edges"):
+        killed = subprocess.run(command, env={**env, "HFLINEAGE_TEST_KILL_AFTER": step}, capture_output=True)
+        assert killed.returncode == -signal.SIGKILL
+        assert graph.read("snapshot/pending")[0]["record"]["date"] == "2025-10-30"
+        assert [r["date"] for r in changes.records(graph)] == ["2025-10-23"]
+    # another snapshot is refused while this one is unfinished
+    with pytest.raises(SnapshotRefused, match="did not finish"):
+        snapshot.snapshot_load(graph, weeks[2], progress=False)
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    resumed = everything(graph), changes.records(graph)
+    assert not graph.read("snapshot/pending")
+
+    empty(graph)
+    snapshot.snapshot_load(graph, weeks[0], progress=False)
+    snapshot.snapshot_load(graph, weeks[1], progress=False)
+    clean = everything(graph), changes.records(graph)
+    assert resumed[0] == clean[0]
+    assert resumed[1] == clean[1]
+
+
+def everything(graph) -> list:
+    """Every node (current, history, records) with all labels and properties, and every edge."""
+    records, _, _ = graph.driver.execute_query(
+        "MATCH (n) RETURN coalesce(n.id, n.date) AS key, labels(n) AS labels, properties(n) AS props ORDER BY key",
+        database_=graph.database)
+    nodes = [canon({"key": r["key"], "labels": sorted(r["labels"]), "props": r["props"]}) for r in records]
+    records, _, _ = graph.driver.execute_query(
+        "MATCH (c)-[e]->(b) RETURN c.id AS c, type(e) AS t, properties(e) AS p, b.id AS b ORDER BY c, b, t",
+        database_=graph.database)
+    return [nodes, [canon(r.data()) for r in records]]
