@@ -12,10 +12,10 @@
 3. **write**, each step computed from the state read, so a load that dies midway and runs
    again converges (its figures come from the pending record, computed before the first write):
    deleted models added again come back (``:ModelHistory`` -> ``:Model``); new placeholders; the
-   rows whose properties differ; base edges gone; deleted models, each to a ``:Missing``
-   placeholder (a current model still names it as base) or to ``:ModelHistory`` (out of the
-   current graph: no ``Model`` label, no edges), keeping what it last was; new base edges;
-   placeholders nobody names any more retired.
+   rows whose properties differ; deleted models, each to a ``:Missing`` placeholder (a current
+   model still names it as base) or to ``:ModelHistory`` (out of the current graph: no ``Model``
+   label, no edges), keeping what it last was (its bases too, so before any edge goes); base
+   edges gone; new base edges; placeholders nobody names any more retired.
 4. **derive**: the derived properties computed from G_N in memory (derive.compute) and written
    where they differ from the stored ones (derive.write_changed).
 5. **report**: the pending record becomes a ``:Snapshot`` (the last write).
@@ -379,9 +379,11 @@ def _apply(graph: Graph, state: State, sink: Collect, nodes: pa.Table | None, da
                 bar.update(len(chunk))
             writer.join()
             _crash_point("snapshot/write_models")
-        put("snapshot/delete_edges", gone_edges.select(["child", "base", "type"]).to_pylist())
+        # deleted models before the other edges go: each conversion takes its model's last bases
+        # along in one transaction, so a re-run after a failure still finds them
         put("snapshot/delete_to_missing", _last(to_missing, stored_edges), **history)
         put("snapshot/delete_to_history", _last(to_history, stored_edges), **history)
+        put("snapshot/delete_edges", gone_edges.select(["child", "base", "type"]).to_pylist())
         put("load/write_edges", added_edges.to_pylist())
         put("snapshot/retire_placeholders", retire, key="ids")
     bar.close()

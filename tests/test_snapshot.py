@@ -290,8 +290,8 @@ def test_file_date_is_the_latest_timestamp(graph, make_parquet):
 
 
 def test_killed_snapshot_load_converges(graph, weeks):
-    """A snapshot load killed after its model rows are written and again after its old edges are
-    deleted, then run again, leaves the same graph and record as one clean run."""
+    """A snapshot load killed after its model rows are written and again after its stale edges
+    are deleted, then run again, leaves the same graph and record as one clean run."""
     snapshot.snapshot_load(graph, weeks[0], progress=False)
     env = {**os.environ, "HFLINEAGE_NO_PROGRESS": "1"}
     command = [sys.executable, "-m", "hflineage.cli", "load", weeks[1], "--snapshot"]
