@@ -2,8 +2,10 @@
 // description: What the deletion of a model (by a snapshot load) broke: when, what it last was, and, while current models still name it as base (it is then a :Missing placeholder), the models built on it directly with their relation, how many models derive from it and their downloads. Paste with `:param model_id => "..."`.
 // param model_id: the deleted model's id, e.g. "org/deleted-base"
 // mode: read
-MATCH (m {id: $model_id})
-WHERE (m:Model OR m:ModelHistory) AND m.deletedAt IS NOT NULL
+OPTIONAL MATCH (current:Model {id: $model_id})
+OPTIONAL MATCH (history:ModelHistory {id: $model_id})
+WITH coalesce(current, history) AS m
+WHERE m.deletedAt IS NOT NULL
 OPTIONAL MATCH (c:Model)-[r:FINETUNE_OF|ADAPTER_OF|QUANTIZATION_OF|MERGE_OF]->(m)
 WITH m, c, r ORDER BY c.id
 RETURN m.id AS id, m.deletedAt AS deleted_at, m.lastSeen AS last_seen, m.lastBases AS last_bases,

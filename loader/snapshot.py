@@ -231,7 +231,7 @@ def snapshot_load(graph: Graph, path: str, date: str | None = None, batch_size: 
     done = graph.read("snapshot/dates")[0]
     latest, first = done["latest"], done["first"]
     pending = _pending(graph)
-    if pending is not None and pending["date"] != date:
+    if pending is not None and (pending["date"], pending["source"]) != (date, path):
         raise SnapshotRefused(f"the snapshot load of {pending['source']} ({pending['date']}) did not finish; "
                               f"nothing written for {date}", hint="run that load again first")
     if pending is None and latest is not None and date <= latest:
