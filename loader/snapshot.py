@@ -336,7 +336,7 @@ def _apply(graph: Graph, state: State, sink: Collect, nodes: pa.Table | None, da
     new_placeholders = [i for i in sink.placeholder_ids if i not in held]
 
     # rows to write: new to the current graph, a placeholder before, history to clear, or any property differs
-    rows = _changed_rows(nodes, table) if nodes is not None else None
+    rows, moved = _changed_rows(nodes, table) if nodes is not None else (None, None)
     first_seen = date if first is not None else None
 
     # edges: the stored ones the new graph lacks, the new ones the stored graph lacks
@@ -354,23 +354,28 @@ def _apply(graph: Graph, state: State, sink: Collect, nodes: pa.Table | None, da
                                                   _is_in(placeholders["id"], ph_ids))))["id"].to_pylist()
 
     counts = {"revived": len(revive), "placeholders": len(new_placeholders),
-              "models": rows.num_rows if rows is not None else 0, "edges_deleted": gone_edges.num_rows,
+              "models": rows.num_rows if rows is not None else 0,
+              "counters": moved.num_rows if moved is not None else 0, "edges_deleted": gone_edges.num_rows,
               "to_missing": to_missing.num_rows, "to_history": to_history.num_rows,
               "edges_created": added_edges.num_rows, "placeholders_retired": len(retire)}
-    bar = tqdm(total=sum(counts.values()), unit="items", desc="writing", disable=not progress, dynamic_ncols=True)
+    bar = tqdm(total=sum(v for v in counts.values()), unit="items", desc="writing", disable=not progress, dynamic_ncols=True)
     history = {"date": date, "last_seen": latest, "first_seen": first}
     with Writer(graph, workers) as writer:
         def put(name, items, key="rows", **params):
+            clock = time.monotonic()
             for start in range(0, len(items), batch_size):
                 chunk = items[start:start + batch_size]
                 writer.put(name, **{key: chunk}, **params)
                 bar.update(len(chunk))
             writer.join()
+            seconds[name.split("/")[-1]] = round(time.monotonic() - clock, 3)
             _crash_point(name)
 
+        seconds = counts["seconds"] = {}
         put("snapshot/revive", revive)
         put("load/create_missing", new_placeholders, key="ids")
         if rows is not None:
+            clock = time.monotonic()
             for start in range(0, rows.num_rows, batch_size):
                 chunk = rows.slice(start, batch_size).to_pylist()
                 for row in chunk:
@@ -378,7 +383,9 @@ def _apply(graph: Graph, state: State, sink: Collect, nodes: pa.Table | None, da
                 writer.put("snapshot/write_models", rows=chunk)
                 bar.update(len(chunk))
             writer.join()
+            seconds["write_models"] = round(time.monotonic() - clock, 3)
             _crash_point("snapshot/write_models")
+            put("snapshot/set_counters", moved.to_pylist())
         # deleted models before the other edges go: each conversion takes its model's last bases
         # along in one transaction, so a re-run after a failure still finds them
         put("snapshot/delete_to_missing", _last(to_missing, stored_edges), **history)
@@ -397,9 +404,15 @@ def _crash_point(step: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _changed_rows(nodes: pa.Table, table: pa.Table) -> pa.Table:
-    """The file's node rows that the stored graph lacks or holds otherwise, as
-    snapshot/write_models takes them (plus ``_added``: the id was no model before)."""
+COUNTERS = ("downloads", "downloadsAllTime", "likes", "trendingScore")  # drift on most models every week
+
+
+def _changed_rows(nodes: pa.Table, table: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """The file's node rows that the stored graph lacks or holds otherwise, in two tables:
+    rows for snapshot/write_models (new to the current graph, a placeholder or history before,
+    or any property but the counters differs; plus ``_added``: the id was no model before), and
+    rows for snapshot/set_counters (a current model whose counters alone moved: the bulk of a
+    week, as downloads drift everywhere; a lighter write)."""
     props = nodes["props"].combine_chunks()
     names = [f.name for f in props.type]
     flat = pa.table({"id": nodes["id"], **{n: props.field(n) for n in names},
@@ -409,24 +422,31 @@ def _changed_rows(nodes: pa.Table, table: pa.Table) -> pa.Table:
     old = table.select(["id", "missing", "history", *compared])
     old = old.rename_columns(["id", "_missing", "_history", *(f"_old_{n}" for n in compared)])
     joined = flat.join(old, "id", join_type="left outer")
-    write = pc.fill_null(pc.or_kleene(pc.is_null(joined["_missing"]),
-                                      pc.or_(joined["_missing"], joined["_history"])), True)
+    full = pc.fill_null(pc.or_kleene(pc.is_null(joined["_missing"]),
+                                     pc.or_(joined["_missing"], joined["_history"])), True)
+    counters = pa.array(np.zeros(joined.num_rows, bool))
     for n in compared:
         a, b = joined[n], joined[f"_old_{n}"]
         if a.type != b.type:
             b = b.cast(a.type)
-        same = pc.or_(pc.and_(pc.is_null(a), pc.is_null(b)), pc.fill_null(pc.equal(a, b), False))
-        write = pc.or_(write, pc.invert(same))
+        differs = pc.invert(pc.or_(pc.and_(pc.is_null(a), pc.is_null(b)), pc.fill_null(pc.equal(a, b), False)))
+        if n in COUNTERS:
+            counters = pc.or_(counters, differs)
+        else:
+            full = pc.or_(full, differs)
     added = pc.fill_null(pc.or_kleene(pc.is_null(joined["_missing"]), joined["_missing"]), True)
-    chosen = joined.filter(write)
-    added = added.filter(write) if len(added) else added
+    chosen = joined.filter(full)
+    added = added.filter(full)
     order = pc.sort_indices(chosen["_row"])
     chosen, added = chosen.take(order), added.take(order)
-    return pa.table({
+    rows = pa.table({
         "id": chosen["id"],
         "props": pa.StructArray.from_arrays([chosen[n].combine_chunks() for n in names], names=names),
         "createdAt": chosen["createdAt"], "lastModified": chosen["lastModified"], "_added": added,
     })
+    moved = joined.filter(pc.and_(pc.invert(full), counters))
+    moved = moved.take(pc.sort_indices(moved["_row"]))
+    return rows, moved.select(["id", *(n for n in COUNTERS if n in names)])
 
 
 def _edge_key(edges: pa.Table) -> pa.Array:
