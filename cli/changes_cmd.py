@@ -91,14 +91,14 @@ def changes(ctx, since, until, kind, deleted_impact, week, fmt):
     if week and not (kind or deleted_impact):
         raise click.UsageError("--week goes with --list or --deleted-impact")
     if kind or deleted_impact:
-        result = ch.change_list(ctx.graph, kind, week) if kind else ch.deleted_impact(ctx.graph, week)
+        result = ctx.lineage.change_list(kind, week) if kind else ctx.lineage.deleted_impact(week)
         doc = result.to_dict()
         head = f"{doc['interval']['from'] or 'before'} -> {doc['interval']['to']}"
         title = f"{kind}: {len(doc['models']):,} models, {head}" if kind else \
             f"deleted base models, {head}: {len(doc['models']):,}"
         emit(fmt, doc, rows=doc["models"], text=title + "\n" + rows_table(doc["models"]))
         return
-    result = ch.changes(ctx.graph, since, until)
+    result = ctx.lineage.changes(since, until)
     doc = result.to_dict()
     emit(fmt, doc, rows=[ch.flatten(i) for i in doc["intervals"]], text=_text(result))
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from typing import Iterable
 
-from . import analyses, drift as drift_lib, impute as impute_lib, impute_eval, licenses, lineage
+from . import analyses, changes as changes_lib, drift as drift_lib, impute as impute_lib, impute_eval, licenses, lineage
 from .db import Graph
 from .errors import HFLineageError, QueryError
 from .load import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, LoadReport, load as run_load
@@ -182,6 +182,23 @@ class Lineage:
     def impute_table1(self, holdout: float = 0.2, seed: int = 0) -> Table1:
         """Seed 002's Table 1 (hub vs graph majority; kNN regression) with the paper's figures beside ours."""
         return Table1.from_dict(impute_eval.table1(self.graph, holdout=holdout, seed=seed, progress=self.progress))
+
+    # --- snapshots ---
+
+    def changes(self, since: str | None = None, until: str | None = None) -> "changes_lib.Changes":
+        """The figures of every interval between consecutive snapshot loads (``to_pandas()``: one
+        row per interval), and the top families of the first snapshot against the last."""
+        return changes_lib.changes(self.graph, since, until)
+
+    def change_list(self, kind: str, week: str | None = None) -> "changes_lib.ChangeList":
+        """The models ``added``, ``deleted``, ``updated`` or ``rebased`` in the interval ending on
+        ``week`` (default: the latest), with class and relation."""
+        return changes_lib.change_list(self.graph, kind, week)
+
+    def deleted_impact(self, week: str | None = None) -> "changes_lib.DeletedImpact":
+        """Each base model deleted in the interval ending on ``week`` (default: the latest), with
+        its affected downstream models and their downloads, largest first."""
+        return changes_lib.deleted_impact(self.graph, week)
 
     # --- stored queries ---
 
