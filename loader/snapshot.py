@@ -242,12 +242,12 @@ def snapshot_load(graph: Graph, path: str, date: str | None = None, batch_size: 
     phases = report.phases
     if pending is None and model_count(graph) == 0:
         # the first load into an empty graph: the one-pass writer, with G_N kept beside it
-        graph.write("snapshot/begin", record={"date": date, "source": path, "kind": "first"})
         with FreshSink(graph, workers, batch_size, progress) as fresh:
             sink = Collect(fresh)
-            plan(source, sink, report, batch_size, progress)
+            plan(source, sink, report, batch_size, progress)  # writes nothing yet: a bad row stops here
             phases["read"] = time.monotonic() - clock
             clock = time.monotonic()
+            graph.write("snapshot/begin", record={"date": date, "source": path, "kind": "first"})
             derived = fresh.finish()
         phases["write"] = time.monotonic() - clock
         report.depth_updates, report.max_depth = derived.nodes_with_edges, derived.max_depth

@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from hflineage.loader import analyses, changes, lineage, snapshot
@@ -275,8 +276,14 @@ def test_refusals_and_plain_loads(graph, make_parquet, cli):
     # the file's own date: its latest timestamp is 2024-06-01, older than N
     with pytest.raises(SnapshotRefused):
         snapshot.snapshot_load(graph, make_parquet(week_p()), progress=False)
+    # a defective file: one line naming the column, nothing written (no pending record either)
+    bad = make_parquet([{"id": "x/y", "downloads": "many"}],
+                       schema=pa.schema([("id", pa.string()), ("downloads", pa.string())]))
+    result = cli("load", bad, "--snapshot", "2025-02-01")
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "'downloads'" in result.stderr
     assert graph_dump(graph) == before
-    assert len(changes.records(graph)) == 2
+    assert len(changes.records(graph)) == 2 and not graph.read("snapshot/pending")
     # a plain load deletes nothing, even of a file that lacks almost every model
     report = load(graph, make_parquet([{"id": "iso/J", "downloads": 9}, {"id": "u/new"}]), progress=False)
     assert report.models == 2
