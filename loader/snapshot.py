@@ -49,6 +49,7 @@ from .relations import RELATION_OF, RELATIONS
 
 PROPS = ("author", "downloads", "downloadsAllTime", "likes", "trendingScore", "pipelineTag", "libraryName",
          "license", "licenseName", "parameters")
+LATER_PROPS = ("modelType", "relationType")  # strings, at the end of snapshot/state's rows
 PROP_TYPES = {"author": pa.string(), "downloads": pa.int64(), "downloadsAllTime": pa.int64(), "likes": pa.int64(),
               "trendingScore": pa.float64(), "pipelineTag": pa.string(), "libraryName": pa.string(),
               "license": pa.string(), "licenseName": pa.string(), "parameters": pa.int64()}
@@ -175,6 +176,7 @@ OLD_SCHEMA = pa.schema([("id", pa.string()), *((f"old_{c}", DERIVED_SCHEMA.field
 
 def read_state(graph: Graph, chunk: int = 20_000, progress: bool = True) -> State:
     tables, edges, derived, first_seen = [], [], [], []
+    later = {name: [] for name in LATER_PROPS}
     bar = tqdm(unit="models", desc="stored graph", disable=not progress, dynamic_ncols=True)
     with gc_paused():
         for (rows,) in graph.stream("snapshot/state", fetch_size=1, chunk=chunk):
@@ -183,6 +185,8 @@ def read_state(graph: Graph, chunk: int = 20_000, progress: bool = True) -> Stat
             tables.append(pa.table([pa.array(v, f.type) for v, f in zip(cols[:15], STATE_SCHEMA)],
                                    schema=STATE_SCHEMA))
             first_seen.append(pa.array(cols[25], pa.string()))
+            for name, values in zip(LATER_PROPS, cols[26:]):
+                later[name].append(pa.array(values, pa.string()))
             bases = cols[15]
             lengths = [len(b) for b in bases]
             if sum(lengths):
@@ -203,6 +207,8 @@ def read_state(graph: Graph, chunk: int = 20_000, progress: bool = True) -> Stat
     table = pa.concat_tables(tables).combine_chunks() if tables else STATE_SCHEMA.empty_table()
     table = table.append_column("firstSeen", pa.chunked_array(first_seen, pa.string()) if first_seen
                                 else pa.array([], pa.string()))
+    for name, chunks in later.items():
+        table = table.append_column(name, pa.chunked_array(chunks, pa.string()) if chunks else pa.array([], pa.string()))
     return State(table=table,
                  edges=pa.concat_tables(edges).combine_chunks() if edges else EDGE_COLUMNS.empty_table(),
                  derived=pa.concat_tables(derived) if derived else OLD_SCHEMA.empty_table())
@@ -467,8 +473,8 @@ def _last(deleted: pa.Table, stored_edges: pa.Table) -> list[dict]:
     for child, base, typ in zip(mine["child"].to_pylist(), mine["base"].to_pylist(), mine["type"].to_pylist()):
         bases.setdefault(child, []).append((base, RELATION_OF[typ]))
     out = []
-    for row in deleted.select(["id", *PROPS, "createdAt", "lastModified"]).to_pylist():
-        props = {k: row[k] for k in PROPS}
+    for row in deleted.select(["id", *PROPS, *LATER_PROPS, "createdAt", "lastModified"]).to_pylist():
+        props = {k: row[k] for k in (*PROPS, *LATER_PROPS)}
         for k in ("createdAt", "lastModified"):
             props[k] = (dt.datetime.fromtimestamp(row[k] / 1000, dt.timezone.utc).isoformat()
                         if row[k] is not None else None)
