@@ -68,6 +68,7 @@ EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (errors.PolicyError, 2),
     (errors.AttributeNotImputable, 2),
     (errors.OutputError, 2),
+    (errors.SnapshotRefused, 2),
     (errors.HFLineageError, 1),
 ]
 

@@ -65,13 +65,21 @@ def cli(ctx, uri, user, password, database, debug, no_progress):
               help="Empty local database only: write import files, stop the local server, run Neo4j's "
                    "offline importer, start the server again. Same graph and report as without it; "
                    "faster on large files.")
+@click.option("--snapshot", is_flag=False, flag_value="", default=None, metavar="[DATE]",
+              help="PATH is a complete dump of DATE (YYYY-MM-DD; default: its latest createdAt/lastModified "
+                   "day): models it lacks are deleted from the current graph and kept as history, and the "
+                   "snapshot's changes are recorded ('hflineage changes'). Without it nothing is deleted.")
 @format_option
 @pass_ctx
-def load(ctx: Context, path, batch_size, workers, force, bulk, fmt):
+def load(ctx: Context, path, batch_size, workers, force, bulk, snapshot, fmt):
     """Load a hub-stats models.parquet (a local path or hf://datasets/...) into the graph.
 
     Idempotent: loading the same file again leaves the same graph. A newer file replaces the
     properties and base edges of the models it holds.
+
+    --snapshot [DATE] declares PATH the complete dump of DATE: models it lacks are deleted (kept as
+    history), and the report gains the snapshot's 'changes'. A date not later than the latest stored
+    snapshot is refused. 'hflineage changes' prints the figures of every interval.
 
     --bulk is for the first load into the local server ('hflineage db start') while it holds no
     models: it refuses anything else. The server is unavailable while the importer runs.
@@ -81,8 +89,11 @@ def load(ctx: Context, path, batch_size, workers, force, bulk, fmt):
         hflineage load ../shared/data/hub_stats_sample.parquet --format json
 
         hflineage load models.parquet --bulk
+
+        hflineage load models-2025-10-30.parquet --snapshot
     """
-    doc = ctx.lineage.load(path, bulk=bulk, batch_size=batch_size, workers=workers, force=force).to_dict()
+    doc = ctx.lineage.load(path, bulk=bulk, batch_size=batch_size, workers=workers, force=force,
+                           snapshot=(snapshot or True) if snapshot is not None else False).to_dict()
     if fmt == "json":
         emit(fmt, doc)
         return
@@ -187,9 +198,9 @@ def query_cmd(ctx: Context, name, params, json_params, write, fmt):
 
 
 # Command groups that live in their own modules; each module lists its commands in `commands`.
-from . import analyses, bom_cmd, db, graph_cmd, impute_cmd, license_cmd  # noqa: E402
+from . import analyses, bom_cmd, changes_cmd, db, graph_cmd, impute_cmd, license_cmd  # noqa: E402
 
-for _module in (db, analyses, graph_cmd, license_cmd, bom_cmd, impute_cmd):
+for _module in (db, analyses, graph_cmd, license_cmd, bom_cmd, impute_cmd, changes_cmd):
     for _command in _module.commands:
         cli.add_command(_command)
 

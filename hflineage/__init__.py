@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError, version as _version
 
 from hflineage.loader.api import Lineage, connect
 from hflineage.loader.errors import (AttributeNotImputable, HFLineageError, InputError, ModelNotFound,
-                                     PolicyError, QueryError, ServerError)
+                                     PolicyError, QueryError, ServerError, SnapshotRefused)
 from hflineage.loader.load import LoadReport
 from hflineage.loader.results import Result
 
@@ -22,4 +22,4 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 __all__ = ["connect", "Lineage", "LoadReport", "Result", "HFLineageError", "InputError", "ModelNotFound",
-           "PolicyError", "QueryError", "ServerError", "AttributeNotImputable", "__version__"]
+           "PolicyError", "QueryError", "ServerError", "SnapshotRefused", "AttributeNotImputable", "__version__"]

@@ -18,10 +18,11 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Iterable
 
-from . import analyses, drift as drift_lib, impute as impute_lib, impute_eval, licenses, lineage
+from . import analyses, changes as changes_lib, drift as drift_lib, impute as impute_lib, impute_eval, licenses, lineage
 from .db import Graph
 from .errors import HFLineageError, QueryError
 from .load import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, LoadReport, load as run_load
+from .lock import LoadLock
 from .results import (Chain, Descendants, Evaluation, Impact, ImputeAll, Imputed, License, LicenseAudit, LicenseDownstream,
                       LicenseDrift, Show, Stats, Table1)
 from .settings import Connection, resolve_connection
@@ -70,10 +71,28 @@ class Lineage:
     # --- loading ---
 
     def load(self, path: str | os.PathLike, bulk: bool = False, batch_size: int = DEFAULT_BATCH_SIZE,
-             workers: int = DEFAULT_WORKERS, force: bool = False) -> LoadReport:
+             workers: int = DEFAULT_WORKERS, force: bool = False, snapshot: bool | str = False) -> LoadReport:
         """Load a hub-stats parquet (local path or ``hf://…``); ``bulk``: the offline importer
         into an empty local database. Holds the database's load lock (``force``: take it from
-        a holder that may still be alive; loader/lock.py)."""
+        a holder that may still be alive; loader/lock.py). ``snapshot``: the file is the complete
+        dump of that date (``True``: the file's own date, else ``YYYY-MM-DD``): models it lacks
+        are deleted and kept as history, and the interval's changes recorded (the report's
+        ``changes``)."""
+        if snapshot:
+            from . import snapshot as snapshots
+
+            date = snapshot if isinstance(snapshot, str) else None
+            if bulk:
+                from .bulk import bulk_load
+
+                snapshots.check_new_snapshot(self.db, snapshots.parse_date(date) if date else
+                                             snapshots.file_date(snapshots.open_source(str(path))))
+                report = bulk_load(self.db, str(path), batch_size=batch_size, progress=self.progress, force=force)
+                with LoadLock(self.db, str(path), force=force):
+                    return snapshots.record_bulk_snapshot(self.db, str(path), date, report, progress=self.progress)
+            with LoadLock(self.db, str(path), force=force):
+                return snapshots.snapshot_load(self.db, str(path), date, batch_size=batch_size,
+                                               progress=self.progress, workers=workers)
         if bulk:
             from .bulk import bulk_load
 
@@ -179,6 +198,23 @@ class Lineage:
     def impute_table1(self, holdout: float = 0.2, seed: int = 0) -> Table1:
         """Seed 002's Table 1 (hub vs graph majority; kNN regression) with the paper's figures beside ours."""
         return Table1.from_dict(impute_eval.table1(self.db, holdout=holdout, seed=seed, progress=self.progress))
+
+    # --- snapshots ---
+
+    def changes(self, since: str | None = None, until: str | None = None) -> "changes_lib.Changes":
+        """The figures of every interval between consecutive snapshot loads (``to_pandas()``: one
+        row per interval), and the top families of the first snapshot against the last."""
+        return changes_lib.changes(self.db, since, until)
+
+    def change_list(self, kind: str, week: str | None = None) -> "changes_lib.ChangeList":
+        """The models ``added``, ``deleted``, ``updated`` or ``rebased`` in the interval ending on
+        ``week`` (default: the latest), with class and relation."""
+        return changes_lib.change_list(self.db, kind, week)
+
+    def deleted_impact(self, week: str | None = None) -> "changes_lib.DeletedImpact":
+        """Each base model deleted in the interval ending on ``week`` (default: the latest), with
+        its affected downstream models and their downloads, largest first."""
+        return changes_lib.deleted_impact(self.db, week)
 
     # --- stored queries ---
 

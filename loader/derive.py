@@ -277,9 +277,16 @@ def refresh_derived(graph: Graph, batch_size: int = BATCH, workers: int = WORKER
     """Recompute the derived properties from the graph's edges and store the ones that changed."""
     inputs = _derive_inputs(graph)
     derived = compute(inputs["child"], inputs["base"], inputs["downloads"])
-    wanted = derived.table
     stored = inputs["stored"]
     del inputs
+    return write_changed(graph, derived, stored, batch_size, workers)
+
+
+def write_changed(graph: Graph, derived: Derived, stored: pa.Table, batch_size: int = BATCH,
+                  workers: int = WORKERS) -> DeriveReport:
+    """Store ``derived`` where it differs from ``stored`` (``id`` and ``old_<column>`` of the
+    models that hold any derived value); a model ``stored`` has and ``derived`` lacks is cleared."""
+    wanted = derived.table
     joined = wanted.join(stored, "id", join_type="left outer")
     same = _same(joined[VALUES[0]], joined[f"old_{VALUES[0]}"])
     for c in VALUES[1:]:

@@ -55,3 +55,8 @@ class LoadLocked(HFLineageError):
 
 class LoadIncomplete(HFLineageError):
     """A load failed after its first write (the server went away): a re-run completes it."""
+
+
+class SnapshotRefused(HFLineageError):
+    """A snapshot load refused before anything is written: its date is not later than the latest
+    stored snapshot, or another snapshot load has not finished."""

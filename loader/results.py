@@ -89,6 +89,13 @@ class Show(Result):
     depth: int
     missing: bool
     properties: dict
+    # history from snapshot loads (null without them): the first and latest snapshot holding
+    # the model, the one it was deleted by, and what it last was
+    first_seen: str | None = None
+    last_seen: str | None = None
+    deleted_at: str | None = None
+    last_bases: list | None = None  # [{id, relation}]
+    last_properties: dict | None = None
 
     def to_pandas(self):
         """The bases, one row each."""

@@ -65,6 +65,7 @@ def test_every_command_prints_what_the_api_returns(lin, cli):
         (("impute", "evaluate", "--attribute", "license", "--holdout", "0.5"),
          lin.impute_evaluate("license", holdout=0.5)),
         (("impute", "evaluate", "--table1", "--holdout", "0.5"), lin.impute_table1(holdout=0.5)),
+        (("changes",), lin.changes()),
     ]
     for args, result in cases:
         assert isinstance(result, results.Result), args

@@ -155,12 +155,14 @@ def test_fresh_load_creates_the_schema_after_the_nodes(graph, make_parquet):
     indexes, and returns with all of them online; the derived properties came with the CREATE."""
     from hflineage.cypher import registry
 
-    names = {"model_id_unique", "model_author", "model_family", "model_libraryName", "model_license",
-             "model_pipelineTag"}
+    names = {"model_id_unique", "history_id_unique", "model_author", "model_family", "model_libraryName",
+             "model_license", "model_pipelineTag"}
+    constraints = {"model_id_unique", "history_id_unique"}
     assert {q.name.removeprefix("schema/").replace("_index", "") for q in registry() if q.name.startswith("schema/")} \
         == names
-    graph.driver.execute_query("DROP CONSTRAINT model_id_unique IF EXISTS", database_=graph.database)
-    for name in names - {"model_id_unique"}:
+    for name in constraints:
+        graph.driver.execute_query(f"DROP CONSTRAINT {name} IF EXISTS", database_=graph.database)
+    for name in names - constraints:
         graph.driver.execute_query(f"DROP INDEX {name} IF EXISTS", database_=graph.database)
     report = load(graph, make_parquet(small_tree() + [{"id": "u/G", "base": ["ghost/base"], "relation": "finetune"}]),
                   progress=False)

@@ -4,6 +4,12 @@
 // mode: write
 UNWIND $rows AS row
 MATCH (c:Model {id: row.child})
+// a base deleted by an earlier snapshot (kept as :ModelHistory) is a placeholder of the current graph again
+CALL (row) {
+  MATCH (h:ModelHistory {id: row.base})
+  REMOVE h:ModelHistory
+  SET h:Model:Missing
+}
 MERGE (b:Model {id: row.base})
 ON CREATE SET b:Missing
 FOREACH (_ IN CASE WHEN row.type = 'FINETUNE_OF' THEN [1] ELSE [] END |

@@ -1,0 +1,555 @@
+"""Snapshot loads: a complete hub-stats dump of a date, applied as the difference to the graph.
+
+``snapshot_load`` keeps the stored graph equal to a fresh load of the latest snapshot (SPEC.md,
+"Snapshots and changes over time") while writing only what changed, and keeps history:
+
+1. **read**: the file goes through the same plan as every load (load.plan) into a sink that
+   keeps it (``Collect``): node rows, placeholders, the cleaned edges. This is G_N.
+2. **compare**: the current graph is read in one pass (``snapshot/state``): G_P, with every
+   model's stored properties, base edges and derived values. The interval's figures
+   (loader/changes.py) are computed from G_P and G_N, and stored at once in a *pending*
+   record (``:SnapshotPending``) before anything else is written.
+3. **write**, each step computed from the state read, so a load that dies midway and runs
+   again converges (its figures come from the pending record, computed before the first write):
+   deleted models added again come back (``:ModelHistory`` -> ``:Model``); new placeholders; the
+   rows whose properties differ; deleted models, each to a ``:Missing`` placeholder (a current
+   model still names it as base) or to ``:ModelHistory`` (out of the current graph: no ``Model``
+   label, no edges), keeping what it last was (its bases too, so before any edge goes); base
+   edges gone; new base edges; placeholders nobody names any more retired.
+4. **derive**: the derived properties computed from G_N in memory (derive.compute) and written
+   where they differ from the stored ones (derive.write_changed).
+5. **report**: the pending record becomes a ``:Snapshot`` (the last write).
+
+History lives on the nodes: ``firstSeen`` (absent: the first snapshot), and on a deleted model
+``deletedAt``, ``lastSeen``, ``lastProperties`` (JSON text), ``lastBases`` and ``lastRelations``.
+Every stored query matches ``:Model``, so ``:ModelHistory`` nodes are in no current answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from tqdm import tqdm
+
+from . import changes as ch
+from .db import Graph, Writer, gc_paused
+from .derive import DERIVED_SCHEMA, VALUES, compute, downloads_of, write_changed
+from .errors import InputError, SnapshotRefused
+from .load import (DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, FreshSink, LoadReport, Source, ensure_schema,
+                   model_count, open_source, plan)
+from .relations import RELATION_OF, RELATIONS
+
+PROPS = ("author", "downloads", "downloadsAllTime", "likes", "trendingScore", "pipelineTag", "libraryName",
+         "license", "licenseName", "parameters")
+LATER_PROPS = ("modelType", "relationType")  # strings, at the end of snapshot/state's rows
+PROP_TYPES = {"author": pa.string(), "downloads": pa.int64(), "downloadsAllTime": pa.int64(), "likes": pa.int64(),
+              "trendingScore": pa.float64(), "pipelineTag": pa.string(), "libraryName": pa.string(),
+              "license": pa.string(), "licenseName": pa.string(), "parameters": pa.int64()}
+EDGE_COLUMNS = pa.schema([("child", pa.string()), ("base", pa.string()), ("type", pa.string()),
+                          ("declared", pa.bool_()), ("rule", pa.string())])
+
+
+@dataclass
+class SnapshotReport(LoadReport):
+    """The load report with the snapshot's date, the interval's figures and the phase times."""
+
+    snapshot: dict = field(default_factory=dict)  # {date, previous, kind}
+    changes: dict | None = None  # the interval's figures (changes.Interval.figures), None on a first snapshot
+    phases: dict = field(default_factory=dict)  # read, compare, write, derive, report: seconds
+    writes: dict = field(default_factory=dict)  # what the write phase wrote, by kind
+
+
+def parse_date(text: str) -> str:
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise InputError(f"--snapshot date '{text}' is not a date", hint="give it as YYYY-MM-DD") from None
+
+
+def file_date(source: Source) -> str:
+    """The latest createdAt/lastModified of the file, at day precision (SPEC's default date)."""
+    columns = [c for c in ("createdAt", "lastModified") if c in source.columns]
+    latest = None
+    for batch in source.pf.iter_batches(batch_size=200_000, columns=columns):
+        for column in batch.columns:
+            if not pa.types.is_timestamp(column.type):
+                continue
+            value = pc.max(column).as_py()
+            if value is not None and (latest is None or value > latest):
+                latest = value
+    if latest is None:
+        raise InputError(f"{source.path}: no createdAt/lastModified value to date the snapshot by",
+                         hint="give the date: --snapshot YYYY-MM-DD")
+    return latest.date().isoformat()
+
+
+class Collect:
+    """A sink that keeps what the plan hands over: G_N, to compare with the stored graph."""
+
+    def __init__(self, inner=None):
+        self.inner = inner  # a sink that writes at the same time (a first load), or None
+        self.nodes: list[pa.Table] = []
+        self.placeholder_ids: list[str] = []
+        self.edge_tables: list[pa.Table] = []
+
+    def models(self, rows: pa.Table) -> None:
+        self.nodes.append(rows)
+        if self.inner is not None:
+            self.inner.models(rows)
+
+    def placeholders(self, ids: list[str]) -> None:
+        self.placeholder_ids.extend(ids)
+        if self.inner is not None:
+            self.inner.placeholders(ids)
+
+    def edges(self, rows: pa.Table) -> None:
+        self.edge_tables.append(rows)
+        if self.inner is not None:
+            self.inner.edges(rows)
+
+    def flush(self) -> None:
+        if self.inner is not None:
+            self.inner.flush()
+
+    def node_table(self) -> pa.Table:
+        return pa.concat_tables(self.nodes).combine_chunks() if self.nodes else None
+
+    def edge_table(self) -> pa.Table:
+        tables = [t.select(EDGE_COLUMNS.names).cast(EDGE_COLUMNS) for t in self.edge_tables]
+        return pa.concat_tables(tables).combine_chunks() if tables else EDGE_COLUMNS.empty_table()
+
+    def view(self, nodes: pa.Table) -> ch.GraphView:
+        props = nodes["props"].combine_chunks() if nodes is not None else None
+        edges = self.edge_table()
+        return ch.GraphView(
+            models=nodes["id"] if nodes is not None else pa.array([], pa.string()),
+            placeholders=pa.array(self.placeholder_ids, pa.string()),
+            edges=_with_relation(edges),
+            last_modified=nodes["lastModified"] if nodes is not None else pa.array([], pa.int64()),
+            downloads=props.field("downloads") if props is not None else pa.array([], pa.int64()),
+            downloads_all_time=props.field("downloadsAllTime") if props is not None else pa.array([], pa.int64()),
+        )
+
+
+def _with_relation(edges: pa.Table) -> pa.Table:
+    types = pa.array(list(RELATION_OF))
+    where = pc.index_in(edges["type"], value_set=types)
+    return pa.table({"child": edges["child"], "base": edges["base"],
+                     "relation": pa.array(list(RELATION_OF.values())).take(where)})
+
+
+@dataclass
+class State:
+    """The stored current graph (``snapshot/state``): one row per ``:Model``."""
+
+    table: pa.Table  # id, missing, history, PROPS..., createdAt, lastModified, firstSeen
+    edges: pa.Table  # EDGE_COLUMNS
+    derived: pa.Table  # id, old_<VALUES> of the models holding any derived value
+
+    @property
+    def models(self) -> pa.Table:
+        return self.table.filter(pc.invert(self.table["missing"]))
+
+    def view(self) -> ch.GraphView:
+        models = self.models
+        return ch.GraphView(
+            models=models["id"],
+            placeholders=self.table.filter(self.table["missing"])["id"],
+            edges=_with_relation(self.edges),
+            last_modified=models["lastModified"], downloads=models["downloads"],
+            downloads_all_time=models["downloadsAllTime"])
+
+
+STATE_SCHEMA = pa.schema([("id", pa.string()), ("missing", pa.bool_()), ("history", pa.bool_()),
+                          *((p, PROP_TYPES[p]) for p in PROPS),
+                          ("createdAt", pa.int64()), ("lastModified", pa.int64())])
+OLD_SCHEMA = pa.schema([("id", pa.string()), *((f"old_{c}", DERIVED_SCHEMA.field(c).type) for c in VALUES)])
+
+
+def read_state(graph: Graph, chunk: int = 20_000, progress: bool = True) -> State:
+    tables, edges, derived, first_seen = [], [], [], []
+    later = {name: [] for name in LATER_PROPS}
+    bar = tqdm(unit="models", desc="stored graph", disable=not progress, dynamic_ncols=True)
+    with gc_paused():
+        for (rows,) in graph.stream("snapshot/state", fetch_size=1, chunk=chunk):
+            cols = list(zip(*rows))
+            ids = pa.array(cols[0], pa.string())
+            tables.append(pa.table([pa.array(v, f.type) for v, f in zip(cols[:15], STATE_SCHEMA)],
+                                   schema=STATE_SCHEMA))
+            first_seen.append(pa.array(cols[25], pa.string()))
+            for name, values in zip(LATER_PROPS, cols[26:]):
+                later[name].append(pa.array(values, pa.string()))
+            bases = cols[15]
+            lengths = [len(b) for b in bases]
+            if sum(lengths):
+                flat = [e for b in bases for e in b]
+                children = ids.take(pa.array(np.repeat(np.arange(len(ids)), lengths)))
+                fc = list(zip(*flat))
+                edges.append(pa.table([children, pa.array(fc[0], pa.string()), pa.array(fc[1], pa.string()),
+                                       pa.array(fc[2], pa.bool_()), pa.array(fc[3], pa.string())],
+                                      schema=EDGE_COLUMNS))
+            old = pa.table([ids, *(pa.array(v, f.type) for v, f in zip(cols[16:25], list(OLD_SCHEMA)[1:]))],
+                           schema=OLD_SCHEMA)
+            held = pc.is_valid(old[1])
+            for name in old.column_names[2:]:
+                held = pc.or_(held, pc.is_valid(old[name]))
+            derived.append(old.filter(held))
+            bar.update(len(ids))
+    bar.close()
+    table = pa.concat_tables(tables).combine_chunks() if tables else STATE_SCHEMA.empty_table()
+    table = table.append_column("firstSeen", pa.chunked_array(first_seen, pa.string()) if first_seen
+                                else pa.array([], pa.string()))
+    for name, chunks in later.items():
+        table = table.append_column(name, pa.chunked_array(chunks, pa.string()) if chunks else pa.array([], pa.string()))
+    return State(table=table,
+                 edges=pa.concat_tables(edges).combine_chunks() if edges else EDGE_COLUMNS.empty_table(),
+                 derived=pa.concat_tables(derived) if derived else OLD_SCHEMA.empty_table())
+
+
+def _pending(graph: Graph) -> dict | None:
+    rows = graph.read("snapshot/pending")
+    return dict(rows[0]["record"]) if rows else None
+
+
+def _is_in(values, ids) -> pa.Array:
+    return pc.is_in(values, value_set=ids if isinstance(ids, pa.Array) else pa.array(ids, pa.string()))
+
+
+def snapshot_load(graph: Graph, path: str, date: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+                  progress: bool = True, workers: int = DEFAULT_WORKERS) -> SnapshotReport:
+    """Load ``path`` as the complete dump of ``date`` (default: the file's own date); see the module doc.
+
+    Raises InputError (the file, the date) or SnapshotRefused (not later than the latest stored
+    snapshot; another snapshot load unfinished) before anything is written.
+    """
+    started = time.monotonic()
+    clock = started
+    source = open_source(path)
+    date = parse_date(date) if date else file_date(source)
+    done = graph.read("snapshot/dates")[0]
+    latest, first = done["latest"], done["first"]
+    pending = _pending(graph)
+    if pending is not None and (pending["date"], pending["source"]) != (date, path):
+        raise SnapshotRefused(f"the snapshot load of {pending['source']} ({pending['date']}) did not finish; "
+                              f"nothing written for {date}", hint="run that load again first")
+    if pending is None and latest is not None and date <= latest:
+        raise SnapshotRefused(f"snapshot {date} is not later than the latest stored snapshot {latest}; nothing written")
+
+    report = SnapshotReport(source=path, mode="online")
+    report.snapshot = {"date": date, "previous": latest}
+    phases = report.phases
+    if pending is None and model_count(graph) == 0:
+        # the first load into an empty graph: the one-pass writer, with G_N kept beside it
+        with FreshSink(graph, workers, batch_size, progress) as fresh:
+            sink = Collect(fresh)
+            plan(source, sink, report, batch_size, progress)  # writes nothing yet: a bad row stops here
+            phases["read"] = time.monotonic() - clock
+            clock = time.monotonic()
+            graph.write("snapshot/begin", record={"date": date, "source": path, "kind": "first"})
+            derived = fresh.finish()
+        phases["write"] = time.monotonic() - clock
+        report.depth_updates, report.max_depth = derived.nodes_with_edges, derived.max_depth
+        report.snapshot["kind"] = "first"
+        return _commit(graph, report, sink, None, None, started)
+
+    sink = Collect()
+    plan(source, sink, report, batch_size, progress)
+    nodes = sink.node_table()
+    phases["read"] = time.monotonic() - clock
+    clock = time.monotonic()
+    state = read_state(graph, progress=progress)
+    if pending is not None:
+        kind = pending["kind"]
+        figures = json.loads(pending["changes"]) if pending.get("changes") else None
+        lists = json.loads(pending["lists"]) if pending.get("lists") else None
+    else:
+        # an interval after a stored snapshot, or the first snapshot over a graph loaded without one
+        kind = "interval" if latest is not None else "baseline"
+        figures, lists = ch.interval(state.view(), sink.view(nodes))
+        graph.write("snapshot/begin", record={"date": date, "source": path, "kind": kind, "previous": latest,
+                                              "changes": json.dumps(figures), "lists": json.dumps(lists)})
+    report.snapshot["kind"] = kind
+    phases["compare"] = time.monotonic() - clock
+    clock = time.monotonic()
+    ensure_schema(graph)
+    report.writes = _apply(graph, state, sink, nodes, date, latest, first, batch_size, workers, progress)
+    phases["write"] = time.monotonic() - clock
+    clock = time.monotonic()
+    downloads = downloads_of(nodes) if nodes is not None else None
+    edges = sink.edge_table()
+    derived = compute(edges["child"], edges["base"], downloads)
+    result = write_changed(graph, derived, state.derived, batch_size, workers)
+    report.depth_updates, report.max_depth = result.updated, result.max_depth
+    phases["derive"] = time.monotonic() - clock
+    return _commit(graph, report, sink, figures, lists, started, nodes)
+
+
+def _commit(graph: Graph, report: SnapshotReport, sink: Collect, figures, lists, started: float,
+            nodes: pa.Table | None = None) -> SnapshotReport:
+    clock = time.monotonic()
+    nodes = sink.node_table() if nodes is None else nodes
+    view = sink.view(nodes)
+    top = ch.top_families(view)
+    date = report.snapshot["date"]
+    record = {
+        "date": date, "source": report.source, "kind": report.snapshot["kind"], "previous": report.snapshot["previous"],
+        "models": report.models, "placeholders": report.missing_placeholders, "edges": report.edges_written,
+        "top_families": json.dumps(top),
+        "changes": json.dumps(figures) if figures is not None else None,
+        "lists": json.dumps(lists) if lists is not None else None,
+    }
+    for key in ("added", "deleted", "updated", "rebased"):
+        record[key] = figures[key]["total"] if figures is not None else None
+    graph.write("snapshot/begin", record=record)
+    graph.write("snapshot/commit", date=date)
+    report.changes = figures
+    report.phases["report"] = time.monotonic() - clock
+    report.phases = {k: round(v, 3) for k, v in report.phases.items()}
+    report.seconds = round(time.monotonic() - started, 3)
+    return report
+
+
+def _apply(graph: Graph, state: State, sink: Collect, nodes: pa.Table | None, date: str, latest: str | None,
+           first: str | None, batch_size: int, workers: int, progress: bool) -> dict:
+    """Write the difference between the stored graph (``state``) and G_N; see the module doc."""
+    table = state.table
+    file_ids = nodes["id"] if nodes is not None else pa.array([], pa.string())
+    ph_ids = pa.array(sink.placeholder_ids, pa.string())
+    current = table["id"]
+    is_model = pc.invert(table["missing"])
+    models = table.filter(is_model)
+
+    # ids the new graph holds that the current graph lacks: deleted models come back
+    wanted = pa.concat_arrays([file_ids.combine_chunks() if isinstance(file_ids, pa.ChunkedArray) else file_ids,
+                               ph_ids])
+    unknown = wanted.filter(pc.invert(_is_in(wanted, current))).to_pylist()
+    known_history = set()
+    for start in range(0, len(unknown), 50_000):
+        known_history.update(r["id"] for r in graph.read("snapshot/history_ids", ids=unknown[start:start + 50_000]))
+    ph_set = set(sink.placeholder_ids)
+    revive = [{"id": i, "missing": i in ph_set} for i in sorted(known_history)]
+
+    held = set(current.to_pylist()) | known_history
+    new_placeholders = [i for i in sink.placeholder_ids if i not in held]
+
+    # rows to write: new to the current graph, a placeholder before, history to clear, or any property differs
+    rows, moved = _changed_rows(nodes, table) if nodes is not None else (None, None)
+    first_seen = date if first is not None else None
+
+    # edges: the stored ones the new graph lacks, the new ones the stored graph lacks
+    new_edges = sink.edge_table()
+    stored_edges = state.edges
+    new_key, old_key = _edge_key(new_edges), _edge_key(stored_edges)
+    gone_edges = stored_edges.filter(pc.invert(_is_in(old_key, new_key)))
+    added_edges = new_edges.filter(pc.invert(_is_in(new_key, old_key)))
+
+    deleted = models.filter(pc.invert(_is_in(models["id"], file_ids)))
+    to_missing = deleted.filter(_is_in(deleted["id"], ph_ids))
+    to_history = deleted.filter(pc.invert(_is_in(deleted["id"], ph_ids)))
+    placeholders = table.filter(table["missing"])
+    retire = placeholders.filter(pc.invert(pc.or_(_is_in(placeholders["id"], file_ids),
+                                                  _is_in(placeholders["id"], ph_ids))))["id"].to_pylist()
+
+    counts = {"revived": len(revive), "placeholders": len(new_placeholders),
+              "models": rows.num_rows if rows is not None else 0,
+              "counters": moved.num_rows if moved is not None else 0, "edges_deleted": gone_edges.num_rows,
+              "to_missing": to_missing.num_rows, "to_history": to_history.num_rows,
+              "edges_created": added_edges.num_rows, "placeholders_retired": len(retire)}
+    bar = tqdm(total=sum(v for v in counts.values()), unit="items", desc="writing", disable=not progress, dynamic_ncols=True)
+    history = {"date": date, "last_seen": latest, "first_seen": first}
+    with Writer(graph, workers) as writer:
+        def put(name, items, key="rows", **params):
+            clock = time.monotonic()
+            for start in range(0, len(items), batch_size):
+                chunk = items[start:start + batch_size]
+                writer.put(name, **{key: chunk}, **params)
+                bar.update(len(chunk))
+            writer.join()
+            seconds[name.split("/")[-1]] = round(time.monotonic() - clock, 3)
+            _crash_point(name)
+
+        seconds = counts["seconds"] = {}
+        put("snapshot/revive", revive)
+        put("load/create_missing", new_placeholders, key="ids")
+        if rows is not None:
+            clock = time.monotonic()
+            for start in range(0, rows.num_rows, batch_size):
+                chunk = rows.slice(start, batch_size).to_pylist()
+                for row in chunk:
+                    row["first_seen"] = first_seen if row.pop("_added") else None
+                writer.put("snapshot/write_models", rows=chunk)
+                bar.update(len(chunk))
+            writer.join()
+            seconds["write_models"] = round(time.monotonic() - clock, 3)
+            _crash_point("snapshot/write_models")
+            put("snapshot/set_counters", moved.to_pylist())
+        # deleted models before the other edges go: each conversion takes its model's last bases
+        # along in one transaction, so a re-run after a failure still finds them
+        put("snapshot/delete_to_missing", _last(to_missing, stored_edges), **history)
+        put("snapshot/delete_to_history", _last(to_history, stored_edges), **history)
+        put("snapshot/delete_edges", gone_edges.select(["child", "base", "type"]).to_pylist())
+        put("load/write_edges", added_edges.to_pylist())
+        put("snapshot/retire_placeholders", retire, key="ids")
+    bar.close()
+    return counts
+
+
+def _crash_point(step: str) -> None:
+    """Die like ``kill -9`` once ``step`` is written when HFLINEAGE_TEST_KILL_AFTER names it: the
+    test that a killed snapshot load converges when run again stops the loader at a known point."""
+    if os.environ.get("HFLINEAGE_TEST_KILL_AFTER") == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+COUNTERS = ("downloads", "downloadsAllTime", "likes", "trendingScore")  # drift on most models every week
+
+
+def _changed_rows(nodes: pa.Table, table: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """The file's node rows that the stored graph lacks or holds otherwise, in two tables:
+    rows for snapshot/write_models (new to the current graph, a placeholder or history before,
+    or any property but the counters differs; plus ``_added``: the id was no model before), and
+    rows for snapshot/set_counters (a current model whose counters alone moved: the bulk of a
+    week, as downloads drift everywhere; a lighter write)."""
+    props = nodes["props"].combine_chunks()
+    names = [f.name for f in props.type]
+    flat = pa.table({"id": nodes["id"], **{n: props.field(n) for n in names},
+                     "createdAt": nodes["createdAt"], "lastModified": nodes["lastModified"],
+                     "_row": pa.array(np.arange(nodes.num_rows))})
+    compared = [n for n in (*names, "createdAt", "lastModified") if n in table.column_names]
+    old = table.select(["id", "missing", "history", *compared])
+    old = old.rename_columns(["id", "_missing", "_history", *(f"_old_{n}" for n in compared)])
+    joined = flat.join(old, "id", join_type="left outer")
+    full = pc.fill_null(pc.or_kleene(pc.is_null(joined["_missing"]),
+                                     pc.or_(joined["_missing"], joined["_history"])), True)
+    counters = pa.array(np.zeros(joined.num_rows, bool))
+    for n in compared:
+        a, b = joined[n], joined[f"_old_{n}"]
+        if a.type != b.type:
+            b = b.cast(a.type)
+        differs = pc.invert(pc.or_(pc.and_(pc.is_null(a), pc.is_null(b)), pc.fill_null(pc.equal(a, b), False)))
+        if n in COUNTERS:
+            counters = pc.or_(counters, differs)
+        else:
+            full = pc.or_(full, differs)
+    added = pc.fill_null(pc.or_kleene(pc.is_null(joined["_missing"]), joined["_missing"]), True)
+    chosen = joined.filter(full)
+    added = added.filter(full)
+    order = pc.sort_indices(chosen["_row"])
+    chosen, added = chosen.take(order), added.take(order)
+    rows = pa.table({
+        "id": chosen["id"],
+        "props": pa.StructArray.from_arrays([chosen[n].combine_chunks() for n in names], names=names),
+        "createdAt": chosen["createdAt"], "lastModified": chosen["lastModified"], "_added": added,
+    })
+    moved = joined.filter(pc.and_(pc.invert(full), counters))
+    moved = moved.take(pc.sort_indices(moved["_row"]))
+    return rows, moved.select(["id", *(n for n in COUNTERS if n in names)])
+
+
+def _edge_key(edges: pa.Table) -> pa.Array:
+    if not edges.num_rows:
+        return pa.array([], pa.string())
+    declared = pc.if_else(edges["declared"], "1", "0")
+    key = pc.binary_join_element_wise(edges["child"], edges["base"], edges["type"], declared,
+                                      pc.fill_null(edges["rule"], ""), "\x00")
+    return key.combine_chunks() if isinstance(key, pa.ChunkedArray) else key
+
+
+def _last(deleted: pa.Table, stored_edges: pa.Table) -> list[dict]:
+    """Per deleted model: its last properties (JSON text) and its last bases with relation."""
+    if not deleted.num_rows:
+        return []
+    mine = stored_edges.filter(_is_in(stored_edges["child"], deleted["id"]))
+    bases: dict[str, list] = {}
+    for child, base, typ in zip(mine["child"].to_pylist(), mine["base"].to_pylist(), mine["type"].to_pylist()):
+        bases.setdefault(child, []).append((base, RELATION_OF[typ]))
+    out = []
+    for row in deleted.select(["id", *PROPS, *LATER_PROPS, "createdAt", "lastModified"]).to_pylist():
+        props = {k: row[k] for k in (*PROPS, *LATER_PROPS)}
+        for k in ("createdAt", "lastModified"):
+            props[k] = (dt.datetime.fromtimestamp(row[k] / 1000, dt.timezone.utc).isoformat()
+                        if row[k] is not None else None)
+        last = sorted(bases.get(row["id"], []))
+        out.append({"id": row["id"], "properties": json.dumps(props, sort_keys=True),
+                    "bases": [b for b, _ in last], "relations": [r for _, r in last]})
+    return out
+
+
+def record_bulk_snapshot(graph: Graph, source_path: str, date: str | None, report: LoadReport,
+                         progress: bool = True) -> SnapshotReport:
+    """After ``--bulk`` into an empty database: the first snapshot's record, from the loaded graph."""
+    started = time.monotonic()
+    source = open_source(source_path)
+    date = parse_date(date) if date else file_date(source)
+    state = read_state(graph, progress=progress)
+    out = SnapshotReport(**{k: getattr(report, k) for k in LoadReport.__dataclass_fields__})
+    out.snapshot = {"date": date, "previous": None, "kind": "first"}
+    sink = Collect()
+    sink.placeholder_ids = state.table.filter(state.table["missing"])["id"].to_pylist()
+    sink.edge_tables = [state.edges]
+    models = state.models
+    nodes = pa.table({"id": models["id"], "lastModified": models["lastModified"],
+                      "props": pa.StructArray.from_arrays([models["downloads"].combine_chunks(),
+                                                           models["downloadsAllTime"].combine_chunks()],
+                                                          names=["downloads", "downloadsAllTime"])})
+    graph.write("snapshot/begin", record={"date": date, "source": source_path, "kind": "first"})
+    out = _commit(graph, out, sink, None, None, started, nodes)
+    out.seconds = round(report.seconds + out.seconds, 3)
+    return out
+
+
+def check_new_snapshot(graph: Graph, date: str) -> None:
+    """Refuse a snapshot date not later than the latest stored one (before --bulk touches anything)."""
+    latest = graph.read("snapshot/dates")[0]["latest"]
+    if latest is not None and date <= latest:
+        raise SnapshotRefused(f"snapshot {date} is not later than the latest stored snapshot {latest}; nothing written")
+
+
+
+EMPTY_HISTORY = {"first_seen": None, "last_seen": None, "deleted_at": None, "last_bases": None,
+                 "last_properties": None}
+# the node properties that hold history (show reports them apart from ``properties``)
+HISTORY_PROPERTIES = ("firstSeen", "lastSeen", "deletedAt", "lastProperties", "lastBases", "lastRelations")
+
+
+def snapshot_history(graph: Graph, model_id: str) -> dict | None:
+    """``show``'s history fields of a model (EMPTY_HISTORY's keys, plus ``last_properties`` for a
+    deleted one), or None when no node has the id. A current model was last seen by the latest
+    snapshot; one without ``firstSeen`` was there at the first."""
+    row = graph.read("snapshot/history", model_id=model_id)[0]
+    if not row["known"]:
+        return None
+    deleted = row["deleted_at"] is not None
+    out = dict(EMPTY_HISTORY)
+    if row["latest"] is None and not deleted:
+        return out
+    if deleted:
+        out["first_seen"] = row["first_seen"]
+        out["last_seen"] = row["last_seen"]
+        out["deleted_at"] = row["deleted_at"]
+        out["last_bases"] = [{"id": b, "relation": r} for b, r in zip(row["last_bases"] or [], row["last_relations"] or [])]
+        out["last_properties"] = json.loads(row["last_properties"]) if row["last_properties"] else {}
+    elif not row["missing"]:
+        out["first_seen"] = row["first_seen"] or row["first"]
+        out["last_seen"] = row["latest"]
+    return out
+
+
+def deleted_show(model_id: str, history: dict) -> dict:
+    """``show`` of a deleted model that left the current graph: no bases, children or
+    descendants now; what it last was under ``last_properties`` and ``last_bases``."""
+    last = history.get("last_properties") or {}
+    return {
+        "id": model_id, "license": last.get("license"), "missing": False, "parents": [],
+        "children": {rel: 0 for rel in RELATIONS}, "descendants": 0, "subtree_downloads": 0,
+        "subtree_downloads_all_time": 0, "depth": 0, "properties": {"id": model_id},
+        **history,
+    }

@@ -1,0 +1,342 @@
+"""Snapshot loads against the real server: the invariant (a sequence of snapshot loads equals a
+fresh load of the latest file), history, refusals, and a killed load that converges.
+
+The weekly files are written at test time by ../shared/tools/evolve_hubstats.py from a small
+synth_hubstats.py file (both deterministic with a seed); nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from hflineage.loader import analyses, changes, lineage, snapshot
+from hflineage.loader.errors import SnapshotRefused
+from hflineage.loader.load import load
+from hflineage.loader.licenses import audit_all, downstream, load_policy, model_license
+
+from conftest import REPO, SHARED, node_count
+from test_bulk import _sorted_ids, canon, empty
+
+TOOLS = SHARED / "tools"
+HISTORY_KEYS = ("first_seen", "last_seen", "deleted_at", "last_bases", "last_properties")
+
+
+@pytest.fixture(scope="module")
+def weeks(tmp_path_factory) -> list[str]:
+    """A 3,000-model synthetic week 0 and four evolved weeks, with rates high enough that every
+    kind of change happens on this size (base models deleted, rebased models, new families)."""
+    folder = tmp_path_factory.mktemp("weeks")
+    week0 = folder / "week0.parquet"
+    subprocess.run([sys.executable, str(TOOLS / "synth_hubstats.py"), "--models", "3000", "--seed", "1", str(week0)],
+                   check=True, capture_output=True)
+    subprocess.run([sys.executable, str(TOOLS / "evolve_hubstats.py"), "--weeks", "4", "--seed", "1",
+                    "--added-rate", "0.05", "--deleted-rate", "0.03", "--updated-rate", "0.02",
+                    "--rebased-rate", "0.01", str(week0), str(folder / "evolved")],
+                   check=True, capture_output=True)
+    return [str(week0), *sorted(str(p) for p in (folder / "evolved").glob("snapshot_*.parquet"))]
+
+
+def graph_dump(graph) -> dict:
+    """Every current node (labels, every property but the history ones) and every edge."""
+    hidden = list(snapshot.HISTORY_PROPERTIES)
+    records, _, _ = graph.driver.execute_query(
+        "MATCH (n:Model) RETURN n.id AS id, labels(n) AS labels, "
+        "[k IN keys(n) WHERE NOT k IN $hidden | [k, n[k]]] AS props ORDER BY id",
+        hidden=hidden, database_=graph.database)
+    nodes = [{"id": r["id"], "labels": sorted(r["labels"]), "props": canon(sorted(r["props"]))} for r in records]
+    records, _, _ = graph.driver.execute_query(
+        "MATCH (c)-[e]->(b) RETURN c.id AS c, labels(c) AS cl, type(e) AS t, properties(e) AS p, b.id AS b, "
+        "labels(b) AS bl ORDER BY c, b, t", database_=graph.database)
+    edges = [canon({**r.data(), "cl": sorted(r["cl"]), "bl": sorted(r["bl"])}) for r in records]
+    return {"nodes": nodes, "edges": edges}
+
+
+def sample_ids(graph) -> list[str]:
+    """Every 150th model, the placeholders that were models (up to 12) and 4 others, and the 5
+    models with most descendants."""
+    records, _, _ = graph.driver.execute_query(
+        "MATCH (m:Model) RETURN m.id AS id, m:Missing AS missing, m.deletedAt IS NOT NULL AS deleted, "
+        "coalesce(m.descendants, 0) AS d ORDER BY id", database_=graph.database)
+    ids = [r["id"] for i, r in enumerate(records) if i % 150 == 0]
+    ids += [r["id"] for r in records if r["deleted"]][:12]
+    ids += [r["id"] for r in records if r["missing"] and not r["deleted"]][:4]
+    ids += [r["id"] for r in sorted(records, key=lambda r: (-r["d"], r["id"]))[:5]]
+    return sorted(set(ids))
+
+
+def answers(graph, cli, ids: list[str]) -> dict:
+    """Every command's JSON over the sample, and the stored queries' answers."""
+    policy = load_policy()
+    out = {
+        "show": {i: canon({k: v for k, v in lineage.show(graph, i).items() if k not in HISTORY_KEYS}) for i in ids},
+        "chain": {i: canon(analyses.chain(graph, i)) for i in ids},
+        "impact": {i: canon(analyses.impact(graph, [i], with_list=True)) for i in ids},
+        "impact_set": canon(analyses.impact(graph, ids[:25], with_list=True)),
+        "stats": canon(analyses.stats(graph)),
+        "license": {i: canon(model_license(graph, i, policy)) for i in ids},
+        "downstream": {i: canon(downstream(graph, i, policy)) for i in ids[:8]},
+        "audit": canon(audit_all(graph, policy)),
+        "impute": {i: json.loads(cli("impute", i, "--attribute", "license", "--format", "json").stdout)
+                   for i in ids[:8]},
+    }
+    for name in ("chain", "impact_one", "license_lineage", "license_descendants"):
+        out[f"query/{name}"] = {i: canon(graph.read(name, model_id=i)) for i in ids}
+    # history adds node properties; every other field of the raw query is the same
+    out["query/show"] = {i: canon([{**r, "properties": {k: v for k, v in r["properties"].items()
+                                                         if k not in snapshot.HISTORY_PROPERTIES}}
+                                   for r in graph.read("show", model_id=i)]) for i in ids}
+    out["query/impact"] = _sorted_ids(canon(graph.read("impact", ids=ids[:25])))
+    for name in ("stats_depth_histogram", "stats_relation_mix", "stats_edges", "license_values", "impute_edges"):
+        out[f"query/{name}"] = sorted(json.dumps(canon(r), sort_keys=True, default=str) for r in graph.read(name))
+    out["query/stats_top_degree"] = canon(graph.read("stats_top_degree", limit=10))
+    out["query/impute_declared"] = canon(graph.read("impute_declared", prop="license"))
+    out["query/impute_todo_count"] = canon(graph.read("impute_todo_count", prop="license"))
+    return out
+
+
+def test_four_snapshot_weeks_equal_a_fresh_load_of_the_last(graph, cli, weeks):
+    for path in weeks:
+        report = snapshot.snapshot_load(graph, path, progress=False)
+        assert report.snapshot["kind"] == ("first" if path == weeks[0] else "interval")
+    deleted_total = sum(r["changes"]["deleted"]["total"] for r in changes.records(graph)[1:])
+    assert deleted_total > 0 and node_count(graph, "ModelHistory") > 0
+    after_snapshots = graph_dump(graph)
+    ids = sample_ids(graph)
+    assert any(lineage.show(graph, i)["deleted_at"] for i in ids)  # deleted bases kept as placeholders
+    got = answers(graph, cli, ids)
+
+    empty(graph)
+    load(graph, weeks[-1], progress=False)
+    fresh = graph_dump(graph)
+    assert len(after_snapshots["nodes"]) == len(fresh["nodes"])
+    assert len(after_snapshots["edges"]) == len(fresh["edges"])
+    assert after_snapshots == fresh
+    want = answers(graph, cli, ids)
+    for key in want:
+        assert got[key] == want[key], key
+
+
+# --- known answers -----------------------------------------------------------------------------
+
+D = dt.datetime
+P_DATE, N_DATE, N2_DATE = "2025-01-01", "2025-01-08", "2025-01-15"
+
+
+def week_p() -> list[dict]:
+    """P: A <- B, C, L, D (finetunes); M merge of B and K; S adapter of R; isolated P1, P2, I, J."""
+    t = D(2024, 6, 1)
+    return [
+        {"id": "org/A", "lastModified": t, "downloads": 100},
+        {"id": "u/B", "base": ["org/A"], "relation": "finetune", "lastModified": t, "downloads": 3},
+        {"id": "u/C", "base": ["org/A"], "relation": "finetune", "lastModified": t},
+        {"id": "org/K", "lastModified": t},
+        {"id": "u/M", "base": ["u/B", "org/K"], "relation": "merge", "lastModified": t,
+         "downloads": 7, "downloadsAllTime": 70},
+        {"id": "u/L", "base": ["org/A"], "relation": "finetune", "lastModified": t},
+        {"id": "u/D", "base": ["org/A"], "relation": "finetune", "lastModified": t},
+        {"id": "fam/R", "lastModified": t, "tags": ["license:mit"]},
+        {"id": "fam/S", "base": ["fam/R"], "relation": "adapter", "lastModified": t, "downloads": 5},
+        {"id": "cyc/P1", "createdAt": D(2023, 1, 1), "lastModified": t},
+        {"id": "cyc/P2", "createdAt": D(2023, 6, 1), "lastModified": t},
+        {"id": "iso/I", "lastModified": t},
+        {"id": "iso/J", "lastModified": t},
+    ]
+
+
+def week_n() -> list[dict]:
+    """N: B, R, S, I deleted (B stays M's base); C updated; D rebased onto K as adapter; L2
+    extends the old leaf L; New <- NewFt a new family; Add isolated; P1 and P2 name each other
+    (a cycle: the edge P1 -> P2, whose base is newer, is dropped)."""
+    rows = {r["id"]: r for r in week_p()}
+    for gone in ("u/B", "fam/R", "fam/S", "iso/I"):
+        del rows[gone]
+    t2 = D(2025, 1, 5)
+    rows["u/C"] = {**rows["u/C"], "lastModified": t2}
+    rows["u/D"] = {**rows["u/D"], "base": ["org/K"], "relation": "adapter"}
+    rows["cyc/P1"] = {**rows["cyc/P1"], "base": ["cyc/P2"], "relation": "finetune"}
+    rows["cyc/P2"] = {**rows["cyc/P2"], "base": ["cyc/P1"], "relation": "finetune"}
+    new = [{"id": "u/L2", "base": ["u/L"], "relation": "finetune", "lastModified": t2},
+           {"id": "org/New", "lastModified": t2},
+           {"id": "u/NewFt", "base": ["org/New"], "relation": "finetune", "lastModified": t2},
+           {"id": "iso/Add", "lastModified": t2}]
+    return [*rows.values(), *new]
+
+
+def labels_of(graph, model_id: str) -> list[str]:
+    records, _, _ = graph.driver.execute_query("MATCH (n {id: $id}) RETURN labels(n) AS l", id=model_id,
+                                               database_=graph.database)
+    return [sorted(r["l"]) for r in records]
+
+
+def test_known_answer_interval(graph, make_parquet, cli):
+    first = snapshot.snapshot_load(graph, make_parquet(week_p()), P_DATE, progress=False)
+    assert first.snapshot == {"date": P_DATE, "previous": None, "kind": "first"} and first.changes is None
+    report = snapshot.snapshot_load(graph, make_parquet(week_n()), N_DATE, progress=False)
+    assert report.dropped_edges == {"cycle": 1}
+    c = report.changes
+    zero = {"adapter": 0, "finetune": 0, "quantized": 0, "merge": 0}
+    assert c["models"] == {"previous": 13, "current": 13}
+    assert c["added"] == {"total": 4, "isolated": 1, "derived": 2, "base": 1, "relational": 3, **zero, "finetune": 2}
+    assert c["deleted"] == {"total": 4, "isolated": 1, "derived": 2, "base": 1, "relational": 3,
+                            **zero, "finetune": 1, "adapter": 1}
+    assert c["updated"] == {"total": 1, "isolated": 0, "derived": 1, "base": 0, "relational": 1, **zero, "finetune": 1}
+    assert c["rebased"] == {"total": 2, "isolated": 0, "derived": 2, "base": 0, "relational": 2,
+                            **zero, "finetune": 1, "adapter": 1}
+    assert (c["in_new_families"], c["in_existing_families"]) == (2, 1)
+    assert (c["new_chains"], c["deleted_chains"]) == (2, 2)
+    assert (c["new_families"], c["deleted_families"]) == (1, 1)
+    assert c["deletion_impact"] == {
+        "deleted_base_models": 2, "affected_derived": 1, "affected_downstream": 1, "orphaned": 0,
+        "merges_losing_parent": 1, "downstream_downloads": 7, "downstream_downloads_all_time": 70,
+        "disrupted_chains": 2, "disrupted_families": 2}
+    assert c["top_families"] == [
+        {"rank": 1, "family": "org/A", "size": 4, "added": 1, "previous_size": 7},
+        {"rank": 2, "family": "org/K", "size": 4, "added": 0, "previous_size": 7},
+        {"rank": 3, "family": "cyc/P1", "size": 2, "added": 0, "previous_size": 1},
+        {"rank": 4, "family": "org/New", "size": 2, "added": 2, "previous_size": 0}]
+    assert (c["added_in_top"], c["deleted_in_top"]) == (3, 3)
+
+    # the stored record, through the CLI
+    doc = json.loads(cli("changes", "--format", "json").stdout)
+    assert [s["date"] for s in doc["snapshots"]] == [P_DATE, N_DATE]
+    assert doc["intervals"] == [{"from": P_DATE, "to": N_DATE, **c}]
+    assert [(f["family"], f["rank_first"], f["rank_last"], f["rank_change"]) for f in doc["top_families"]["families"]] \
+        == [("org/A", 1, 1, 0), ("org/K", None, 2, None), ("cyc/P1", None, 3, None), ("org/New", None, 4, None),
+            ("fam/R", 2, None, None)]
+    csv_rows = cli("changes", "--format", "csv").stdout.splitlines()
+    assert len(csv_rows) == 2 and "deletion_impact_orphaned" in csv_rows[0].split(",")
+    listed = json.loads(cli("changes", "--list", "added", "--format", "json").stdout)
+    assert listed["models"] == [{"id": "iso/Add", "class": "isolated", "relation": None},
+                                {"id": "org/New", "class": "base", "relation": None},
+                                {"id": "u/L2", "class": "derived", "relation": "finetune"},
+                                {"id": "u/NewFt", "class": "derived", "relation": "finetune"}]
+    rebased = json.loads(cli("changes", "--list", "rebased", "--week", N_DATE, "--format", "json").stdout)
+    assert [(m["id"], m["relation"]) for m in rebased["models"]] == [("cyc/P2", "finetune"), ("u/D", "adapter")]
+    impact = json.loads(cli("changes", "--deleted-impact", "--format", "json").stdout)
+    assert impact["models"] == [
+        {"id": "u/B", "affected_downstream": 1, "downstream_downloads": 7, "downstream_downloads_all_time": 70},
+        {"id": "fam/R", "affected_downstream": 0, "downstream_downloads": 0, "downstream_downloads_all_time": 0}]
+
+    # history: B stays M's base as a placeholder; R, S and I left the current graph
+    assert labels_of(graph, "u/B") == [["Missing", "Model"]]
+    assert labels_of(graph, "fam/S") == [["ModelHistory"]]
+    b = lineage.show(graph, "u/B")
+    assert (b["missing"], b["deleted_at"], b["last_seen"], b["first_seen"]) == (True, N_DATE, P_DATE, P_DATE)
+    assert b["last_bases"] == [{"id": "org/A", "relation": "finetune"}]
+    assert b["properties"] == {"id": "u/B"} and b["children"]["merge"] == 1
+    shown = cli("show", "fam/S", "--format", "json")
+    assert shown.exit_code == 0
+    s = json.loads(shown.stdout)
+    assert (s["deleted_at"], s["last_bases"]) == (N_DATE, [{"id": "fam/R", "relation": "adapter"}])
+    assert s["last_properties"]["downloads"] == 5 and s["parents"] == [] and s["descendants"] == 0
+    assert lineage.show(graph, "u/L2")["first_seen"] == N_DATE
+    assert lineage.show(graph, "org/A")["first_seen"] == P_DATE
+    assert lineage.show(graph, "org/A")["last_seen"] == N_DATE
+    assert graph.read("deleted_impact", model_id="u/B")[0]["affected_derived"] == [{"id": "u/M", "relation": "merge"}]
+    # current answers ignore history: R and S are in no license answer, no stats
+    assert "fam/R" not in json.dumps(cli("license", "audit", "--all", "--format", "json").stdout)
+    assert analyses.stats(graph)["models"] == 14  # 13 models and the placeholder u/B
+
+    # N2: S added again (its base R, deleted, comes back as a placeholder); M deleted, so B is
+    # referenced no more and leaves the current graph
+    rows = [r for r in week_n() if r["id"] != "u/M"]
+    rows.append({"id": "fam/S", "base": ["fam/R"], "relation": "adapter", "lastModified": D(2025, 1, 12)})
+    third = snapshot.snapshot_load(graph, make_parquet(rows), N2_DATE, progress=False)
+    assert third.changes["added"]["total"] == 1 and third.changes["deleted"]["total"] == 1
+    s = lineage.show(graph, "fam/S")
+    assert (s["first_seen"], s["deleted_at"], s["last_seen"]) == (P_DATE, None, N2_DATE)
+    assert s["parents"] == [{"id": "fam/R", "relation": "adapter", "declared": True, "missing": True}]
+    r = lineage.show(graph, "fam/R")
+    assert (r["missing"], r["deleted_at"], r["properties"]) == (True, N_DATE, {"id": "fam/R"})
+    assert labels_of(graph, "u/B") == [["ModelHistory"]]
+    assert labels_of(graph, "u/M") == [["ModelHistory"]]
+
+
+def test_refusals_and_plain_loads(graph, make_parquet, cli):
+    snapshot.snapshot_load(graph, make_parquet(week_p()), P_DATE, progress=False)
+    snapshot.snapshot_load(graph, make_parquet(week_n()), N_DATE, progress=False)
+    before = graph_dump(graph)
+    for date in (N_DATE, P_DATE):
+        result = cli("load", make_parquet(week_p()), "--snapshot", date)
+        assert result.exit_code == 2
+        assert result.stderr.strip().splitlines() == [
+            f"error: snapshot {date} is not later than the latest stored snapshot {N_DATE}; nothing written"]
+    result = cli("load", make_parquet(week_p()), "--snapshot", "next week")
+    assert result.exit_code == 2 and "is not a date" in result.stderr
+    # the file's own date: its latest timestamp is 2024-06-01, older than N
+    with pytest.raises(SnapshotRefused):
+        snapshot.snapshot_load(graph, make_parquet(week_p()), progress=False)
+    # a defective file: one line naming the column, nothing written (no pending record either)
+    bad = make_parquet([{"id": "x/y", "downloads": "many"}],
+                       schema=pa.schema([("id", pa.string()), ("downloads", pa.string())]))
+    result = cli("load", bad, "--snapshot", "2025-02-01")
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "'downloads'" in result.stderr
+    assert graph_dump(graph) == before
+    assert len(changes.records(graph)) == 2 and not graph.read("snapshot/pending")
+    # a plain load deletes nothing, even of a file that lacks almost every model
+    report = load(graph, make_parquet([{"id": "iso/J", "downloads": 9}, {"id": "u/new"}]), progress=False)
+    assert report.models == 2
+    assert node_count(graph) == 15 and node_count(graph, "ModelHistory") == 3
+    # a plain load naming deleted models makes them current again, never a second node per id
+    gone = sorted(r["id"] for r in graph.driver.execute_query(
+        "MATCH (h:ModelHistory) RETURN h.id AS id", database_=graph.database)[0])
+    back, as_base = gone[0], gone[1]
+    load(graph, make_parquet([{"id": back}, {"id": "u/child", "base": [as_base], "relation": "finetune"}]),
+         progress=False)
+    assert labels_of(graph, back) == [["Model"]] and labels_of(graph, as_base) == [["Missing", "Model"]]
+    assert node_count(graph, "ModelHistory") == 1 and node_count(graph) == 18
+
+
+def test_file_date_is_the_latest_timestamp(graph, make_parquet):
+    rows = [{"id": "a/x", "createdAt": D(2025, 3, 1, 23, 59)}, {"id": "a/y", "lastModified": D(2025, 3, 4, 0, 1)}]
+    report = snapshot.snapshot_load(graph, make_parquet(rows), progress=False)
+    assert report.snapshot["date"] == "2025-03-04"
+
+
+def test_killed_snapshot_load_converges(graph, weeks):
+    """A snapshot load killed after its model rows are written and again after its stale edges
+    are deleted, then run again, leaves the same graph and record as one clean run."""
+    snapshot.snapshot_load(graph, weeks[0], progress=False)
+    env = {**os.environ, "HFLINEAGE_NO_PROGRESS": "1"}
+    command = [sys.executable, "-m", "hflineage.cli", "load", weeks[1], "--snapshot"]
+    for step in ("snapshot/write_models", "snapshot/delete_edges"):
+        killed = subprocess.run(command, env={**env, "HFLINEAGE_TEST_KILL_AFTER": step}, capture_output=True)
+        assert killed.returncode == -signal.SIGKILL
+        assert graph.read("snapshot/pending")[0]["record"]["date"] == "2025-10-30"
+        assert [r["date"] for r in changes.records(graph)] == ["2025-10-23"]
+    # another snapshot is refused while this one is unfinished
+    with pytest.raises(SnapshotRefused, match="did not finish"):
+        snapshot.snapshot_load(graph, weeks[2], progress=False)
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    resumed = everything(graph), changes.records(graph)
+    assert not graph.read("snapshot/pending")
+
+    empty(graph)
+    snapshot.snapshot_load(graph, weeks[0], progress=False)
+    snapshot.snapshot_load(graph, weeks[1], progress=False)
+    clean = everything(graph), changes.records(graph)
+    assert resumed[0] == clean[0]
+    assert resumed[1] == clean[1]
+
+
+def everything(graph) -> list:
+    """Every node (current, history, records) with all labels and properties, and every edge."""
+    records, _, _ = graph.driver.execute_query(
+        "MATCH (n) RETURN coalesce(n.id, n.date) AS key, labels(n) AS labels, properties(n) AS props ORDER BY key",
+        database_=graph.database)
+    nodes = [canon({"key": r["key"], "labels": sorted(r["labels"]), "props": r["props"]}) for r in records]
+    records, _, _ = graph.driver.execute_query(
+        "MATCH (c)-[e]->(b) RETURN c.id AS c, type(e) AS t, properties(e) AS p, b.id AS b ORDER BY c, b, t",
+        database_=graph.database)
+    return [nodes, [canon(r.data()) for r in records]]
