@@ -199,16 +199,6 @@ def _licence_text(license: str | None, license_name: str | None) -> str:
     return f"{license} ({license_name})" if license_name and license.lower() == "other" else license
 
 
-def _path_text(path: list[dict]) -> str:
-    """``a -finetune-> b -merge-> c``: the model asked about first."""
-    parts = []
-    for hop in path:
-        parts.append(hop["id"])
-        if hop["relation"]:
-            parts.append(f"-{hop['relation']}->")
-    return " ".join(parts)
-
-
 def _classification(doc: dict) -> str:
     if doc["terms"] is None:
         return ""
@@ -231,7 +221,7 @@ def _emit_model(fmt: str, doc: dict) -> None:
     ]
     lines += [f"  {o:<18} {', '.join(keys)}" for o, keys in doc["effective"].items()] or ["  (none)"]
     inherited = [{"distance": a["distance"], "id": a["id"], "license": _licence_text(a["license"], a["license_name"]),
-                  "class": a["class"] or "", "path": _path_text(a["path"])} for a in doc["inherited"]]
+                  "class": a["class"] or "", "path": lib.path_text(a["path"])} for a in doc["inherited"]]
     lines += ["", f"inherited from {len(inherited)} ancestor(s):", rows_table(inherited)]
     lines += ["", f"conflicts ({len(doc['conflicts'])}):", rows_table(doc["conflicts"], _CONFLICT_COLUMNS)]
     rows = [{"id": doc["id"], "license": doc["license"], "license_name": doc["license_name"], "terms": doc["terms"],

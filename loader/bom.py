@@ -95,7 +95,7 @@ def _add_model(bom: Bom, lineage: Lineage, policy: lic.Policy) -> None:
     for a in report["inherited"]:  # nearest first, then by id
         props = [Property(name=f"{NS}:relation", value=",".join(sorted(reached_by.get(a["id"], ())))),
                  Property(name=f"{NS}:distance", value=str(a["distance"])),
-                 Property(name=f"{NS}:path", value=_path_text(a["path"]))]
+                 Property(name=f"{NS}:path", value=lic.path_text(a["path"]))]
         ancestors[a["id"]] = _component(f"hf:{top_id}#{a['id']}", facts.get(a["id"], {"id": a["id"]}), a,
                                         policy, props, links=False)
 
@@ -184,15 +184,6 @@ def _license_properties(licensed: dict) -> list[Property]:
     if licensed["obligations"]:
         props.append(Property(name=f"{NS}:licenseObligations", value=",".join(licensed["obligations"])))
     return props
-
-
-def _path_text(path: list[dict]) -> str:
-    parts = []
-    for hop in path:
-        parts.append(hop["id"])
-        if hop["relation"]:
-            parts.append(f"-{hop['relation']}->")
-    return " ".join(parts)
 
 
 def _obligation_text(policy: lic.Policy, name: str, keys: list[str]) -> str:

@@ -282,21 +282,26 @@ def refresh_derived(graph: Graph, batch_size: int = BATCH, workers: int = WORKER
     return write_changed(graph, derived, stored, batch_size, workers)
 
 
-def write_changed(graph: Graph, derived: Derived, stored: pa.Table, batch_size: int = BATCH,
-                  workers: int = WORKERS) -> DeriveReport:
-    """Store ``derived`` where it differs from ``stored`` (``id`` and ``old_<column>`` of the
-    models that hold any derived value); a model ``stored`` has and ``derived`` lacks is cleared."""
-    wanted = derived.table
+def changed_rows(wanted: pa.Table, stored: pa.Table) -> pa.Table:
+    """Rows (``id`` + VALUES) of ``wanted`` whose derived values differ from ``stored`` (``id``
+    and ``old_<column>`` of the models that hold any), and the stored models ``wanted`` lacks
+    (all VALUES null: cleared)."""
     joined = wanted.join(stored, "id", join_type="left outer")
     same = _same(joined[VALUES[0]], joined[f"old_{VALUES[0]}"])
     for c in VALUES[1:]:
         same = pc.and_(same, _same(joined[c], joined[f"old_{c}"]))
     changed = joined.filter(pc.invert(same))
     gone = stored.join(wanted, "id", join_type="left anti")
-    updates = pa.concat_tables([
+    return pa.concat_tables([
         changed.select(["id", *VALUES]),
         pa.table({"id": gone["id"], **{c: pa.nulls(gone.num_rows, DERIVED_SCHEMA.field(c).type) for c in VALUES}}),
     ])
+
+
+def write_changed(graph: Graph, derived: Derived, stored: pa.Table, batch_size: int = BATCH,
+                  workers: int = WORKERS) -> DeriveReport:
+    """Store ``derived`` where it differs from ``stored`` (see ``changed_rows``)."""
+    updates = changed_rows(derived.table, stored)
     # batches touch disjoint models (each id once), so they may run in any order, side by side
     with Writer(graph, workers) as writer:
         for start in range(0, updates.num_rows, batch_size):

@@ -15,6 +15,16 @@ from .policy import (KEPT_BY, POLICY_ENV, SEVERITIES, Conflict, Obligation, Poli
                      Terms, _effective, _norm, _RANK, load_policy, spdx_symbol)
 
 
+def path_text(path: list[dict]) -> str:
+    """``a -finetune-> b -merge-> c``: a lineage path as text, the model asked about first."""
+    parts = []
+    for hop in path:
+        parts.append(hop["id"])
+        if hop["relation"]:
+            parts.append(f"-{hop['relation']}->")
+    return " ".join(parts)
+
+
 def _sort_conflicts(policy: Policy, rows: list[dict], *keys: str) -> list[dict]:
     return sorted(rows, key=lambda r: (-policy.rank(r["severity"]), *(r[k] for k in keys)))
 

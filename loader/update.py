@@ -42,7 +42,7 @@ import pyarrow.compute as pc
 from tqdm import tqdm
 
 from .db import Graph, Writer
-from .derive import DERIVED_SCHEMA, VALUES, Derived, Spool, _derive_inputs, _same, compute, downloads_of
+from .derive import Derived, Spool, _derive_inputs, changed_rows, compute, downloads_of
 
 SPOOL_PREFIX = "hflineage-load-"
 EDGE_PAIRS = pa.schema([("child", pa.string()), ("base", pa.string())])
@@ -167,7 +167,7 @@ class UpdateSink:
         downloads = pa.concat_tables([*self._downloads, stored_downloads.cast(self._downloads[0].schema)]
                                      if self._downloads else [stored_downloads])
         derived = compute(child, base, downloads)
-        changed = _changed(derived.table, self.stored.values)
+        changed = changed_rows(derived.table, self.stored.values)
         rest = changed.filter(pc.invert(pc.is_in(changed["id"], value_set=ids)))
 
         file_edges, bounds = group_edges(self._ids, file_edges)
@@ -222,21 +222,6 @@ def batches_with_edges(spool: Spool, edges: pa.Table | None):
     for k, rows in enumerate(spool.batches()):
         n = int(bounds[k + 1] - bounds[k])
         yield rows, (edges.slice(int(bounds[k]), n) if n else None)
-
-
-def _changed(wanted: pa.Table, stored: pa.Table) -> pa.Table:
-    """Rows (``id`` + VALUES) whose derived values differ from the stored ones, and the stored
-    models that now have none (all VALUES null: cleared)."""
-    joined = wanted.join(stored, "id", join_type="left outer")
-    same = _same(joined[VALUES[0]], joined[f"old_{VALUES[0]}"])
-    for c in VALUES[1:]:
-        same = pc.and_(same, _same(joined[c], joined[f"old_{c}"]))
-    changed = joined.filter(pc.invert(same))
-    gone = stored.join(wanted, "id", join_type="left anti")
-    return pa.concat_tables([
-        changed.select(["id", *VALUES]),
-        pa.table({"id": gone["id"], **{c: pa.nulls(gone.num_rows, DERIVED_SCHEMA.field(c).type) for c in VALUES}}),
-    ])
 
 
 def wall(started: float) -> float:
