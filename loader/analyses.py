@@ -233,7 +233,7 @@ def _top_degrees(graph: Graph, top: int) -> dict:
 def _chains_and_families(graph: Graph, top: int) -> dict:
     edges = graph.fetch_table("stats_edges", ["child", "base", "type"], [pa.string()] * 3)
     if not edges.num_rows:
-        return {"families": 0, "chains": 0, "chain_length": {k: 0 for k in CHAIN_BUCKETS}, "top_chains": [], "top_families": []}
+        return {"families": 0, "chains": 0, "chain_length": {k: {"chains": 0, "share": 0.0} for k in CHAIN_BUCKETS}, "top_chains": [], "top_families": []}
     enc = dag.encode(edges["child"].combine_chunks(), edges["base"].combine_chunks())
     names = enc.names.to_pylist()
     rel = np.array([RELATIONS.index(RELATION_OF[t]) for t in edges["type"].to_pylist()], dtype=np.int8)

@@ -131,7 +131,7 @@ class Lineage:
         """The study's figures as PNG files in ``out_dir``, with ``stats.json`` beside them."""
         from . import plots as plots_lib
 
-        return plots_lib.write(self.db, self.stats(top=top), out_dir)
+        return plots_lib.write(self.db, self.stats(top=top), out_dir, intervals=self.changes().intervals)
 
     # --- pictures ---
 

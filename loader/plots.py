@@ -7,8 +7,15 @@
 - ``relation_mix_by_pipeline_tag.png``: each domain's edges by relation, as shares;
 - ``top_families.png``: the largest families, with the relation that dominates each.
 
-Weekly added/deleted models and the observed deletion impact over time (seed 003 §2.1) need
-loaded snapshots, which the graph does not hold yet; those figures are not drawn.
+With snapshots loaded (``load --snapshot``; at least one interval between two of them), two more
+(seed 003 §2.1):
+
+- ``weekly_changes.png``: added, deleted, updated and rebased models per interval;
+- ``deletion_impact_over_time.png``: each interval's observed deletion impact (deleted base
+  models, affected derived and downstream models, orphans, merges losing a parent) and the
+  downstream downloads it put at risk.
+
+The JSON gains ``intervals``: the figures drawn, one entry per interval.
 matplotlib is imported here only, with the file-only Agg backend (no display needed).
 """
 
@@ -41,6 +48,7 @@ class Plots(Result):
     stats: dict
     family_sizes: dict
     relation_mix_by_pipeline_tag: dict
+    intervals: list = dataclasses.field(default_factory=list)  # {to, added, deleted, ..., deletion_impact}
 
     def to_pandas(self):
         """One row per figure written."""
@@ -71,9 +79,22 @@ def _pyplot():
     return plt
 
 
-def write(graph: Graph, stats: Stats, out_dir: str | os.PathLike) -> Plots:
+IMPACT_SERIES = ("deleted_base_models", "affected_derived", "affected_downstream", "orphaned", "merges_losing_parent")
+CHANGE_KINDS = {"added": "#009E73", "deleted": "#D55E00", "updated": "#0072B2", "rebased": "#CC79A7"}
+
+
+def weekly(intervals: list[dict]) -> list[dict]:
+    """The figures the weekly plots draw, one entry per interval between two snapshots."""
+    return [{"from": i["from"], "to": i["to"], **{k: i[k]["total"] for k in CHANGE_KINDS},
+             "deletion_impact": {k: i["deletion_impact"][k] for k in (*IMPACT_SERIES, "downstream_downloads")}}
+            for i in intervals]
+
+
+def write(graph: Graph, stats: Stats, out_dir: str | os.PathLike, intervals: list[dict] | None = None) -> Plots:
     """Draw every figure into ``out_dir`` (created if needed) and write ``stats.json`` beside them."""
     out = Path(out_dir)
+    if stats.models == 0:
+        raise RenderError("the graph holds no models: nothing to plot", hint="load a file first")
     if out.exists() and not out.is_dir():
         raise RenderError(f"--plots {out}: exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
@@ -87,6 +108,10 @@ def write(graph: Graph, stats: Stats, out_dir: str | os.PathLike) -> Plots:
         ("relation_mix_by_pipeline_tag.png", _relation_mix, mix),
         ("top_families.png", _top_families, stats),
     ]
+    weeks = weekly(intervals or [])
+    if weeks:
+        figures += [("weekly_changes.png", _weekly_changes, weeks),
+                    ("deletion_impact_over_time.png", _deletion_impact, weeks)]
     files = []
     for name, draw, data in figures:
         fig = draw(plt, data)
@@ -96,7 +121,7 @@ def write(graph: Graph, stats: Stats, out_dir: str | os.PathLike) -> Plots:
         plt.close(fig)
         files.append(str(path))
     result = Plots(out=str(out), files=files, json=str(out / "stats.json"), stats=stats.to_dict(),
-                   family_sizes=sizes, relation_mix_by_pipeline_tag=mix)
+                   family_sizes=sizes, relation_mix_by_pipeline_tag=mix, intervals=weeks)
     Path(result.json).write_text(json.dumps(result.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
     return result
 
@@ -181,4 +206,55 @@ def _top_families(plt, stats: Stats):
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in COLOURS.values()]
     ax.legend(handles, list(COLOURS), ncol=4, fontsize=8, frameon=False, loc="lower right")
     ax.grid(axis="y", visible=False)
+    return fig
+
+
+def _log_if_wide(ax, values) -> None:
+    """A log y axis where the counts span two decades or more; whole numbers on a linear one."""
+    from matplotlib.ticker import MaxNLocator
+
+    positive = [v for v in values if v > 0]
+    if positive and max(positive) >= 100 * min(positive):
+        ax.set_yscale("log")
+    else:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _grouped_bars(ax, weeks: list[dict], series: dict[str, list], colours: dict[str, str] | None = None) -> None:
+    """One group of bars per interval, one bar per series, labelled with its count."""
+    width = 0.8 / len(series)
+    values = []
+    for k, (name, counts) in enumerate(series.items()):
+        values += counts
+        xs = [x + (k - (len(series) - 1) / 2) * width for x in range(len(weeks))]
+        bars = ax.bar(xs, [max(c, 0) for c in counts], width, label=name.replace("_", " "),
+                      color=(colours or {}).get(name))
+        for bar, c in zip(bars, counts):
+            ax.annotate(f"{c:,}", (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center",
+                        va="bottom", fontsize=7)
+    ax.set_xticks(list(range(len(weeks))), [w["to"] for w in weeks], rotation=30 if len(weeks) > 5 else 0)
+    _log_if_wide(ax, values)
+    ax.margins(y=0.15)
+    ax.set_xlabel("snapshot (end of the interval)")
+    ax.set_ylabel("models" + (" (log scale)" if ax.get_yscale() == "log" else ""))
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.grid(axis="x", visible=False)
+
+
+def _weekly_changes(plt, weeks: list[dict]):
+    fig, ax = plt.subplots(figsize=(max(7.5, 1.2 * len(weeks) + 4), 4.2))
+    _grouped_bars(ax, weeks, {k: [w[k] for w in weeks] for k in CHANGE_KINDS}, CHANGE_KINDS)
+    ax.set_title("Models added, deleted, updated and rebased per interval")
+    return fig
+
+
+def _deletion_impact(plt, weeks: list[dict]):
+    fig, (ax, dl) = plt.subplots(2, 1, figsize=(max(8, 1.4 * len(weeks) + 5), 7.5),
+                                 gridspec_kw={"height_ratios": [3, 2]})
+    _grouped_bars(ax, weeks, {k: [w["deletion_impact"][k] for w in weeks] for k in IMPACT_SERIES})
+    ax.set_title("Observed deletion impact per interval (what each interval's deletions broke)")
+    downloads = [w["deletion_impact"]["downstream_downloads"] for w in weeks]
+    _grouped_bars(dl, weeks, {"downstream_downloads": downloads}, {"downstream_downloads": "#D55E00"})
+    dl.set_ylabel("downloads, last 30 days" + (" (log scale)" if dl.get_yscale() == "log" else ""))
+    dl.set_title("Downloads of the affected downstream models")
     return fig

@@ -41,3 +41,30 @@ def test_stats_plots(graph, make_parquet, cli, tmp_path):
     clash.write_text("x")
     r = cli("stats", "--plots", str(clash))
     assert r.exit_code == 2 and "is a file" in r.stderr and clash.read_text() == "x"
+
+
+def test_weekly_plots_with_snapshots(graph, make_parquet, cli, tmp_path):
+    """With two snapshots (the hand-worked pair of test_snapshot), the weekly figures are drawn
+    from the interval's figures: 4 added, 4 deleted, 1 updated, 2 rebased; 2 deleted bases
+    affecting 1 derived model with 7 downloads."""
+    from hflineage.loader import snapshot
+
+    from test_snapshot import N_DATE, P_DATE, week_n, week_p
+
+    out = tmp_path / "figures"
+    r = cli("stats", "--plots", str(out))  # an empty graph: one line, nothing written
+    assert r.exit_code != 0 and r.stderr.strip().splitlines() == [
+        "error: the graph holds no models: nothing to plot (load a file first)"] and not out.exists()
+    snapshot.snapshot_load(graph, make_parquet(week_p()), P_DATE, progress=False)
+    snapshot.snapshot_load(graph, make_parquet(week_n()), N_DATE, progress=False)
+    r = cli("stats", "--plots", str(out), "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["intervals"] == [{
+        "from": P_DATE, "to": N_DATE, "added": 4, "deleted": 4, "updated": 1, "rebased": 2,
+        "deletion_impact": {"deleted_base_models": 2, "affected_derived": 1, "affected_downstream": 1,
+                            "orphaned": 0, "merges_losing_parent": 1, "downstream_downloads": 7}}]
+    for name in ("weekly_changes.png", "deletion_impact_over_time.png"):
+        data = (out / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000, name
+        assert str(out / name) in doc["files"]
