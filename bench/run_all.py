@@ -85,6 +85,17 @@ def describe_machine(env: dict) -> dict:
 
 # --- the report ----------------------------------------------------------------------------------
 
+KEPT = "<!-- Below: sections not written by bench/run_all.py (other scripts, measured once); it keeps them as they are. -->"
+
+
+def _kept_sections(out: Path) -> str:
+    """What follows the KEPT marker in the existing report (hand-run benchmarks), to carry over."""
+    if not out.is_file():
+        return ""
+    text = out.read_text(encoding="utf-8")
+    return "\n" + text[text.index(KEPT):] if KEPT in text else ""
+
+
 def write_report(doc: dict, out: Path, plot: Path) -> None:
     m, s = doc["machine"], doc["settings"]
     loaders = doc["loaders"]
@@ -137,7 +148,7 @@ The same questions, the same models ({s['sample']} random models, seeded, and th
 
 {_targets(doc)}
 """
-    out.write_text(text, encoding="utf-8")
+    out.write_text(text + _kept_sections(out), encoding="utf-8")
 
 
 def _method() -> str:
