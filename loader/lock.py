@@ -28,14 +28,19 @@ from .errors import LoadLocked
 NAME = "load"
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this host (a zombie child of ours counts as gone)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().split()[2] != "Z"
+    except OSError:
+        return True
 
 
 class LoadLock:
@@ -83,7 +88,7 @@ class LoadLock:
         raise LoadLocked("could not take the load lock (it changed hands three times)", hint="try again")
 
     def _stale(self, holder: dict) -> bool:
-        return holder.get("host") == self.host and holder.get("pid") is not None and not _alive(holder["pid"])
+        return holder.get("host") == self.host and holder.get("pid") is not None and not pid_alive(holder["pid"])
 
     def holder(self) -> dict | None:
         rows = self.graph.read("load/lock_holder", lock=NAME)

@@ -205,8 +205,9 @@ class Stats(Result):
 # --- licenses ----------------------------------------------------------------------------------
 
 @dataclass
-class License(Result):
-    """``license MODEL``: declared and inherited licenses, effective obligations, conflicts."""
+class Licensed(Result):
+    """A model's declared license as the policy resolves it (the first keys of ``license`` and
+    ``license downstream``)."""
 
     id: str
     license: str | None
@@ -215,6 +216,12 @@ class License(Result):
     license_class: str | None = keyword("class")
     spdx: str | None = None
     obligations: list[str] = field(default_factory=list)
+
+
+@dataclass
+class License(Licensed):
+    """``license MODEL``: declared and inherited licenses, effective obligations, conflicts."""
+
     missing: bool = False
     inherited: list[dict] = field(default_factory=list)
     effective: dict = field(default_factory=dict)
@@ -277,16 +284,9 @@ class LicenseDrift(Result):
 
 
 @dataclass
-class LicenseDownstream(Result):
+class LicenseDownstream(Licensed):
     """``license downstream MODEL``: descendants bound by the model's license, and conflicts."""
 
-    id: str
-    license: str | None
-    license_name: str | None
-    terms: str | None
-    license_class: str | None = keyword("class")
-    spdx: str | None = None
-    obligations: list[str] = field(default_factory=list)
     binds: list[str] = field(default_factory=list)
     descendants: int = 0
     bound: list[dict] = field(default_factory=list)

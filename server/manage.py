@@ -30,6 +30,7 @@ from importlib import resources
 from pathlib import Path
 
 from hflineage.loader.errors import ServerError
+from hflineage.loader.lock import pid_alive
 from hflineage.loader.settings import DEFAULT_BOLT_PORT, DEFAULT_HTTP_PORT, environment
 
 from . import browser
@@ -280,7 +281,7 @@ class LocalServer:
     # --- lifecycle -------------------------------------------------------------------------
     def pid(self) -> int | None:
         pid = self._state().get("pid")
-        if pid and _alive(pid):
+        if pid and pid_alive(pid):
             return pid
         return None
 
@@ -361,9 +362,9 @@ class LocalServer:
             return False
         os.killpg(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _alive(pid):
+        while time.monotonic() < deadline and pid_alive(pid):
             time.sleep(0.2)
-        if _alive(pid):
+        if pid_alive(pid):
             os.killpg(pid, signal.SIGKILL)
             time.sleep(0.5)
         state = self._state()
@@ -400,21 +401,6 @@ def _java_major(java: str) -> int | None:
         return None
     match = re.search(r'version "(\d+)', out)
     return int(match.group(1)) if match else None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie child of ours counts as gone
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            return fh.read().split()[2] != "Z"
-    except OSError:
-        return True
 
 
 def _port_open(port: int) -> bool:
