@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import gc
 import queue
+import random
 import threading
+import time
+import uuid
 from contextlib import contextmanager
 from typing import Any
 
@@ -41,6 +44,7 @@ def gc_paused():
 
 CONNECT_TIMEOUT = 5.0  # seconds to open a connection
 RETRY_TIME = 15.0  # seconds a managed transaction is retried (deadlocks, a leader change)
+DEADLOCK_TRIES = 8  # further rounds of RETRY_TIME for a transaction failing on lock conflicts
 
 
 class Graph:
@@ -50,6 +54,8 @@ class Graph:
         self.connection = connection
         self.database = connection.database
         self.driver = self._new_driver()
+        self.version: str | None = None  # the graph version this connection's first write set
+        self._version_lock = threading.Lock()
 
     def _new_driver(self):
         c = self.connection
@@ -71,6 +77,7 @@ class Graph:
         the old driver's bookmarks name transactions the new store never reached."""
         old, self.driver = self.driver, self._new_driver()
         old.close()
+        self.version = None  # a new store: its first write marks it
 
     def close(self) -> None:
         self.driver.close()
@@ -96,16 +103,60 @@ class Graph:
         # through nested lists was half of impact's time on a 36k-model subgraph
         return [dict(record) for record in records]
 
+    def mark_changed(self) -> str:
+        """Give the graph a new random version, once per connection, before its first write.
+
+        A snapshot load keeps a copy of the graph it leaves (loader/snapshot.py) and trusts that
+        copy only while the graph's version is the one its commit set: any write through this
+        class, by any process, comes after a new version and so makes the copy stale.
+        """
+        with self._version_lock:
+            if self.version is None:
+                version = uuid.uuid4().hex
+                query = registry().get("graph_version_mark")
+
+                def work(tx: neo4j.ManagedTransaction) -> None:
+                    tx.run(query.text, {"version": version}).consume()
+
+                with self.driver.session(database=self.database) as session:
+                    session.execute_write(work)
+                self.version = version
+            return self.version
+
     def write(self, name: str, **params: Any) -> list[dict]:
         """Run a stored write query in one managed write transaction."""
+        self.mark_changed()
+        return self.write_aside(name, **params)
+
+    def write_aside(self, name: str, **params: Any) -> list[dict]:
+        """``write`` for bookkeeping beside the lineage graph (the load lock): the graph keeps
+        its version."""
         query = registry().get(name)
         registry().check_params(query, params)
 
         def work(tx: neo4j.ManagedTransaction) -> list[dict]:
             return [record.data() for record in tx.run(query.text, params)]
 
-        with self.driver.session(database=self.database) as session:
-            return session.execute_write(work)
+        return self._execute_write(work)
+
+    def _execute_write(self, work):
+        """A managed write transaction, tried again while it fails on a lock conflict.
+
+        Two writers' batches touching the same popular base take its lock in different orders,
+        and the server breaks the deadlock by failing one. The driver retries such a failure for
+        RETRY_TIME only (kept short so an unreachable server fails fast); on a busy machine a
+        large batch can deadlock for longer than that, so lock conflicts get DEADLOCK_TRIES more
+        rounds. Each round is one whole transaction: nothing of a failed one was written.
+        """
+        for attempt in range(DEADLOCK_TRIES + 1):
+            try:
+                with self.driver.session(database=self.database) as session:
+                    return session.execute_write(work)
+            except neo4j.exceptions.TransientError as e:
+                lock_conflict = any(word in (e.code or "") for word in ("Deadlock", "Lock"))
+                if attempt == DEADLOCK_TRIES or not lock_conflict:
+                    raise
+                time.sleep(random.uniform(0.5, 2.0) * (attempt + 1))
 
     def write_many(self, steps: list[tuple[str, dict]]) -> None:
         """Run several stored write queries, in order, in one managed write transaction (so a
@@ -115,13 +166,13 @@ class Graph:
             query = registry().get(name)
             registry().check_params(query, params)
             queries.append((query, params))
+        self.mark_changed()
 
         def work(tx: neo4j.ManagedTransaction) -> None:
             for query, params in queries:
                 tx.run(query.text, params).consume()
 
-        with self.driver.session(database=self.database) as session:
-            session.execute_write(work)
+        self._execute_write(work)
 
     def fetch_table(self, name: str, columns: list[str], types: list, chunk: int = 100_000):
         """A stored read query's whole result as an Arrow table, built in slices to bound memory."""

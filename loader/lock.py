@@ -69,7 +69,7 @@ class LoadLock:
         ensure_lock_schema(self.graph)
         for _ in range(3):
             try:
-                self.graph.write("load/lock_acquire", lock=NAME, token=self.token, host=self.host, pid=self.pid,
+                self.graph.write_aside("load/lock_acquire", lock=NAME, token=self.token, host=self.host, pid=self.pid,
                                  owner=f"{_user()}@{self.host} pid {self.pid}", source=self.source)
                 self.held = True
                 return
@@ -79,7 +79,7 @@ class LoadLock:
                     continue  # released meanwhile
                 if self.force or self._stale(holder):
                     self.taken_over = holder
-                    self.graph.write("load/lock_release", lock=NAME, token=holder["token"])
+                    self.graph.write_aside("load/lock_release", lock=NAME, token=holder["token"])
                     continue
                 raise LoadLocked(
                     f"another load holds the database since {holder['started']}: "
@@ -98,7 +98,7 @@ class LoadLock:
         if self.held:
             self.held = False
             try:
-                self.graph.write("load/lock_release", lock=NAME, token=self.token)
+                self.graph.write_aside("load/lock_release", lock=NAME, token=self.token)
             except (nex.Neo4jError, nex.DriverError):
                 # the server went away (or the store was replaced): the lock went with it, or the
                 # next writer on this host finds this process gone and takes it over
@@ -108,7 +108,7 @@ class LoadLock:
 def ensure_lock_schema(graph: Graph) -> None:
     """The lock's uniqueness constraint (idempotent; two writers creating it at once is fine)."""
     try:
-        graph.write("load/lock_schema")
+        graph.write_aside("load/lock_schema")
     except nex.ClientError as e:
         if "AlreadyExists" not in (e.code or ""):
             raise
