@@ -51,12 +51,12 @@ class _Encoded:
     def __init__(self, view: GraphView, names: pa.Array):
         u = len(names)
         self.u = u
+        where, placeholders, self.child, self.base = _codes_of(
+            [view.models, view.placeholders, view.edges["child"], view.edges["base"]], names)
         self.model = np.zeros(u, bool)
-        self.model[_codes(view.models, names)] = True
+        self.model[where] = True
         self.node = self.model.copy()
-        self.node[_codes(view.placeholders, names)] = True
-        self.child = _codes(view.edges["child"], names)
-        self.base = _codes(view.edges["base"], names)
+        self.node[placeholders] = True
         rel = pc.index_in(_plain(view.edges["relation"]), value_set=pa.array(RELATIONS)).to_numpy(zero_copy_only=False)
         self.rel = rel.astype(np.int8)
         self.has_base = np.bincount(self.child, minlength=u) > 0
@@ -64,7 +64,6 @@ class _Encoded:
         self.rel_mask = np.zeros((len(RELATIONS), u), bool)
         for r in range(len(RELATIONS)):
             self.rel_mask[r, self.child[self.rel == r]] = True
-        where = _codes(view.models, names)
         self.last_modified = np.full(u, np.iinfo(np.int64).min, np.int64)
         self.last_modified[where] = _ints(view.last_modified, np.iinfo(np.int64).min)
         self.downloads = np.zeros(u, np.int64)
@@ -180,6 +179,15 @@ def _codes(ids, names: pa.Array) -> np.ndarray:
     if len(ids) == 0:
         return np.zeros(0, np.int64)
     return pc.index_in(_plain(ids), value_set=names).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _codes_of(arrays: list, names: pa.Array) -> list[np.ndarray]:
+    """``_codes`` of several arrays, with one lookup table over ``names`` (building it is most
+    of the cost: one per call)."""
+    parts = [_plain(a) for a in arrays]
+    codes = _codes(pa.concat_arrays(parts), names)
+    bounds = np.cumsum([0, *(len(p) for p in parts)])
+    return [codes[bounds[i]:bounds[i + 1]] for i in range(len(parts))]
 
 
 def _ints(values, null: int) -> np.ndarray:

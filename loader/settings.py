@@ -9,7 +9,7 @@ home; where that home and the jars live is the server's own business: ``hflineag
 | variable | meaning |
 |---|---|
 | ``NEO4J_URI``, ``NEO4J_USER``, ``NEO4J_PASSWORD``, ``NEO4J_DATABASE`` | the connection |
-| ``HFLINEAGE_HOME``, ``HFLINEAGE_CACHE`` | the local server's home and the jar cache |
+| ``HFLINEAGE_HOME``, ``HFLINEAGE_CACHE`` | the local server's home; the cache (jars, snapshot loads' copies of the graph) |
 | ``HFLINEAGE_BOLT_PORT``, ``HFLINEAGE_HTTP_PORT`` | the local server's ports |
 | ``HFLINEAGE_HEAP``, ``HFLINEAGE_PAGECACHE`` | its JVM heap and page cache (also the importer's off-heap memory) |
 | ``HFLINEAGE_JAVA``, ``JAVA_HOME`` | the Java that runs it |
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import HFLineageError
 
@@ -91,6 +92,14 @@ def environment() -> Environment:
         debug=_get("HFLINEAGE_DEBUG"),
         no_progress=bool(_get("HFLINEAGE_NO_PROGRESS")),
     )
+
+
+def cache_home() -> Path:
+    """hflineage's cache: ``HFLINEAGE_CACHE``, else ``$XDG_CACHE_HOME/hflineage`` (``~/.cache/hflineage``)."""
+    env = environment()
+    if env.cache:
+        return Path(env.cache).expanduser().resolve()
+    return Path(env.xdg_cache_home or Path.home() / ".cache") / "hflineage"
 
 
 @dataclass(frozen=True)

@@ -28,15 +28,20 @@ Every stored query matches ``:Model``, so ``:ModelHistory`` nodes are in no curr
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
+import shutil
 import signal
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from pyarrow import feather
 from tqdm import tqdm
 
 from . import changes as ch
@@ -46,6 +51,7 @@ from .errors import InputError, SnapshotRefused
 from .load import (DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, FreshSink, LoadReport, Source, ensure_schema,
                    model_count, open_source, plan)
 from .relations import RELATION_OF, RELATIONS
+from .settings import cache_home
 
 PROPS = ("author", "downloads", "downloadsAllTime", "likes", "trendingScore", "pipelineTag", "libraryName",
          "license", "licenseName", "parameters")
@@ -101,9 +107,9 @@ class Collect:
         self.edge_tables: list[pa.Table] = []
 
     def models(self, rows: pa.Table) -> None:
-        self.nodes.append(rows)
         if self.inner is not None:
             self.inner.models(rows)
+        self.nodes.append(_compact(rows))
 
     def placeholders(self, ids: list[str]) -> None:
         self.placeholder_ids.extend(ids)
@@ -120,7 +126,11 @@ class Collect:
             self.inner.flush()
 
     def node_table(self) -> pa.Table:
-        return pa.concat_tables(self.nodes).combine_chunks() if self.nodes else None
+        if not self.nodes:
+            return None
+        if len(self.nodes) > 1:
+            self.nodes = [pa.concat_tables(self.nodes).combine_chunks()]  # one copy held, not two
+        return self.nodes[0]
 
     def edge_table(self) -> pa.Table:
         tables = [t.select(EDGE_COLUMNS.names).cast(EDGE_COLUMNS) for t in self.edge_tables]
@@ -139,6 +149,25 @@ class Collect:
         )
 
 
+# string properties with few distinct values (tags, licenses, authors): dictionary-encoded in the
+# rows a snapshot load holds, a fifth of their plain size (1M models: ~100 MB less per table)
+CATEGORICAL = ("author", "pipelineTag", "libraryName", "license", "licenseName", "modelType", "relationType")
+
+
+def _compact(rows: pa.Table) -> pa.Table:
+    """Node rows with their CATEGORICAL properties dictionary-encoded (values unchanged)."""
+    props = rows["props"].combine_chunks()
+    fields = [props.field(f.name).dictionary_encode() if f.name in CATEGORICAL else props.field(f.name)
+              for f in props.type]
+    compact = pa.StructArray.from_arrays(fields, names=[f.name for f in props.type], mask=props.is_null())
+    return rows.set_column(rows.schema.get_field_index("props"), "props", compact)
+
+
+def _plain_strings(a):
+    """A column as plain values (dictionary-encoded strings decoded), to compare with another."""
+    return a.cast(a.type.value_type) if pa.types.is_dictionary(a.type) else a
+
+
 def _with_relation(edges: pa.Table) -> pa.Table:
     types = pa.array(list(RELATION_OF))
     where = pc.index_in(edges["type"], value_set=types)
@@ -148,11 +177,12 @@ def _with_relation(edges: pa.Table) -> pa.Table:
 
 @dataclass
 class State:
-    """The stored current graph (``snapshot/state``): one row per ``:Model``."""
+    """The stored current graph: one row per ``:Model``, read from the graph (``read_state``) or
+    from the copy the last snapshot load kept (``kept_state``)."""
 
-    table: pa.Table  # id, missing, history, PROPS..., createdAt, lastModified, firstSeen
+    table: pa.Table  # TABLE_SCHEMA
     edges: pa.Table  # EDGE_COLUMNS
-    derived: pa.Table  # id, old_<VALUES> of the models holding any derived value
+    derived: pa.Table  # OLD_SCHEMA: the models holding any derived value
 
     @property
     def models(self) -> pa.Table:
@@ -167,15 +197,24 @@ class State:
             last_modified=models["lastModified"], downloads=models["downloads"],
             downloads_all_time=models["downloadsAllTime"])
 
+    def counts(self) -> dict:
+        """What ``snapshot/version`` counts in the graph this state describes."""
+        return {"models": self.table.num_rows, "missing": pc.sum(self.table["missing"]).as_py() or 0,
+                "edges": self.edges.num_rows}
+
 
 STATE_SCHEMA = pa.schema([("id", pa.string()), ("missing", pa.bool_()), ("history", pa.bool_()),
                           *((p, PROP_TYPES[p]) for p in PROPS),
                           ("createdAt", pa.int64()), ("lastModified", pa.int64())])
+TABLE_SCHEMA = pa.schema([*STATE_SCHEMA, *((p, pa.string()) for p in LATER_PROPS)])
+# the kept copy's layout: TABLE_SCHEMA with the CATEGORICAL columns dictionary-encoded
+KEPT_SCHEMA = pa.schema([f.with_type(pa.dictionary(pa.int32(), f.type)) if f.name in CATEGORICAL else f
+                         for f in TABLE_SCHEMA])
 OLD_SCHEMA = pa.schema([("id", pa.string()), *((f"old_{c}", DERIVED_SCHEMA.field(c).type) for c in VALUES)])
 
 
 def read_state(graph: Graph, chunk: int = 20_000, progress: bool = True) -> State:
-    tables, edges, derived, first_seen = [], [], [], []
+    tables, edges, derived = [], [], []
     later = {name: [] for name in LATER_PROPS}
     bar = tqdm(unit="models", desc="stored graph", disable=not progress, dynamic_ncols=True)
     with gc_paused():
@@ -184,8 +223,7 @@ def read_state(graph: Graph, chunk: int = 20_000, progress: bool = True) -> Stat
             ids = pa.array(cols[0], pa.string())
             tables.append(pa.table([pa.array(v, f.type) for v, f in zip(cols[:15], STATE_SCHEMA)],
                                    schema=STATE_SCHEMA))
-            first_seen.append(pa.array(cols[25], pa.string()))
-            for name, values in zip(LATER_PROPS, cols[26:]):
+            for name, values in zip(LATER_PROPS, cols[25:]):
                 later[name].append(pa.array(values, pa.string()))
             bases = cols[15]
             lengths = [len(b) for b in bases]
@@ -198,20 +236,127 @@ def read_state(graph: Graph, chunk: int = 20_000, progress: bool = True) -> Stat
                                       schema=EDGE_COLUMNS))
             old = pa.table([ids, *(pa.array(v, f.type) for v, f in zip(cols[16:25], list(OLD_SCHEMA)[1:]))],
                            schema=OLD_SCHEMA)
-            held = pc.is_valid(old[1])
-            for name in old.column_names[2:]:
-                held = pc.or_(held, pc.is_valid(old[name]))
-            derived.append(old.filter(held))
+            derived.append(old.filter(_holds_any(old)))
             bar.update(len(ids))
     bar.close()
     table = pa.concat_tables(tables).combine_chunks() if tables else STATE_SCHEMA.empty_table()
-    table = table.append_column("firstSeen", pa.chunked_array(first_seen, pa.string()) if first_seen
-                                else pa.array([], pa.string()))
     for name, chunks in later.items():
         table = table.append_column(name, pa.chunked_array(chunks, pa.string()) if chunks else pa.array([], pa.string()))
     return State(table=table,
                  edges=pa.concat_tables(edges).combine_chunks() if edges else EDGE_COLUMNS.empty_table(),
                  derived=pa.concat_tables(derived) if derived else OLD_SCHEMA.empty_table())
+
+
+def _holds_any(old: pa.Table) -> pa.Array:
+    held = pc.is_valid(old[1])
+    for name in old.column_names[2:]:
+        held = pc.or_(held, pc.is_valid(old[name]))
+    return held
+
+
+# --- the kept copy ------------------------------------------------------------------------------
+#
+# Reading the stored graph back through Bolt was most of a weekly refresh (1M models: ~70 s of
+# ~240 s), and after a snapshot load the current graph is exactly what the load computed: G_N's
+# rows, placeholders and edges, and the derived values of G_N. So the load keeps that as Arrow
+# files in the cache, named by a version that its commit stores in the graph (``:GraphVersion``).
+# Every write through loader.db.Graph first gives the graph a new random version, so the copy is
+# trusted only while nothing else wrote; the counts are checked as well (edits made without
+# hflineage, e.g. in Browser). An untrusted or absent copy only means the graph is read instead.
+
+STATE_FORMAT = "2"  # the copy's layout; another layout is another version
+
+
+def state_folder() -> Path:
+    return cache_home() / "snapshot-state"
+
+
+def state_version(path: str) -> str:
+    """The version of the graph a snapshot load of ``path`` leaves: a digest of the file (the
+    current graph after a snapshot load is a function of the file alone) and the copy's layout."""
+    digest = hashlib.blake2b(STATE_FORMAT.encode(), digest_size=16)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def kept_state(graph: Graph) -> State | None:
+    """The copy of the current graph the last snapshot load kept, when the graph still is that."""
+    row = graph.read("snapshot/version")[0]
+    if row["version"] is None:
+        return None
+    folder = state_folder() / row["version"]
+    try:
+        counts = json.loads((folder / "counts.json").read_text())
+        if counts != {k: row[k] for k in ("models", "missing", "edges")}:
+            return None
+        table, edges, derived = (feather.read_table(folder / f"{name}.arrow") for name in ("table", "edges", "derived"))
+    except (OSError, ValueError, pa.ArrowInvalid):
+        return None
+    return State(table=table, edges=edges, derived=derived)
+
+
+def save_state(state: State, version: str) -> None:
+    """Keep ``state`` as the copy named ``version`` (written whole, then renamed into place)."""
+    folder = state_folder()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder))
+    try:
+        feather.write_feather(state.table.cast(KEPT_SCHEMA), tmp / "table.arrow", compression="zstd")
+        for name in ("edges", "derived"):
+            feather.write_feather(getattr(state, name), tmp / f"{name}.arrow", compression="zstd")
+        (tmp / "counts.json").write_text(json.dumps(state.counts()))
+        target = folder / version
+        shutil.rmtree(target, ignore_errors=True)
+        os.rename(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def drop_states(keep: str, also: str | None = None, days: int = 30) -> None:
+    """Remove the copy named ``also`` (the one this load replaced), unfinished copies and copies
+    not used for ``days`` days; never ``keep``."""
+    folder = state_folder()
+    if not folder.is_dir():
+        return
+    old = time.time() - days * 86400
+    for path in folder.iterdir():
+        if path.name == keep:
+            continue
+        try:
+            stale = path.name == also or path.stat().st_mtime < (time.time() - 3600 if path.name.startswith(".tmp-") else old)
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def state_of(nodes: pa.Table | None, placeholder_ids: list[str], edges: pa.Table, derived: pa.Table) -> State:
+    """The State a graph holding exactly ``nodes`` (node rows), the placeholders, ``edges``
+    (EDGE_COLUMNS) and ``derived`` (DERIVED_SCHEMA) reads as. No current model has history: the
+    rows a snapshot load writes clear it, and a placeholder's is not needed (a placeholder row is
+    rewritten whole when it becomes a model)."""
+    columns = {}
+    if nodes is not None and nodes.num_rows:
+        props = nodes["props"].combine_chunks()
+        n = nodes.num_rows
+        columns = {"id": nodes["id"], "missing": pa.array(np.zeros(n, bool)), "history": pa.array(np.zeros(n, bool)),
+                   **{p: props.field(p) for p in PROPS},
+                   "createdAt": nodes["createdAt"], "lastModified": nodes["lastModified"],
+                   **{p: props.field(p) for p in LATER_PROPS}}
+        models = pa.table(columns).cast(KEPT_SCHEMA)
+    else:
+        models = KEPT_SCHEMA.empty_table()
+    k = len(placeholder_ids)
+    placeholders = pa.table({f.name: pa.nulls(k, f.type) for f in KEPT_SCHEMA})
+    placeholders = placeholders.set_column(0, "id", pa.array(placeholder_ids, pa.string()))
+    placeholders = placeholders.set_column(1, "missing", pa.array(np.ones(k, bool)))
+    placeholders = placeholders.set_column(2, "history", pa.array(np.zeros(k, bool)))
+    old = derived.rename_columns(OLD_SCHEMA.names).cast(OLD_SCHEMA)
+    return State(table=pa.concat_tables([models, placeholders]),
+                 edges=edges.select(EDGE_COLUMNS.names).cast(EDGE_COLUMNS).combine_chunks(),
+                 derived=old.filter(_holds_any(old)).combine_chunks())
 
 
 def _pending(graph: Graph) -> dict | None:
@@ -258,14 +403,21 @@ def snapshot_load(graph: Graph, path: str, date: str | None = None, batch_size: 
         phases["write"] = time.monotonic() - clock
         report.depth_updates, report.max_depth = derived.nodes_with_edges, derived.max_depth
         report.snapshot["kind"] = "first"
-        return _commit(graph, report, sink, None, None, started)
+        nodes = sink.node_table()
+        kept = state_of(nodes, sink.placeholder_ids, sink.edge_table(), derived.table)
+        return _commit(graph, report, sink, None, None, started, nodes, kept, state_version(path))
 
     sink = Collect()
     plan(source, sink, report, batch_size, progress)
     nodes = sink.node_table()
+    version = state_version(path)
     phases["read"] = time.monotonic() - clock
     clock = time.monotonic()
-    state = read_state(graph, progress=progress)
+    state = kept_state(graph)
+    report.snapshot["compared_with"] = "kept copy" if state is not None else "stored graph"
+    if state is None:
+        state = read_state(graph, progress=progress)
+    previous_version = graph.read("snapshot/version")[0]["version"]
     if pending is not None:
         kind = pending["kind"]
         figures = json.loads(pending["changes"]) if pending.get("changes") else None
@@ -289,15 +441,23 @@ def snapshot_load(graph: Graph, path: str, date: str | None = None, batch_size: 
     result = write_changed(graph, derived, state.derived, batch_size, workers)
     report.depth_updates, report.max_depth = result.updated, result.max_depth
     phases["derive"] = time.monotonic() - clock
-    return _commit(graph, report, sink, figures, lists, started, nodes)
+    kept = state_of(nodes, sink.placeholder_ids, edges, derived.table)
+    del state, derived
+    out = _commit(graph, report, sink, figures, lists, started, nodes, kept, version)
+    if previous_version and previous_version != version:
+        drop_states(keep=version, also=previous_version)
+    return out
 
 
 def _commit(graph: Graph, report: SnapshotReport, sink: Collect, figures, lists, started: float,
-            nodes: pa.Table | None = None) -> SnapshotReport:
+            nodes: pa.Table, kept: State, version: str) -> SnapshotReport:
+    """Write the snapshot's record, keep the copy of the graph it leaves, and commit: the record
+    becomes a completed snapshot and the graph's version names the copy."""
     clock = time.monotonic()
-    nodes = sink.node_table() if nodes is None else nodes
-    view = sink.view(nodes)
-    top = ch.top_families(view)
+    if figures is not None:  # the interval's figures hold the new graph's ten largest families
+        top = [{k: f[k] for k in ("rank", "family", "size")} for f in figures["top_families"]]
+    else:
+        top = ch.top_families(sink.view(nodes))
     date = report.snapshot["date"]
     record = {
         "date": date, "source": report.source, "kind": report.snapshot["kind"], "previous": report.snapshot["previous"],
@@ -309,7 +469,9 @@ def _commit(graph: Graph, report: SnapshotReport, sink: Collect, figures, lists,
     for key in ("added", "deleted", "updated", "rebased"):
         record[key] = figures[key]["total"] if figures is not None else None
     graph.write("snapshot/begin", record=record)
-    graph.write("snapshot/commit", date=date)
+    save_state(kept, version)
+    graph.write("snapshot/commit", date=date, mine=graph.mark_changed(), state=version)
+    graph.version = None  # the graph's version is the copy's now: this connection's next write marks it again
     report.changes = figures
     report.phases["report"] = time.monotonic() - clock
     report.phases = {k: round(v, 3) for k, v in report.phases.items()}
@@ -337,8 +499,8 @@ def _apply(graph: Graph, state: State, sink: Collect, nodes: pa.Table | None, da
     ph_set = set(sink.placeholder_ids)
     revive = [{"id": i, "missing": i in ph_set} for i in sorted(known_history)]
 
-    held = set(current.to_pylist()) | known_history
-    new_placeholders = [i for i in sink.placeholder_ids if i not in held]
+    held = pc.or_(_is_in(ph_ids, current), _is_in(ph_ids, pa.array(sorted(known_history), pa.string())))
+    new_placeholders = ph_ids.filter(pc.invert(held)).to_pylist()
 
     # rows to write: new to the current graph, a placeholder before, history to clear, or any property differs
     rows, moved = _changed_rows(nodes, table) if nodes is not None else (None, None)
@@ -390,7 +552,16 @@ def _apply(graph: Graph, state: State, sink: Collect, nodes: pa.Table | None, da
             writer.join()
             seconds["write_models"] = round(time.monotonic() - clock, 3)
             _crash_point("snapshot/write_models")
-            put("snapshot/set_counters", moved.to_pylist())
+            clock = time.monotonic()
+            for start in range(0, moved.num_rows, COUNTER_BATCH):
+                chunk = moved.slice(start, COUNTER_BATCH)
+                writer.put("snapshot/set_counters", ids=chunk["id"].to_pylist(),
+                           **{n: (chunk[n] if n in chunk.column_names else pa.nulls(chunk.num_rows)).to_pylist()
+                              for n in COUNTERS})
+                bar.update(chunk.num_rows)
+            writer.join()
+            seconds["set_counters"] = round(time.monotonic() - clock, 3)
+            _crash_point("snapshot/set_counters")
         # deleted models before the other edges go: each conversion takes its model's last bases
         # along in one transaction, so a re-run after a failure still finds them
         put("snapshot/delete_to_missing", _last(to_missing, stored_edges), **history)
@@ -410,6 +581,7 @@ def _crash_point(step: str) -> None:
 
 
 COUNTERS = ("downloads", "downloadsAllTime", "likes", "trendingScore")  # drift on most models every week
+COUNTER_BATCH = 25_000  # counter rows are small: larger transactions, fewer round trips
 
 
 def _changed_rows(nodes: pa.Table, table: pa.Table) -> tuple[pa.Table, pa.Table]:
@@ -417,21 +589,23 @@ def _changed_rows(nodes: pa.Table, table: pa.Table) -> tuple[pa.Table, pa.Table]
     rows for snapshot/write_models (new to the current graph, a placeholder or history before,
     or any property but the counters differs; plus ``_added``: the id was no model before), and
     rows for snapshot/set_counters (a current model whose counters alone moved: the bulk of a
-    week, as downloads drift everywhere; a lighter write)."""
+    week, as downloads drift everywhere; a lighter write). Both in the file's row order.
+
+    The stored row of each file row is found by position (index_in) and compared one column at
+    a time, so only one column pair is materialised at once (a join of the two tables doubled
+    the loader's peak memory)."""
     props = nodes["props"].combine_chunks()
     names = [f.name for f in props.type]
-    flat = pa.table({"id": nodes["id"], **{n: props.field(n) for n in names},
-                     "createdAt": nodes["createdAt"], "lastModified": nodes["lastModified"],
-                     "_row": pa.array(np.arange(nodes.num_rows))})
+    where = pc.index_in(nodes["id"], value_set=table["id"].combine_chunks())
+    known = pc.is_valid(where)
+    missing = pc.fill_null(table["missing"].take(where), True)
+    history = pc.fill_null(table["history"].take(where), False)
+    full = pc.or_(missing, history)  # new to the current graph, or a placeholder or history before
+    counters = pa.array(np.zeros(nodes.num_rows, bool))
     compared = [n for n in (*names, "createdAt", "lastModified") if n in table.column_names]
-    old = table.select(["id", "missing", "history", *compared])
-    old = old.rename_columns(["id", "_missing", "_history", *(f"_old_{n}" for n in compared)])
-    joined = flat.join(old, "id", join_type="left outer")
-    full = pc.fill_null(pc.or_kleene(pc.is_null(joined["_missing"]),
-                                     pc.or_(joined["_missing"], joined["_history"])), True)
-    counters = pa.array(np.zeros(joined.num_rows, bool))
     for n in compared:
-        a, b = joined[n], joined[f"_old_{n}"]
+        a = _plain_strings(props.field(n) if n in names else nodes[n])
+        b = _plain_strings(table[n].take(where))
         if a.type != b.type:
             b = b.cast(a.type)
         differs = pc.invert(pc.or_(pc.and_(pc.is_null(a), pc.is_null(b)), pc.fill_null(pc.equal(a, b), False)))
@@ -439,19 +613,21 @@ def _changed_rows(nodes: pa.Table, table: pa.Table) -> tuple[pa.Table, pa.Table]
             counters = pc.or_(counters, differs)
         else:
             full = pc.or_(full, differs)
-    added = pc.fill_null(pc.or_kleene(pc.is_null(joined["_missing"]), joined["_missing"]), True)
-    chosen = joined.filter(full)
-    added = added.filter(full)
-    order = pc.sort_indices(chosen["_row"])
-    chosen, added = chosen.take(order), added.take(order)
+    added = pc.or_(pc.invert(known), pc.fill_null(table["missing"].take(where), True))
+    chosen = pc.indices_nonzero(full)
     rows = pa.table({
-        "id": chosen["id"],
-        "props": pa.StructArray.from_arrays([chosen[n].combine_chunks() for n in names], names=names),
-        "createdAt": chosen["createdAt"], "lastModified": chosen["lastModified"], "_added": added,
+        "id": nodes["id"].take(chosen),
+        "props": props.take(chosen),
+        "createdAt": nodes["createdAt"].take(chosen), "lastModified": nodes["lastModified"].take(chosen),
+        "_added": added.take(chosen),
     })
-    moved = joined.filter(pc.and_(pc.invert(full), counters))
-    moved = moved.take(pc.sort_indices(moved["_row"]))
-    return rows, moved.select(["id", *(n for n in COUNTERS if n in names)])
+    moved = pc.and_(pc.invert(full), counters)
+    moved_props = props.filter(moved)
+    if isinstance(moved_props, pa.ChunkedArray):
+        moved_props = moved_props.combine_chunks()
+    moved = pa.table({"id": nodes["id"].filter(moved),
+                      **{n: moved_props.field(n) for n in COUNTERS if n in names}})
+    return rows, moved
 
 
 def _edge_key(edges: pa.Table) -> pa.Array:
@@ -501,7 +677,7 @@ def record_bulk_snapshot(graph: Graph, source_path: str, date: str | None, repor
                                                            models["downloadsAllTime"].combine_chunks()],
                                                           names=["downloads", "downloadsAllTime"])})
     graph.write("snapshot/begin", record={"date": date, "source": source_path, "kind": "first"})
-    out = _commit(graph, out, sink, None, None, started, nodes)
+    out = _commit(graph, out, sink, None, None, started, nodes, state, state_version(source_path))
     out.seconds = round(report.seconds + out.seconds, 3)
     return out
 

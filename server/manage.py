@@ -31,7 +31,7 @@ from pathlib import Path
 
 from hflineage.loader.errors import ServerError
 from hflineage.loader.lock import pid_alive
-from hflineage.loader.settings import DEFAULT_BOLT_PORT, DEFAULT_HTTP_PORT, environment
+from hflineage.loader.settings import DEFAULT_BOLT_PORT, DEFAULT_HTTP_PORT, cache_home, environment
 
 from . import browser
 
@@ -87,10 +87,7 @@ def local_home() -> Path:
 
 def jar_cache() -> Path:
     """Where the server's jars are kept once fetched (shared by every local home)."""
-    env = environment()
-    if env.cache:
-        return Path(env.cache).expanduser().resolve()
-    return Path(env.xdg_cache_home or Path.home() / ".cache") / "hflineage"
+    return cache_home()
 
 
 @dataclass

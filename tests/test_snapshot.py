@@ -13,8 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -24,7 +22,7 @@ from hflineage.loader.errors import SnapshotRefused
 from hflineage.loader.load import load
 from hflineage.loader.licenses import audit_all, downstream, load_policy, model_license
 
-from conftest import REPO, SHARED, node_count
+from conftest import SHARED, node_count
 from test_bulk import _sorted_ids, canon, empty
 
 TOOLS = SHARED / "tools"
@@ -104,10 +102,29 @@ def answers(graph, cli, ids: list[str]) -> dict:
     return out
 
 
+def same_state(kept: snapshot.State, read: snapshot.State) -> None:
+    """The copy a snapshot load keeps reads as the stored graph does (row order aside; the
+    ``history`` column only matters on models, and no current model has any)."""
+    def rows(table, keys):
+        return table.sort_by([(k, "ascending") for k in keys]).to_pylist()
+
+    assert not any(read.models["history"].to_pylist())
+    assert rows(kept.table.drop_columns(["history"]), ["id"]) == rows(read.table.drop_columns(["history"]), ["id"])
+    assert rows(kept.edges, ["child", "base", "type"]) == rows(read.edges, ["child", "base", "type"])
+    assert rows(kept.derived, ["id"]) == rows(read.derived, ["id"])
+
+
 def test_four_snapshot_weeks_equal_a_fresh_load_of_the_last(graph, cli, weeks):
     for path in weeks:
         report = snapshot.snapshot_load(graph, path, progress=False)
         assert report.snapshot["kind"] == ("first" if path == weeks[0] else "interval")
+        if path != weeks[0]:
+            assert report.snapshot["compared_with"] == "kept copy"
+        kept = snapshot.kept_state(graph)
+        assert kept is not None
+        stored = snapshot.read_state(graph, progress=False)
+        same_state(kept, stored)
+        assert changes.records(graph)[-1]["top_families"] == changes.top_families(stored.view())
     deleted_total = sum(r["changes"]["deleted"]["total"] for r in changes.records(graph)[1:])
     assert deleted_total > 0 and node_count(graph, "ModelHistory") > 0
     after_snapshots = graph_dump(graph)
@@ -340,3 +357,21 @@ def everything(graph) -> list:
         "MATCH (c)-[e]->(b) RETURN c.id AS c, type(e) AS t, properties(e) AS p, b.id AS b ORDER BY c, b, t",
         database_=graph.database)
     return [nodes, [canon(r.data()) for r in records]]
+
+
+def test_kept_copy_is_trusted_only_while_nothing_else_wrote(graph, weeks):
+    """A snapshot load compares with the copy the last one kept only while the graph is still
+    that: after any other write through hflineage, or an outside edit that changes the counts,
+    it reads the stored graph instead (and the result is still right: the invariant test)."""
+    snapshot.snapshot_load(graph, weeks[0], progress=False)
+    assert snapshot.kept_state(graph) is not None
+    load(graph, weeks[1], progress=False)  # a plain load: a new version
+    assert snapshot.kept_state(graph) is None
+    report = snapshot.snapshot_load(graph, weeks[2], progress=False)
+    assert report.snapshot["compared_with"] == "stored graph"
+    assert snapshot.kept_state(graph) is not None
+    graph.driver.execute_query("CREATE (:Model {id: 'outside/edit'})", database_=graph.database)
+    assert snapshot.kept_state(graph) is None
+    graph.driver.execute_query("MATCH (m:Model {id: 'outside/edit'}) DELETE m", database_=graph.database)
+    report = snapshot.snapshot_load(graph, weeks[3], progress=False)
+    assert report.snapshot["compared_with"] == "kept copy"

@@ -1,5 +1,5 @@
 // name: snapshot/state
-// description: The current graph as a snapshot load compares it with the new file: one row per :Model, [id, missing, has history, author, downloads, downloadsAllTime, likes, trendingScore, pipelineTag, libraryName, license, licenseName, parameters, createdAt and lastModified (epoch ms), base edges ([base id, type, declared, rule]), the nine derived properties, firstSeen, modelType, relationType], in records of $chunk rows (the nodes are collected, their values read one record at a time, so the server holds one record of values).
+// description: The current graph as a snapshot load compares it with the new file: one row per :Model, [id, missing, has history, author, downloads, downloadsAllTime, likes, trendingScore, pipelineTag, libraryName, license, licenseName, parameters, createdAt and lastModified (epoch ms), base edges ([base id, type, declared, rule]), the nine derived properties, modelType, relationType], in records of $chunk rows (the nodes are collected, their values read one record at a time, so the server holds one record of values).
 // param chunk: rows per record, e.g. 20000
 // mode: read
 MATCH (m:Model)
@@ -11,4 +11,4 @@ RETURN [m IN models[start..start + $chunk] |
          m.createdAt.epochMillis, m.lastModified.epochMillis,
          [(m)-[r:FINETUNE_OF|ADAPTER_OF|QUANTIZATION_OF|MERGE_OF]->(b) | [b.id, type(r), r.declared, r.rule]],
          m.depth, m.depthVia, m.family, m.descendants, m.descendantDownloads, m.descendantDownloadsAllTime,
-         m.orphanedIfDeleted, m.pathsFromRoots, m.pathsToLeaves, m.firstSeen, m.modelType, m.relationType]] AS rows
+         m.orphanedIfDeleted, m.pathsFromRoots, m.pathsToLeaves, m.modelType, m.relationType]] AS rows
