@@ -12,4 +12,5 @@ OPTIONAL MATCH (v:GraphVersion)
 WITH s, collect(v) AS versions
 FOREACH (v IN CASE WHEN size(versions) = 1 AND versions[0].version = $mine THEN versions ELSE [] END |
   SET v.version = $state)
+FOREACH (_ IN CASE WHEN size(versions) = 0 THEN [1] ELSE [] END | CREATE (:GraphVersion {version: $state}))
 RETURN s.date AS date
