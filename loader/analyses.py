@@ -1,4 +1,4 @@
-"""Chain length, deletion impact and graph statistics over the stored graph.
+"""The lookups over the stored graph: show, chain, descendants, deletion impact and statistics.
 
 Each answer starts from a stored query. What Cypher cannot express without enumerating paths
 (counting chains, deciding which models are orphaned) is done here by dynamic programming over
@@ -19,11 +19,39 @@ import pyarrow as pa
 
 from . import dag
 from .db import Graph, gc_paused
-from .derive import TOO_MANY
+from .derive import DERIVED_PROPERTIES, TOO_MANY
 from .errors import HFLineageError, ModelNotFound
 from .relations import RELATION_OF, RELATIONS
+from .snapshot import EMPTY_HISTORY, HISTORY_PROPERTIES, deleted_show, snapshot_history
 
 CHAIN_BUCKETS = ("<=2", "<=5", "6-15", ">15")
+
+
+# --- show ----------------------------------------------------------------------------------
+
+def show(graph: Graph, model_id: str) -> dict:
+    """A model's properties, bases, Hub-style model tree, descendant count and depth."""
+    rows = graph.read("show", model_id=model_id)
+    history = snapshot_history(graph, model_id)
+    if not rows:
+        if history is None:
+            raise ModelNotFound(f"model '{model_id}' is not in the graph")
+        return deleted_show(model_id, history)
+    row = rows[0]
+    properties = {k: v for k, v in sorted(row["properties"].items()) if k not in DERIVED_PROPERTIES.values() and k not in HISTORY_PROPERTIES}
+    return {
+        "id": row["id"],
+        "license": row["license"],
+        "missing": row["missing"],
+        "parents": row["parents"],
+        "children": {rel: row["children"][rel] for rel in RELATIONS},
+        "descendants": row["descendants"],
+        "subtree_downloads": row["subtree_downloads"],
+        "subtree_downloads_all_time": row["subtree_downloads_all_time"],
+        "depth": row["depth"],
+        "properties": properties,
+        **(history or EMPTY_HISTORY),
+    }
 
 
 # --- chain ---------------------------------------------------------------------------------

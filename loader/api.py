@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Iterable
 
-from . import analyses, changes as changes_lib, drift as drift_lib, impute as impute_lib, impute_eval, licenses, lineage
+from . import analyses, changes as changes_lib, drift as drift_lib, impute as impute_lib, impute_eval, licenses
 from .db import Graph
 from .errors import HFLineageError, QueryError
 from .load import load as run_load
@@ -112,7 +112,7 @@ class Lineage:
     # --- lineage ---
 
     def show(self, model_id: str) -> Show:
-        return Show.from_dict(lineage.show(self.db, model_id))
+        return Show.from_dict(analyses.show(self.db, model_id))
 
     def descendants(self, model_id: str) -> Descendants:
         """Every model deriving from ``model_id`` (``to_pandas()``: one row each, most downloaded first)."""
