@@ -140,7 +140,7 @@ def export_graph(graph, folder: Path) -> dict:
     started = time.monotonic()
     with graph.driver.session(database=graph.database, default_access_mode=neo4j.READ_ACCESS) as session:
         _write_stream((r.values() for r in session.run(NODES_QUERY)), NODE_SCHEMA, folder / "nodes.parquet")
-    _write_stream(((c, b, RELATION_OF[t]) for c, b, t in graph.stream("stats_edges")), EDGE_SCHEMA,
+    _write_stream(((c, b, RELATION_OF[t]) for c, b, t, _family in graph.stream("stats_edges")), EDGE_SCHEMA,
                   folder / "edges.parquet")
     return {"export_s": time.monotonic() - started, "nodes": pq.ParquetFile(folder / "nodes.parquet").metadata.num_rows,
             "edges": pq.ParquetFile(folder / "edges.parquet").metadata.num_rows}
