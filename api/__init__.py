@@ -13,7 +13,7 @@ from importlib.metadata import PackageNotFoundError, version as _version
 from hflineage.loader.api import Lineage, connect
 from hflineage.loader.errors import (AttributeNotImputable, HFLineageError, InputError, ModelNotFound,
                                      PolicyError, QueryError, ServerError, SnapshotRefused)
-from hflineage.loader.load import LoadReport
+from hflineage.loader.load_report import LoadReport
 from hflineage.loader.results import Result
 
 try:

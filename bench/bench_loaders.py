@@ -155,7 +155,8 @@ def convert_for_import(path: Path, outdir: Path, batch_size: int = 10_000) -> di
     loader's ``plan`` into loader/bulk.py's ``CsvSink`` (the files ``--bulk`` imports). Returns
     the three files (header line first), whether a field holds a line break, and the rows read."""
     from hflineage.loader.bulk import CsvSink
-    from hflineage.loader.load import LoadReport, open_source, plan
+    from hflineage.loader.load_report import LoadReport
+    from hflineage.loader.plan import open_source, plan
 
     with CsvSink(outdir) as sink:
         report = plan(open_source(str(path)), sink, LoadReport(source=str(path)), batch_size, progress=False)
@@ -206,7 +207,7 @@ def _schema(env: dict) -> None:
     os.environ.update({k: env[k] for k in ("HFLINEAGE_HOME", "HFLINEAGE_BOLT_PORT", "HFLINEAGE_HTTP_PORT")})
     try:
         from hflineage.loader.db import Graph
-        from hflineage.loader.load import ensure_schema
+        from hflineage.loader.schema import ensure_schema
         from hflineage.loader.settings import resolve_connection
 
         with Graph(resolve_connection()) as graph:

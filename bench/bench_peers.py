@@ -10,7 +10,7 @@ seeded, and the roots of the ``--roots`` largest families):
 
 | question     | ours (library function, stored query) | DuckDB (SQL)                    | networkx                       |
 |--------------|---------------------------------------|---------------------------------|--------------------------------|
-| descendants  | lineage.show                          | recursive CTE down, visited set | nx.descendants                 |
+| descendants  | analyses.show                         | recursive CTE down, visited set | nx.descendants                 |
 | depth        | analyses.chain                        | recursive CTE up, USING KEY     | dag_longest_path_length        |
 | licenses     | licenses.model_license                | recursive CTE up, visited set   | single_source_shortest_path_length |
 | impact       | analyses.impact                       | 5 recursive CTEs (orphans, path counts) | descendants + DP        |
@@ -140,7 +140,7 @@ def export_graph(graph, folder: Path) -> dict:
     started = time.monotonic()
     with graph.driver.session(database=graph.database, default_access_mode=neo4j.READ_ACCESS) as session:
         _write_stream((r.values() for r in session.run(NODES_QUERY)), NODE_SCHEMA, folder / "nodes.parquet")
-    _write_stream(((c, b, RELATION_OF[t]) for c, b, t in graph.stream("stats_edges")), EDGE_SCHEMA,
+    _write_stream(((c, b, RELATION_OF[t]) for c, b, t, _family in graph.stream("stats_edges")), EDGE_SCHEMA,
                   folder / "edges.parquet")
     return {"export_s": time.monotonic() - started, "nodes": pq.ParquetFile(folder / "nodes.parquet").metadata.num_rows,
             "edges": pq.ParquetFile(folder / "edges.parquet").metadata.num_rows}
@@ -216,10 +216,10 @@ class Ours:
         self.build = {}
 
     def answer(self, question: str, model: str):
-        from hflineage.loader import analyses, licenses, lineage
+        from hflineage.loader import analyses, licenses
 
         if question == "descendants":
-            r = lineage.show(self.graph, model)
+            r = analyses.show(self.graph, model)
             return {"descendants": r["descendants"], "subtree_downloads": r["subtree_downloads"],
                     "subtree_downloads_all_time": r["subtree_downloads_all_time"]}
         if question == "depth":

@@ -46,7 +46,7 @@ def main() -> None:
     args = ap.parse_args()
 
     os.environ.update(bench_env(args))
-    from hflineage.loader import analyses, impute, licenses, lineage
+    from hflineage.loader import analyses, impute, licenses
     from hflineage.loader.db import Graph
     from hflineage.loader.settings import resolve_connection
     from hflineage.server.manage import LocalServer
@@ -69,7 +69,7 @@ def main() -> None:
 
     policy = licenses.load_policy()
     lookups = {
-        "show": lambda m: lineage.show(graph, m),
+        "show": lambda m: analyses.show(graph, m),
         "chain": lambda m: analyses.chain(graph, m),
         "license": lambda m: licenses.model_license(graph, m, policy),
         "impact": lambda m: analyses.impact(graph, [m]),

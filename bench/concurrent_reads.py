@@ -33,9 +33,9 @@ from fault_trials import TOOLS, Bench, sh  # noqa: E402
 
 
 def show_key(graph, model_id):
-    from hflineage.loader import lineage
+    from hflineage.loader import analyses
 
-    doc = lineage.show(graph, model_id)
+    doc = analyses.show(graph, model_id)
     return json.dumps([sorted((p["id"], p["relation"]) for p in doc["parents"]), doc["depth"], doc["license"]])
 
 

@@ -154,7 +154,7 @@ The same questions, the same models ({s['sample']} random models, seeded, and th
 def _method() -> str:
     return """| question | ours: library function (CLI) | DuckDB: SQL | networkx |
 |---|---|---|---|
-| descendants of X (count, subtree downloads) | `lineage.show` (`hflineage show`) | recursive CTE down, `USING KEY` + visited set | `nx.descendants` |
+| descendants of X (count, subtree downloads) | `analyses.show` (`hflineage show`) | recursive CTE down, `USING KEY` + visited set | `nx.descendants` |
 | depth of X (depth, roots) | `analyses.chain` (`hflineage chain`) | recursive CTE up, `USING KEY` (a node keeps its longest distance) | `dag_longest_path_length` on the ancestors |
 | ancestors' licenses of X (each with shortest distance) | `licenses.model_license` (`hflineage license`) | recursive CTE up, `USING KEY` + visited set | `single_source_shortest_path_length` |
 | deletion impact of {X} (SPEC.md's eight numbers) | `analyses.impact` (`hflineage impact`) | 5 recursive CTEs: descendants, anchored models, path counts up and down (HUGEINT) | descendants, anchored set, path-count DP |

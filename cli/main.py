@@ -8,7 +8,7 @@ import traceback
 import click
 
 from hflineage.cypher import registry
-from hflineage.loader.load import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS
+from hflineage.loader.plan import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS
 from hflineage.loader.settings import environment
 
 from .context import CliError, Context, exit_code, one_line, pass_ctx

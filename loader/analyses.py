@@ -1,4 +1,4 @@
-"""Chain length, deletion impact and graph statistics over the stored graph.
+"""The lookups over the stored graph: show, chain, descendants, deletion impact and statistics.
 
 Each answer starts from a stored query. What Cypher cannot express without enumerating paths
 (counting chains, deciding which models are orphaned) is done here by dynamic programming over
@@ -7,7 +7,8 @@ the subgraph the stored query returns, in topological order given by the stored 
 integers; they reach ~10^14 on real merge ladders.
 
 Definitions are SPEC.md's: a chain is a path from a root down to a leaf, its length the number of
-models on it; a family is a weakly connected component.
+models on it; a family is a weakly connected component, read from the ``family`` key every load
+stores (loader/derive.py).
 """
 
 from __future__ import annotations
@@ -19,11 +20,39 @@ import pyarrow as pa
 
 from . import dag
 from .db import Graph, gc_paused
-from .derive import TOO_MANY
+from .derive import DERIVED_PROPERTIES, TOO_MANY
 from .errors import HFLineageError, ModelNotFound
 from .relations import RELATION_OF, RELATIONS
+from .snapshot import EMPTY_HISTORY, HISTORY_PROPERTIES, deleted_show, snapshot_history
 
 CHAIN_BUCKETS = ("<=2", "<=5", "6-15", ">15")
+
+
+# --- show ----------------------------------------------------------------------------------
+
+def show(graph: Graph, model_id: str) -> dict:
+    """A model's properties, bases, Hub-style model tree, descendant count and depth."""
+    rows = graph.read("show", model_id=model_id)
+    history = snapshot_history(graph, model_id)
+    if not rows:
+        if history is None:
+            raise ModelNotFound(f"model '{model_id}' is not in the graph")
+        return deleted_show(model_id, history)
+    row = rows[0]
+    properties = {k: v for k, v in sorted(row["properties"].items()) if k not in DERIVED_PROPERTIES.values() and k not in HISTORY_PROPERTIES}
+    return {
+        "id": row["id"],
+        "license": row["license"],
+        "missing": row["missing"],
+        "parents": row["parents"],
+        "children": {rel: row["children"][rel] for rel in RELATIONS},
+        "descendants": row["descendants"],
+        "subtree_downloads": row["subtree_downloads"],
+        "subtree_downloads_all_time": row["subtree_downloads_all_time"],
+        "depth": row["depth"],
+        "properties": properties,
+        **(history or EMPTY_HISTORY),
+    }
 
 
 # --- chain ---------------------------------------------------------------------------------
@@ -231,16 +260,16 @@ def _top_degrees(graph: Graph, top: int) -> dict:
 
 
 def _chains_and_families(graph: Graph, top: int) -> dict:
-    edges = graph.fetch_table("stats_edges", ["child", "base", "type"], [pa.string()] * 3)
+    edges = graph.fetch_table("stats_edges", ["child", "base", "type", "family"], [pa.string()] * 4)
     if not edges.num_rows:
         return {"families": 0, "chains": 0, "chain_length": {k: {"chains": 0, "share": 0.0} for k in CHAIN_BUCKETS}, "top_chains": [], "top_families": []}
     enc = dag.encode(edges["child"].combine_chunks(), edges["base"].combine_chunks())
     names = enc.names.to_pylist()
     rel = np.array([RELATIONS.index(RELATION_OF[t]) for t in edges["type"].to_pylist()], dtype=np.int8)
+    keys, family = _families(enc, edges["family"])
     del edges
     n = len(names)
     depth = dag.depths(n, enc.child, enc.base)
-    family = dag.components(n, enc.child, enc.base)
     is_leaf = np.bincount(enc.base, minlength=n) == 0
 
     lengths = _chain_lengths(n, enc.child, enc.base, depth)  # [n, 16] paths root->node by length
@@ -253,12 +282,22 @@ def _chains_and_families(graph: Graph, top: int) -> dict:
     chain_length = {k: {"chains": v, "share": round(v / total, 4) if total else 0.0} for k, v in buckets.items()}
 
     return {
-        "families": int(len(np.unique(family))),
+        "families": len(keys),
         "chains": total,
         "chain_length": chain_length,
         "top_chains": _top_chains(enc, names, rel, depth, is_leaf, top),
-        "top_families": _top_families(graph, enc, names, rel, family, lengths, is_leaf, top),
+        "top_families": _top_families(graph, enc, keys, rel, family, lengths, is_leaf, top),
     }
+
+
+def _families(enc: dag.Encoded, edge_family: pa.ChunkedArray) -> tuple[list[str], np.ndarray]:
+    """The family keys, and for each model on an edge (``enc.names``) the index of its key, from
+    each edge's stored ``family`` (both ends of an edge are in one family). Read with the edges:
+    a read of the models' keys apart would cost as much again as the edges' read."""
+    key = edge_family.combine_chunks().dictionary_encode()
+    family = np.empty(len(enc.names), dtype=np.int64)
+    family[enc.child] = family[enc.base] = key.indices.to_numpy()
+    return key.dictionary.to_pylist(), family
 
 
 def _chain_lengths(n: int, child: np.ndarray, base: np.ndarray, depth: np.ndarray) -> np.ndarray:
@@ -308,15 +347,17 @@ def _top_chains(enc, names, rel, depth, is_leaf, top) -> list[dict]:
     return out
 
 
-def _top_families(graph, enc, names, rel, family, lengths, is_leaf, top) -> list[dict]:
-    sizes = np.bincount(family, minlength=len(names))
-    labels = sorted(np.flatnonzero(sizes), key=lambda f: (-sizes[f], names[f]))[:top]
-    keys = [names[f] for f in labels]
-    named = {r["family"]: r for r in graph.read("stats_family_roots", families=keys)}
+def _top_families(graph, enc, keys, rel, family, lengths, is_leaf, top) -> list[dict]:
+    """The ``top`` largest families (ties: the smallest key), each named by its root with most
+    descendants; ``family`` holds each model's index into ``keys``."""
+    sizes = np.bincount(family, minlength=len(keys))
+    labels = sorted(range(len(keys)), key=lambda f: (-sizes[f], keys[f]))[:top]
+    chosen = [keys[f] for f in labels]
+    named = {r["family"]: r for r in graph.read("stats_family_roots", families=chosen)}
     fam_of_edge = family[enc.child]
     chain_totals = lengths.sum(axis=1)
     out = []
-    for f, key in zip(labels, keys):
+    for f, key in zip(labels, chosen):
         rels = Counter({RELATIONS[k]: int(v) for k, v in enumerate(np.bincount(rel[fam_of_edge == f], minlength=4))})
         leaves = np.flatnonzero(is_leaf & (family == f))
         root = named.get(key, {})

@@ -18,11 +18,13 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Iterable
 
-from . import analyses, changes as changes_lib, drift as drift_lib, impute as impute_lib, impute_eval, licenses, lineage
+from . import analyses, changes as changes_lib, drift as drift_lib, impute as impute_lib, impute_eval, licenses
 from .db import Graph
 from .errors import HFLineageError, QueryError
-from .load import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, LoadReport, load as run_load
+from .load import load as run_load
+from .load_report import LoadReport
 from .lock import LoadLock
+from .plan import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, open_source
 from .results import (Chain, Descendants, Evaluation, Impact, ImputeAll, Imputed, License, LicenseAudit, LicenseDownstream,
                       LicenseDrift, Show, Stats, Table1)
 from .settings import Connection, resolve_connection
@@ -86,7 +88,7 @@ class Lineage:
                 from .bulk import bulk_load
 
                 snapshots.check_new_snapshot(self.db, snapshots.parse_date(date) if date else
-                                             snapshots.file_date(snapshots.open_source(str(path))))
+                                             snapshots.file_date(open_source(str(path))))
                 report = bulk_load(self.db, str(path), batch_size=batch_size, progress=self.progress, force=force)
                 with LoadLock(self.db, str(path), force=force):
                     return snapshots.record_bulk_snapshot(self.db, str(path), date, report, progress=self.progress)
@@ -110,7 +112,7 @@ class Lineage:
     # --- lineage ---
 
     def show(self, model_id: str) -> Show:
-        return Show.from_dict(lineage.show(self.db, model_id))
+        return Show.from_dict(analyses.show(self.db, model_id))
 
     def descendants(self, model_id: str) -> Descendants:
         """Every model deriving from ``model_id`` (``to_pandas()``: one row each, most downloaded first)."""

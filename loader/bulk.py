@@ -6,7 +6,7 @@ only works on a stopped server and replaces the whole database, so this mode is 
 local server (``hflineage db start``) holding no models yet. The steps:
 
 1. Refuse unless the connection is the local server, it is running, and it holds no models.
-2. Run the shared plan (load.plan: read, normalise, dedupe, cycles, placeholders) with a
+2. Run the shared plan (plan.plan: read, normalise, dedupe, cycles, placeholders) with a
    ``CsvSink``: node batches (Arrow tables, never Python dicts) are converted to their CSV
    columns and spooled to an Arrow IPC file, the cleaned edges stream to CSV. At the end the
    sink computes the derived properties (``depth``, ``depthVia``, ``family``, ``descendants`` and
@@ -17,7 +17,7 @@ local server (``hflineage db start``) holding no models yet. The steps:
 3. Stop the server, move the old store aside, import, start the server again. If the import
    fails, the partial store is removed, the old one moved back and the server restarted on it.
    (neo4j.conf.template drops the Bolt thread pool's shutdown wait, so the stop is quick.)
-4. Schema (load.ensure_schema): the indexes in one transaction, then the constraint, so their
+4. Schema (schema.ensure_schema): the indexes in one transaction, then the constraint, so their
    populations run side by side; it returns when every index is online.
 
 Each phase's seconds are printed on stderr at the end (``bulk load: files ... s, stop ... s,
@@ -52,7 +52,10 @@ from .db import Graph
 from .derive import DERIVED_PROPERTIES, Derived, Pending
 from .errors import HFLineageError
 from .lock import LoadLock, ensure_lock_schema
-from .load import DEFAULT_BATCH_SIZE, LoadReport, ensure_schema, model_count, open_source, plan
+from .load import model_count
+from .load_report import LoadReport
+from .plan import DEFAULT_BATCH_SIZE, open_source, plan
+from .schema import ensure_schema
 from .read import NODE_PROPERTIES, SCALAR_COLUMNS
 from .settings import environment
 
@@ -137,7 +140,7 @@ class CsvSink:
         for f in (self._models, self._missing, self._edges):
             f.close()
 
-    # --- the Sink protocol (load.Sink) --------------------------------------------------------
+    # --- the Sink protocol (plan.Sink) --------------------------------------------------------
     def models(self, table: pa.Table) -> None:
         """A batch of node rows: read.normalise's table."""
         extra = {f.name for f in table.schema.field("props").type} - set(self._props)

@@ -46,7 +46,7 @@ from . import dag
 from .db import Graph, Writer, gc_paused
 
 BATCH = 10_000
-WORKERS = 2  # concurrent write transactions for the write-back (load.DEFAULT_WORKERS)
+WORKERS = 2  # concurrent write transactions for the write-back (plan.DEFAULT_WORKERS)
 DERIVED_SCHEMA = pa.schema([("id", pa.string()), ("depth", pa.int64()), ("via", pa.string()),
                             ("family", pa.string()), ("descendants", pa.int64()), ("below", pa.int64()),
                             ("below_all_time", pa.int64()), ("orphaned", pa.int64()), ("paths_up", pa.int64()),

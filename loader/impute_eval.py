@@ -10,7 +10,7 @@ A seeded fraction of the declared values is hidden (``random.Random(seed).sample
 sorted ids). Each hidden model is predicted by knn and hub with every hidden value ignored (the
 hidden ids of the model's family reach the queries as ``$hidden``). A *family* is a weakly
 connected component of the lineage graph (``:Missing`` placeholders included); the paper's
-"atlas region".
+"atlas region". It is the ``family`` key every load stores (loader/derive.py), read once.
 
 Three views of the same hidden models
 -------------------------------------
@@ -47,7 +47,7 @@ import math
 import random
 import statistics
 from collections import Counter, defaultdict
-from typing import Any, Iterable
+from typing import Any
 
 from tqdm import tqdm
 
@@ -81,31 +81,15 @@ PAPER_1A = {"family_mean": (100.217, 8.541, None), "knn_1": (32.830, 3.247, 0.85
 # --- pieces ----------------------------------------------------------------------------------
 
 
-class _Families:
-    """Weakly connected components by union-find over the edge list (every id that has an edge)."""
-
-    def __init__(self, edges: Iterable[tuple[str, str]]):
-        self._parent: dict[str, str] = {}
-        for child, base in edges:
-            self._union(child, base)
-
-    def find(self, node: str) -> str:
-        parent = self._parent
-        while parent.get(node, node) != node:
-            grand = parent.get(parent[node], parent[node])
-            parent[node] = grand  # path halving
-            node = grand
-        return node
-
-    def _union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self._parent[max(ra, rb)] = min(ra, rb)
+def families(graph: Graph) -> dict[str, str]:
+    """Each model on an edge -> its family key (the stored ``family``), in one read; ``evaluate``
+    takes them so that several evaluations share the read. ``_family_of`` looks a model up."""
+    return dict(graph.stream("impute_families"))
 
 
-def families(graph: Graph) -> _Families:
-    """The graph's families (one read of every edge); ``evaluate`` takes them to share one read."""
-    return _Families(graph.stream("impute_edges"))
+def _family_of(family_index: dict[str, str], model_id: str) -> str:
+    """A model's family key; a model on no edge is a family of its own, keyed by its id."""
+    return family_index.get(model_id, model_id)
 
 
 def holdout_ids(ids: list[str], holdout: float, seed: int) -> list[str]:
@@ -169,7 +153,7 @@ def _score(predicted: list, truth: list, numeric: bool) -> float | None:
 
 
 def evaluate(graph: Graph, attribute: str, holdout: float = 0.2, seed: int = 0, scale: str = "raw",
-             progress: bool = False, family_index: _Families | None = None) -> dict:
+             progress: bool = False, family_index: dict[str, str] | None = None) -> dict:
     """Hide a seeded fraction of declared values; score every view (see the module doc)."""
     _check(holdout, scale)
     attr = resolve_attribute(graph, attribute)
@@ -190,7 +174,7 @@ def _check(holdout: float, scale: str) -> None:
 
 
 def _evaluate(graph: Graph, attr: Attribute, declared: dict[str, Any], holdout: float, seed: int, scale: str,
-              progress: bool, family_index: _Families, with_knn: bool = True) -> dict | None:
+              progress: bool, family_index: dict[str, str], with_knn: bool = True) -> dict | None:
     """The evaluation, or None when the holdout hides nothing. Without ``with_knn`` the knn
     searches (most of the cost) are skipped and their scores and coverage are None."""
     hidden = holdout_ids(list(declared), holdout, seed)
@@ -199,11 +183,11 @@ def _evaluate(graph: Graph, attr: Attribute, declared: dict[str, Any], holdout: 
     hidden_set = set(hidden)
     hidden_by_family: dict[str, list[str]] = defaultdict(list)
     for model_id in hidden:
-        hidden_by_family[family_index.find(model_id)].append(model_id)
+        hidden_by_family[_family_of(family_index, model_id)].append(model_id)
     shown_by_family: dict[str, list] = defaultdict(list)
     for model_id, value in declared.items():
         if model_id not in hidden_set:
-            shown_by_family[family_index.find(model_id)].append(value)
+            shown_by_family[_family_of(family_index, model_id)].append(value)
     shown = [v for vs in shown_by_family.values() for v in vs]
     global_majority = family_baseline(shown, attr.numeric)
 
@@ -213,7 +197,7 @@ def _evaluate(graph: Graph, attr: Attribute, declared: dict[str, Any], holdout: 
     regressed: dict[str, list] = {name: [] for name in REGRESSION_METHODS}
     for model_id in tqdm(hidden, unit="models", desc=f"evaluate {attr.prop}", disable=not progress,
                          dynamic_ncols=True):
-        family = family_index.find(model_id)
+        family = _family_of(family_index, model_id)
         family_hidden = hidden_by_family[family]
         predictions[BASELINE].append(family_baseline(shown_by_family[family], attr.numeric))
         predictions["hub"].append(hub.predict(model_id, family_hidden).prediction)

@@ -48,8 +48,11 @@ from . import changes as ch
 from .db import Graph, Writer, gc_paused
 from .derive import DERIVED_SCHEMA, VALUES, compute, downloads_of, write_changed
 from .errors import InputError, SnapshotRefused
-from .load import (DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, FreshSink, LoadReport, Source, ensure_schema,
-                   model_count, open_source, plan)
+from .fresh import FreshSink
+from .load import model_count
+from .load_report import LoadReport
+from .plan import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, Source, open_source, plan
+from .schema import ensure_schema
 from .relations import RELATION_OF, RELATIONS
 from .settings import cache_home
 

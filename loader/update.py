@@ -4,7 +4,7 @@ What a load into a non-empty graph must not do, and how this module avoids it:
 
 * **Store a cycle.** The file's edges alone can be acyclic while closing a cycle with the
   edges already stored. ``StoredGraph`` reads the stored edges before anything is written;
-  load.plan breaks cycles over the combined edge list (the stored edges of models the file
+  plan.plan breaks cycles over the combined edge list (the stored edges of models the file
   does not replace, plus the file's) by SPEC's rule, and a stored edge chosen as the victim is
   deleted (``load/delete_edges``) and counted like any other cycle edge.
 * **Write half a file.** ``UpdateSink`` writes nothing while the file is read: node batches are
@@ -110,7 +110,7 @@ class StoredGraph:
 class UpdateSink:
     """The online writer for a graph that holds models (see the module doc).
 
-    ``load.plan`` hands it the node batches (spooled), the cleaned edges and, through
+    ``plan.plan`` hands it the node batches (spooled), the cleaned edges and, through
     ``stored_edges``, the stored edges that stay and the stored edges to delete; ``finish``
     computes the derived properties of the final graph and writes.
     """

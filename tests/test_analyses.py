@@ -9,7 +9,7 @@ import networkx as nx
 import pyarrow.parquet as pq
 import pytest
 
-from hflineage.loader import analyses, lineage
+from hflineage.loader import analyses
 from hflineage.loader.load import load
 
 from conftest import FAMILIES, SAMPLE
@@ -99,7 +99,7 @@ def test_impact_lists_the_models(loaded):
 
 
 def test_show_reports_subtree_downloads(loaded):
-    doc = lineage.show(loaded, "t/R1")
+    doc = analyses.show(loaded, "t/R1")
     assert doc["descendants"] == 6
     assert doc["subtree_downloads"] == 1000 + 1 + 2 + 10 + 20 + 5  # each model once, not per path
     assert doc["subtree_downloads_all_time"] == 5000 + 100 + 200 + 300
@@ -160,7 +160,7 @@ def test_family_trees_depths_and_sizes(graph):
     families = {f["root"]: f["size"] for f in s["top_families"]}
     assert families == {root: n + 1 for root, (n, _) in expected.items()}
     for root, (descendants, _) in expected.items():
-        assert lineage.show(graph, root)["descendants"] == descendants
+        assert analyses.show(graph, root)["descendants"] == descendants
     total = Counter()
     for _, by_depth in expected.values():
         total.update(by_depth)

@@ -23,7 +23,10 @@ from hflineage.loader import analyses
 from hflineage.loader.bulk import CsvSink, bulk_load, import_files
 from hflineage.loader.db import Graph
 from hflineage.loader.errors import HFLineageError
-from hflineage.loader.load import LoadReport, ensure_schema, load, open_source, plan
+from hflineage.loader.load import load
+from hflineage.loader.load_report import LoadReport
+from hflineage.loader.plan import open_source, plan
+from hflineage.loader.schema import ensure_schema
 from hflineage.loader.settings import Connection, resolve_connection
 
 from conftest import SAMPLE, node_count

@@ -8,7 +8,7 @@ import json
 import pyarrow as pa
 import pytest
 
-from hflineage.loader import lineage
+from hflineage.loader import analyses
 from hflineage.loader.errors import InputError
 from hflineage.loader.load import load
 
@@ -39,16 +39,16 @@ def test_depth_tree_and_descendants(graph, make_parquet):
         "QUANTIZATION_OF": {"declared": 1, "inferred": 0},
         "MERGE_OF": {"declared": 2, "inferred": 0},
     }
-    depths = {m: lineage.show(graph, f"org/{m}")["depth"] for m in "ABCDEF"}
+    depths = {m: analyses.show(graph, f"org/{m}")["depth"] for m in "ABCDEF"}
     assert depths == {"A": 0, "B": 1, "C": 1, "D": 2, "E": 2, "F": 3}
-    a = lineage.show(graph, "org/A")
+    a = analyses.show(graph, "org/A")
     assert a["children"] == {"adapter": 1, "finetune": 1, "quantized": 0, "merge": 0}
     assert a["descendants"] == 5
     assert a["license"] == "apache-2.0"
-    b = lineage.show(graph, "org/B")
+    b = analyses.show(graph, "org/B")
     assert b["children"] == {"adapter": 0, "finetune": 0, "quantized": 1, "merge": 1}
     assert b["descendants"] == 3  # D, E, F
-    e = lineage.show(graph, "org/E")
+    e = analyses.show(graph, "org/E")
     assert [(p["id"], p["relation"], p["declared"]) for p in e["parents"]] == [
         ("org/B", "merge", True), ("org/C", "merge", True)]
     assert report.max_depth == 3
@@ -58,16 +58,16 @@ def test_missing_base_becomes_placeholder(graph, make_parquet):
     report = load(graph, make_parquet([{"id": "u/G", "base": ["ghost/base"], "relation": "finetune"}]), progress=False)
     assert report.missing_placeholders == 1
     assert node_count(graph, "Missing") == 1
-    ghost = lineage.show(graph, "ghost/base")
+    ghost = analyses.show(graph, "ghost/base")
     assert ghost["missing"] is True and ghost["depth"] == 0 and ghost["descendants"] == 1
-    assert lineage.show(graph, "u/G")["depth"] == 1
+    assert analyses.show(graph, "u/G")["depth"] == 1
 
 
 def test_placeholder_loses_missing_label_when_its_row_arrives(graph, make_parquet):
     load(graph, make_parquet([{"id": "u/G", "base": ["ghost/base"], "relation": "finetune"}]), progress=False)
     load(graph, make_parquet([{"id": "ghost/base", "downloads": 7}]), progress=False)
     assert node_count(graph, "Missing") == 0
-    assert lineage.show(graph, "ghost/base")["properties"]["downloads"] == 7
+    assert analyses.show(graph, "ghost/base")["properties"]["downloads"] == 7
     assert graph_edges(graph) == {("u/G", "FINETUNE_OF", "ghost/base")}
 
 
@@ -80,7 +80,7 @@ def test_self_reference_is_dropped_and_counted(graph, make_parquet):
     report = load(graph, make_parquet(rows), progress=False)
     assert report.dropped_edges == {"self_reference": 2}
     assert graph_edges(graph) == {("u/I", "MERGE_OF", "org/A")}
-    assert lineage.show(graph, "u/H")["depth"] == 0
+    assert analyses.show(graph, "u/H")["depth"] == 0
 
 
 def test_two_cycle_drops_the_edge_whose_base_is_newer(graph, make_parquet):
@@ -92,7 +92,7 @@ def test_two_cycle_drops_the_edge_whose_base_is_newer(graph, make_parquet):
     # edge Y->X has a base (X) one year newer than its child (Y): it goes
     assert report.dropped_edges == {"cycle": 1}
     assert graph_edges(graph) == {("u/X", "FINETUNE_OF", "u/Y")}
-    assert lineage.show(graph, "u/X")["depth"] == 1
+    assert analyses.show(graph, "u/X")["depth"] == 1
 
 
 def test_three_cycle_with_null_dates_breaks_on_largest_pair(graph, make_parquet):
@@ -107,7 +107,7 @@ def test_three_cycle_with_null_dates_breaks_on_largest_pair(graph, make_parquet)
     assert report.dropped_edges == {"cycle": 1}
     assert graph_edges(graph) == {
         ("u/P", "FINETUNE_OF", "u/Q"), ("u/Q", "FINETUNE_OF", "u/R"), ("u/S", "ADAPTER_OF", "u/P")}
-    assert lineage.show(graph, "u/S")["depth"] == 3
+    assert analyses.show(graph, "u/S")["depth"] == 3
 
 
 def test_undeclared_relations_are_inferred_with_rule_names(graph, make_parquet):
@@ -134,8 +134,8 @@ def test_undeclared_relations_are_inferred_with_rule_names(graph, make_parquet):
         ("u/ft", "FINETUNE_OF", "org/B", False, "full_weights"),
         ("u/said", "QUANTIZATION_OF", "org/B", False, "card_relation"),
     }
-    assert lineage.show(graph, "u/ft")["license"] == "apache-2.0"  # from cardData when no tag
-    assert lineage.show(graph, "u/lora")["license"] == "mit"
+    assert analyses.show(graph, "u/ft")["license"] == "apache-2.0"  # from cardData when no tag
+    assert analyses.show(graph, "u/lora")["license"] == "mit"
 
 
 def test_reload_is_idempotent(graph, make_parquet):
@@ -180,7 +180,7 @@ def test_stored_descendant_counts_follow_a_newer_file(graph, make_parquet):
     """descendants and subtree downloads are stored at load; a later load (the upsert path) must
     refresh them on every ancestor when a download count changes or an edge goes away."""
     load(graph, make_parquet(small_tree()), progress=False)
-    a = lineage.show(graph, "org/A")
+    a = analyses.show(graph, "org/A")
     assert (a["descendants"], a["subtree_downloads"]) == (5, 100 + 10 + 5 + 1 + 0)  # E once, not per path
     newer = [
         {"id": "org/F", "base": ["org/E"], "relation": "finetune", "downloads": 50},
@@ -189,7 +189,7 @@ def test_stored_descendant_counts_follow_a_newer_file(graph, make_parquet):
     report = load(graph, make_parquet(newer), progress=False)
     assert report.depth_updates > 0
     got = {m: (r["descendants"], r["subtree_downloads"], r["depth"])
-           for m in "ABDEF" for r in [lineage.show(graph, f"org/{m}")]}
+           for m in "ABDEF" for r in [analyses.show(graph, f"org/{m}")]}
     assert got == {
         "A": (4, 100 + 10 + 5 + 0 + 50, 0),  # B, C, E, F
         "B": (2, 10 + 0 + 50, 1),  # E, F
@@ -205,15 +205,15 @@ def test_newer_file_replaces_properties_and_edges(graph, make_parquet):
         {"id": "org/B", "base": ["org/C"], "relation": "adapter", "downloads": 99, "pipeline_tag": "text-generation"},
     ]
     load(graph, make_parquet(newer), progress=False)
-    b = lineage.show(graph, "org/B")
+    b = analyses.show(graph, "org/B")
     assert b["properties"]["downloads"] == 99
     assert b["properties"]["pipelineTag"] == "text-generation"
     assert "createdAt" not in b["properties"]  # the new row has none: replaced, not merged
     assert b["parents"] == [{"id": "org/C", "relation": "adapter", "declared": True, "missing": False}]
     assert ("org/B", "FINETUNE_OF", "org/A") not in graph_edges(graph)
     # depths follow the new edge: B is now under C (depth 1), so B is at 2 and D at 3
-    assert lineage.show(graph, "org/B")["depth"] == 2
-    assert lineage.show(graph, "org/D")["depth"] == 3
+    assert analyses.show(graph, "org/B")["depth"] == 2
+    assert analyses.show(graph, "org/D")["depth"] == 3
 
 
 def test_duplicate_ids_last_row_wins_with_its_edges(graph, make_parquet):
@@ -225,7 +225,7 @@ def test_duplicate_ids_last_row_wins_with_its_edges(graph, make_parquet):
     report = load(graph, make_parquet(rows), progress=False)
     assert report.duplicate_ids == 1 and report.models == 3
     assert graph_edges(graph) == {("u/dup", "QUANTIZATION_OF", "org/Z")}
-    assert lineage.show(graph, "u/dup")["properties"]["downloads"] == 2
+    assert analyses.show(graph, "u/dup")["properties"]["downloads"] == 2
 
 
 def test_unknown_relation_keeps_node_and_counts_edges(graph, make_parquet):
@@ -268,7 +268,7 @@ def test_extra_columns_new_dtypes_and_missing_columns(graph, make_parquet, hub_s
             {"id": "u/x", "base": ["org/A"], "relation": "finetune"}]
     report = load(graph, make_parquet(rows, schema=schema), progress=False)
     assert report.models == 2
-    assert lineage.show(graph, "org/A")["properties"]["parameters"] == 5
+    assert analyses.show(graph, "org/A")["properties"]["parameters"] == 5
 
 
 def test_unreadable_file_writes_nothing(graph, tmp_path):

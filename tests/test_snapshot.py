@@ -17,7 +17,7 @@ import sys
 import pyarrow as pa
 import pytest
 
-from hflineage.loader import analyses, changes, lineage, snapshot
+from hflineage.loader import analyses, changes, snapshot
 from hflineage.loader.errors import SnapshotRefused
 from hflineage.loader.load import load
 from hflineage.loader.licenses import audit_all, downstream, load_policy, model_license
@@ -76,7 +76,7 @@ def answers(graph, cli, ids: list[str]) -> dict:
     """Every command's JSON over the sample, and the stored queries' answers."""
     policy = load_policy()
     out = {
-        "show": {i: canon({k: v for k, v in lineage.show(graph, i).items() if k not in HISTORY_KEYS}) for i in ids},
+        "show": {i: canon({k: v for k, v in analyses.show(graph, i).items() if k not in HISTORY_KEYS}) for i in ids},
         "chain": {i: canon(analyses.chain(graph, i)) for i in ids},
         "impact": {i: canon(analyses.impact(graph, [i], with_list=True)) for i in ids},
         "impact_set": canon(analyses.impact(graph, ids[:25], with_list=True)),
@@ -129,7 +129,7 @@ def test_four_snapshot_weeks_equal_a_fresh_load_of_the_last(graph, cli, weeks):
     assert deleted_total > 0 and node_count(graph, "ModelHistory") > 0
     after_snapshots = graph_dump(graph)
     ids = sample_ids(graph)
-    assert any(lineage.show(graph, i)["deleted_at"] for i in ids)  # deleted bases kept as placeholders
+    assert any(analyses.show(graph, i)["deleted_at"] for i in ids)  # deleted bases kept as placeholders
     got = answers(graph, cli, ids)
 
     empty(graph)
@@ -247,7 +247,7 @@ def test_known_answer_interval(graph, make_parquet, cli):
     # history: B stays M's base as a placeholder; R, S and I left the current graph
     assert labels_of(graph, "u/B") == [["Missing", "Model"]]
     assert labels_of(graph, "fam/S") == [["ModelHistory"]]
-    b = lineage.show(graph, "u/B")
+    b = analyses.show(graph, "u/B")
     assert (b["missing"], b["deleted_at"], b["last_seen"], b["first_seen"]) == (True, N_DATE, P_DATE, P_DATE)
     assert b["last_bases"] == [{"id": "org/A", "relation": "finetune"}]
     assert b["properties"] == {"id": "u/B"} and b["children"]["merge"] == 1
@@ -256,9 +256,9 @@ def test_known_answer_interval(graph, make_parquet, cli):
     s = json.loads(shown.stdout)
     assert (s["deleted_at"], s["last_bases"]) == (N_DATE, [{"id": "fam/R", "relation": "adapter"}])
     assert s["last_properties"]["downloads"] == 5 and s["parents"] == [] and s["descendants"] == 0
-    assert lineage.show(graph, "u/L2")["first_seen"] == N_DATE
-    assert lineage.show(graph, "org/A")["first_seen"] == P_DATE
-    assert lineage.show(graph, "org/A")["last_seen"] == N_DATE
+    assert analyses.show(graph, "u/L2")["first_seen"] == N_DATE
+    assert analyses.show(graph, "org/A")["first_seen"] == P_DATE
+    assert analyses.show(graph, "org/A")["last_seen"] == N_DATE
     assert graph.read("deleted_impact", model_id="u/B")[0]["affected_derived"] == [{"id": "u/M", "relation": "merge"}]
     # current answers ignore history: R and S are in no license answer, no stats
     assert "fam/R" not in json.dumps(cli("license", "audit", "--all", "--format", "json").stdout)
@@ -270,10 +270,10 @@ def test_known_answer_interval(graph, make_parquet, cli):
     rows.append({"id": "fam/S", "base": ["fam/R"], "relation": "adapter", "lastModified": D(2025, 1, 12)})
     third = snapshot.snapshot_load(graph, make_parquet(rows), N2_DATE, progress=False)
     assert third.changes["added"]["total"] == 1 and third.changes["deleted"]["total"] == 1
-    s = lineage.show(graph, "fam/S")
+    s = analyses.show(graph, "fam/S")
     assert (s["first_seen"], s["deleted_at"], s["last_seen"]) == (P_DATE, None, N2_DATE)
     assert s["parents"] == [{"id": "fam/R", "relation": "adapter", "declared": True, "missing": True}]
-    r = lineage.show(graph, "fam/R")
+    r = analyses.show(graph, "fam/R")
     assert (r["missing"], r["deleted_at"], r["properties"]) == (True, N_DATE, {"id": "fam/R"})
     assert labels_of(graph, "u/B") == [["ModelHistory"]]
     assert labels_of(graph, "u/M") == [["ModelHistory"]]

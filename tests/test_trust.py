@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from hflineage.loader import lineage
+from hflineage.loader import analyses
 from hflineage.loader.errors import InputError, LoadLocked
 from hflineage.loader.load import load
 from hflineage.loader.lock import LoadLock
@@ -121,7 +121,7 @@ def test_a_partial_load_cannot_close_a_cycle_with_stored_edges(graph, make_parqu
     # margins: A->C: C is 59 days newer than A (largest); B->A, C->B: bases older
     assert report.dropped_edges == {"cycle": 1}
     assert graph_edges(graph) == {("o/B", "FINETUNE_OF", "o/A"), ("o/C", "FINETUNE_OF", "o/B")}
-    assert [lineage.show(graph, f"o/{m}")["depth"] for m in "ABC"] == [0, 1, 2]
+    assert [analyses.show(graph, f"o/{m}")["depth"] for m in "ABC"] == [0, 1, 2]
     for args in (["stats"], ["impact", "o/A", "--list"], ["license", "o/C"]):
         assert cli(*args, "--format", "json").exit_code == 0
 
@@ -137,7 +137,7 @@ def test_a_stored_edge_is_the_victim_when_the_rule_says_so(graph, make_parquet):
         {"id": "o/A", "base": ["o/B"], "relation": "adapter", "createdAt": D(2024, 1, 1)}]), progress=False)
     assert report.dropped_edges == {"cycle": 1}
     assert graph_edges(graph) == {("o/A", "ADAPTER_OF", "o/B")}
-    assert lineage.show(graph, "o/A")["depth"] == 1 and lineage.show(graph, "o/B")["depth"] == 0
+    assert analyses.show(graph, "o/A")["depth"] == 1 and analyses.show(graph, "o/B")["depth"] == 0
 
 
 # 3. a value over the index key limit ---------------------------------------------------------------
@@ -157,7 +157,7 @@ def test_a_huge_id_or_tag_is_skipped_never_a_broken_schema(graph, make_parquet, 
     states = _query(graph, "SHOW INDEXES YIELD name, state RETURN collect(DISTINCT state) AS s")[0]["s"]
     assert states == ["ONLINE"]
     assert _query(graph, "SHOW CONSTRAINTS YIELD name WHERE name = 'model_id_unique' RETURN count(*) AS n")[0]["n"] == 1
-    assert lineage.show(graph, "o/ok")["parents"][0]["id"] == "c/0"
+    assert analyses.show(graph, "o/ok")["parents"][0]["id"] == "c/0"
     # the database still takes loads
     assert load(graph, make_parquet(_chain(4)), progress=False).models == 4
 
@@ -206,7 +206,7 @@ def test_a_reader_during_an_update_load_sees_each_model_whole(graph, make_parque
 
     def reader():
         while not stop.is_set():
-            doc = lineage.show(graph, "r/799")
+            doc = analyses.show(graph, "r/799")
             seen.append((len(doc["parents"]), doc["depth"]))
 
     t = threading.Thread(target=reader)
@@ -217,7 +217,7 @@ def test_a_reader_during_an_update_load_sees_each_model_whole(graph, make_parque
         stop.set()
         t.join()
     assert seen and set(seen) == {(1, 1)}
-    assert lineage.show(graph, "r/799")["parents"][0]["id"] == "r/root2"
+    assert analyses.show(graph, "r/799")["parents"][0]["id"] == "r/root2"
 
 
 # 7. wrong nested types are one line before any write ---------------------------------------------------
@@ -303,8 +303,8 @@ def test_a_file_without_basemodels_keeps_the_stored_edges(graph, make_parquet, t
     assert report.kept_base_edges == 2
     assert graph_edges(graph) == {("c/1", "FINETUNE_OF", "c/0"), ("c/2", "FINETUNE_OF", "c/1"),
                                   ("n/new", "FINETUNE_OF", "c/0")}
-    assert lineage.show(graph, "c/2")["properties"]["downloads"] == 6
-    assert lineage.show(graph, "c/0")["descendants"] == 3
+    assert analyses.show(graph, "c/2")["properties"]["downloads"] == 6
+    assert analyses.show(graph, "c/0")["descendants"] == 3
 
 
 # 11. query -p takes text ------------------------------------------------------------------------------------
