@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 
-from bench_load import OUT, bench_env, synth  # noqa: E402
+from bench_load import bench_env, synth  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

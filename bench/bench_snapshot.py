@@ -30,7 +30,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_load import OUT, REPO, bench_env, empty_database, hflineage, run_measured, synth  # noqa: E402
+from bench_load import REPO, bench_env, empty_database, hflineage, run_measured, synth  # noqa: E402
 
 EVOLVE = REPO.parent / "shared" / "tools" / "evolve_hubstats.py"
 

@@ -3,7 +3,7 @@
 ``snapshot_load`` keeps the stored graph equal to a fresh load of the latest snapshot (SPEC.md,
 "Snapshots and changes over time") while writing only what changed, and keeps history:
 
-1. **read**: the file goes through the same plan as every load (load.plan) into a sink that
+1. **read**: the file goes through the same plan as every load (plan.plan) into a sink that
    keeps it (``Collect``): node rows, placeholders, the cleaned edges. This is G_N.
 2. **compare**: the current graph is read in one pass (``snapshot/state``): G_P, with every
    model's stored properties, base edges and derived values. The interval's figures
