@@ -113,7 +113,7 @@ class Graph:
         with self._version_lock:
             if self.version is None:
                 version = uuid.uuid4().hex
-                query = registry().get("graph_version_mark")
+                query = registry().get("snapshot/version_mark")
 
                 def work(tx: neo4j.ManagedTransaction) -> None:
                     tx.run(query.text, {"version": version}).consume()
