@@ -473,6 +473,7 @@ def _commit(graph: Graph, report: SnapshotReport, sink: Collect, figures, lists,
         record[key] = figures[key]["total"] if figures is not None else None
     graph.write("snapshot/begin", record=record)
     save_state(kept, version)
+    _crash_point("snapshot/copy_kept")
     graph.write("snapshot/commit", date=date, mine=graph.mark_changed(), state=version)
     graph.version = None  # the graph's version is the copy's now: this connection's next write marks it again
     report.changes = figures

@@ -322,12 +322,14 @@ def test_file_date_is_the_latest_timestamp(graph, make_parquet):
 
 
 def test_killed_snapshot_load_converges(graph, weeks):
-    """A snapshot load killed after its model rows are written and again after its stale edges
-    are deleted, then run again, leaves the same graph and record as one clean run."""
+    """A snapshot load killed after its model rows are written, again after its stale edges
+    are deleted, and again after it kept its copy of the graph but before its commit, then run
+    again, leaves the same graph and record as one clean run (the copy is not trusted: the
+    killed runs gave the graph new versions)."""
     snapshot.snapshot_load(graph, weeks[0], progress=False)
     env = {**os.environ, "HFLINEAGE_NO_PROGRESS": "1"}
     command = [sys.executable, "-m", "hflineage.cli", "load", weeks[1], "--snapshot"]
-    for step in ("snapshot/write_models", "snapshot/delete_edges"):
+    for step in ("snapshot/write_models", "snapshot/delete_edges", "snapshot/copy_kept"):
         killed = subprocess.run(command, env={**env, "HFLINEAGE_TEST_KILL_AFTER": step}, capture_output=True)
         assert killed.returncode == -signal.SIGKILL
         assert graph.read("snapshot/pending")[0]["record"]["date"] == "2025-10-30"
@@ -335,7 +337,8 @@ def test_killed_snapshot_load_converges(graph, weeks):
     # another snapshot is refused while this one is unfinished
     with pytest.raises(SnapshotRefused, match="did not finish"):
         snapshot.snapshot_load(graph, weeks[2], progress=False)
-    subprocess.run(command, env=env, check=True, capture_output=True)
+    rerun = subprocess.run([*command, "--format", "json"], env=env, check=True, capture_output=True, text=True)
+    assert json.loads(rerun.stdout)["snapshot"]["compared_with"] == "stored graph"
     resumed = everything(graph), changes.records(graph)
     assert not graph.read("snapshot/pending")
 
