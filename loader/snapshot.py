@@ -34,6 +34,7 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -411,6 +412,8 @@ def snapshot_load(graph: Graph, path: str, date: str | None = None, batch_size: 
         return _commit(graph, report, sink, None, None, started, nodes, kept, state_version(path))
 
     sink = Collect()
+    warming = threading.Thread(target=_warm_up, args=(graph,), daemon=True)
+    warming.start()  # the server plans the write queries while the file is read
     plan(source, sink, report, batch_size, progress)
     nodes = sink.node_table()
     version = state_version(path)
@@ -575,6 +578,36 @@ def _apply(graph: Graph, state: State, sink: Collect, nodes: pa.Table | None, da
         put("snapshot/retire_placeholders", retire, key="ids")
     bar.close()
     return counts
+
+
+_NOBODY = "\x00hflineage-warm-up"  # an unlikely id; were a model to have it, the rollback still writes nothing
+
+
+def _warm_up(graph: Graph) -> None:
+    """Run the write phase's queries once, rolled back (Graph.warm_up), on rows shaped like the
+    real ones; a failure here only means no warm-up."""
+    row = {"id": _NOBODY}
+    last = {"id": _NOBODY, "properties": "{}", "bases": [_NOBODY], "relations": ["finetune"]}
+    edge = {"child": _NOBODY, "base": _NOBODY, "type": "FINETUNE_OF", "declared": True, "rule": None}
+    history = {"date": "1970-01-01", "last_seen": None, "first_seen": None}
+    steps = [
+        ("snapshot/revive", {"rows": [{**row, "missing": False}]}),
+        ("load/create_missing", {"ids": [_NOBODY]}),
+        ("snapshot/write_models", {"rows": [{**row, "props": {"author": "a", "downloads": 0, "trendingScore": 0.0},
+                                             "createdAt": 0, "lastModified": 0, "first_seen": None}]}),
+        ("snapshot/set_counters", {"ids": [_NOBODY], "downloads": [0], "downloadsAllTime": [0], "likes": [0],
+                                   "trendingScore": [0.0]}),
+        ("snapshot/delete_to_missing", {"rows": [last], **history}),
+        ("snapshot/delete_to_history", {"rows": [last], **history}),
+        ("snapshot/delete_edges", {"rows": [{k: edge[k] for k in ("child", "base", "type")}]}),
+        ("load/write_edges", {"rows": [edge]}),
+        ("snapshot/retire_placeholders", {"ids": [_NOBODY]}),
+        ("load/set_derived", {"rows": [{**row, **{c: None for c in VALUES}}]}),
+    ]
+    try:
+        graph.warm_up(steps)
+    except Exception:  # noqa: BLE001 - an optimisation; the real writes report real errors
+        pass
 
 
 def _crash_point(step: str) -> None:
