@@ -2,7 +2,8 @@
 
 ``hflineage db reset`` calls ``reset``. It holds the load lock (no load runs meanwhile),
 deletes the nodes in transactions of 10,000 (a single transaction over millions of nodes would
-exhaust the server's memory) and drops the constraint and indexes of ``cypher/schema/``, so the
+exhaust the server's memory) and drops the constraint and indexes of ``cypher/schema/`` (and a
+constraint's index that a server killed while creating the constraint left without it), so the
 next load is a first load again (nodes before indexes). The lock's own constraint stays.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from hflineage.cypher import registry
 
 from .db import Graph
+from .schema import drop_orphan_indexes
 from .lock import LoadLock
 from .results import Result
 
@@ -44,4 +46,6 @@ def reset(graph: Graph, force: bool = False) -> ResetResult:
             # the name comes from our own stored schema text, never from user input
             records, _, _ = graph.driver.execute_query(f"DROP {kind} {name} IF EXISTS", database_=graph.database)
             dropped.append(name)
+        # a constraint's index left without its constraint (the server died while creating it)
+        drop_orphan_indexes(graph)
         return ResetResult(database=graph.database, nodes_deleted=before, schema_dropped=sorted(dropped))

@@ -7,6 +7,8 @@ up to date on every CREATE; see loader/fresh.py), ``--bulk`` after the import.
 
 from __future__ import annotations
 
+import re
+
 from hflineage.cypher import registry
 
 from .db import Graph
@@ -21,10 +23,14 @@ def ensure_schema(graph: Graph, wait: bool = False, timeout: int = 3600) -> None
     constraint's population runs beside the others' (measured at 500k models: ready in ~3.3 s,
     against ~4.2 s one statement after the other and ~4.1 s all in one transaction).
     ``wait``: return only when every index is online.
+
+    A constraint's index that its constraint never got (the server died while the constraint
+    was being created) is dropped first: while it exists the constraint cannot be created.
     """
     queries = [query for query in registry() if query.name.startswith("schema/")]
     constraints = [q for q in queries if q.text.lstrip().upper().startswith("CREATE CONSTRAINT")]
     indexes = [q for q in queries if q not in constraints]
+    drop_orphan_indexes(graph)
 
     def run_all(chosen):
         def work(tx) -> None:
@@ -38,3 +44,31 @@ def ensure_schema(graph: Graph, wait: bool = False, timeout: int = 3600) -> None
             session.execute_write(run_all([query]))
     if wait:
         graph.read("load/await_indexes", seconds=timeout)
+
+_CONSTRAINT = re.compile(r"^CREATE\s+CONSTRAINT\s+([A-Za-z_][A-Za-z0-9_]*)\s+IF NOT EXISTS", re.I)
+
+
+def constraint_names() -> list[str]:
+    """The names of the constraints of cypher/schema/."""
+    return [m.group(1) for q in registry() if q.name.startswith("schema/")
+            for m in [_CONSTRAINT.match(q.text.strip())] if m]
+
+
+def drop_orphan_indexes(graph: Graph) -> list[str]:
+    """Drop the indexes named like one of our constraints that no constraint owns, and return
+    their names. A server killed while ``CREATE CONSTRAINT`` populated the constraint's index
+    leaves that index behind after recovery, POPULATING for ever and owned by no constraint;
+    ``CREATE CONSTRAINT ... IF NOT EXISTS`` then fails on every load with
+    IndexWithNameAlreadyExists (found by bench/fault_trials.py). Loads hold the load lock, so
+    no other load is creating the constraint meanwhile."""
+    names = constraint_names()
+    records, _, _ = graph.driver.execute_query(
+        "SHOW INDEXES YIELD name, owningConstraint WHERE name IN $names AND owningConstraint IS NULL RETURN name",
+        {"names": names}, database_=graph.database)
+    dropped = []
+    for record in records:
+        name = record["name"]
+        if name in names:  # the name is one of our own stored schema names, never user input
+            graph.driver.execute_query(f"DROP INDEX {name} IF EXISTS", database_=graph.database)
+            dropped.append(name)
+    return dropped

@@ -23,7 +23,7 @@ import pytest
 from hflineage.loader import analyses
 from hflineage.loader.errors import InputError, LoadLocked
 from hflineage.loader.load import load
-from hflineage.loader.lock import LoadLock
+from hflineage.loader.lock import LoadLock, pid_alive
 
 from conftest import graph_edges, node_count
 
@@ -379,3 +379,88 @@ def test_db_reset_empties_the_database_after_asking(graph, make_parquet, cli):
     assert _query(graph, "SHOW CONSTRAINTS YIELD name WHERE name = 'model_id_unique' RETURN count(*) AS n")[0]["n"] == 0
     # the next load is a first load again, and complete
     assert load(graph, make_parquet(_chain(5)), progress=False).max_depth == 4
+
+
+# 16. the server killed while a constraint is created (found by bench/fault_trials.py) -------------------------
+
+def _kill_server_while_populating(server, graph, index: str, label: str, nodes: int) -> None:
+    """Create ``nodes`` nodes of ``label``, start the creation of constraint ``index`` in a thread
+    and kill -9 the server while its index populates; start it again."""
+    import signal
+
+    from hflineage.cypher import registry
+
+    with graph.driver.session(database=graph.database) as session:
+        session.run(f"UNWIND range(1, $n) AS i CALL (i) {{ CREATE (:{label} {{id: 'k/' + toString(i)}}) }} "
+                    "IN TRANSACTIONS OF 50000 ROWS", n=nodes).consume()
+    text = registry().get(f"schema/{index}").text
+    worker = threading.Thread(target=lambda: _try(lambda: graph.driver.execute_query(text, database_=graph.database)))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if _try(lambda: _query(graph, "SHOW INDEXES YIELD name WHERE name = $n RETURN name", n=index)):
+                break
+            time.sleep(0.005)
+        pid = server.pid()
+        os.killpg(pid, signal.SIGKILL)
+        _try(lambda: os.waitpid(pid, 0))  # the server is our child: reap it once all its threads are gone
+        while pid_alive(pid) or _port_open(server.bolt_port):
+            time.sleep(0.05)
+    finally:
+        worker.join()
+        server.start(timeout=240)
+
+
+def _port_open(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _try(work):
+    try:
+        return work()
+    except Exception:  # noqa: BLE001 - the server is being killed
+        return None
+
+
+def _orphan(graph, index: str) -> bool:
+    return _query(graph, "SHOW INDEXES YIELD name, owningConstraint WHERE name = $n RETURN owningConstraint AS c",
+                  n=index) == [{"c": None}]
+
+
+@pytest.mark.parametrize("constraint, label, then", [("model_id_unique", "Model", "load"),
+                                                     ("history_id_unique", "ModelHistory", "reset")])
+def test_a_constraint_half_created_when_the_server_died_is_made_again(server, graph, make_parquet, constraint,
+                                                                      label, then):
+    """A server killed while a constraint's index populated left that index behind without its
+    constraint (an orphan, POPULATING for ever): every later load failed on
+    'IndexWithNameAlreadyExists', and so did every load after 'db reset'. The schema step drops
+    such an orphan and creates the constraint again; 'db reset' drops it too."""
+    from hflineage.loader.db import Graph
+    from hflineage.loader.schema import ensure_schema
+    from hflineage.loader.reset import reset
+    from hflineage.loader.settings import resolve_connection
+
+    reset(graph)  # no constraint yet: the statement below creates it
+    _kill_server_while_populating(server, graph, constraint, label, 400_000)
+    g = Graph(resolve_connection())
+    try:
+        assert _orphan(g, constraint), "the kill did not land while the constraint's index populated"
+        with g.driver.session(database=g.database) as session:  # IN TRANSACTIONS: implicit
+            session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 50000 ROWS").consume()
+        if then == "reset":
+            assert reset(g).nodes_deleted == 0
+            assert _query(g, "SHOW INDEXES YIELD name WHERE name = $n RETURN name", n=constraint) == []
+        # a first load, then an update load (each creates the schema) over what the kill left
+        assert load(g, make_parquet(_chain(5)), progress=False).max_depth == 4
+        assert load(g, make_parquet(_chain(6)), progress=False).max_depth == 5
+        ensure_schema(g, wait=True)
+        assert _query(g, "SHOW CONSTRAINTS YIELD name WHERE name = $n RETURN count(*) AS n", n=constraint)[0]["n"] == 1
+        states = _query(g, "SHOW INDEXES YIELD name, state RETURN collect(DISTINCT state) AS s")[0]["s"]
+        assert states == ["ONLINE"]
+    finally:
+        g.close()
