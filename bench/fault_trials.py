@@ -22,11 +22,13 @@ Trial kinds (cycled through ``--trials``, in ``--kinds`` order):
 * ``snapshot-begin``: the graph holds A loaded with ``--snapshot``; S is loaded with
   ``--snapshot`` and the loader killed as soon as the pending record (``:SnapshotPending``) is
   stored, before or at the first write;
-* ``snapshot-write``: the same, the loader killed in the write phase (while the counters and
-  rows are written, or once the deletions and edge changes have begun);
-* ``snapshot-server``: the same, the server killed in the write phase;
-* ``snapshot-derive``: the same, the loader killed while the derived values are written back
-  (``derive.write_changed``).
+* ``snapshot-write``: the same, the loader killed in the write phase (alternately: while the
+  counters and rows are written; once the deletions and edge changes have begun);
+* ``snapshot-server``: the same, the server killed in the write phase (the same two points);
+* ``snapshot-derive``: the same, the loader killed in the derive phase (alternately: once the
+  write phase is done -- the edge count is final -- and no derived value is written yet, while
+  they are computed or their first transaction runs; once part of them is written, which is
+  all of them when one batch holds them, before the ``:Snapshot`` record is committed).
 
 The points are found by polling the server, not by timing: node, edge and ``:SnapshotPending``
 counts, index states, and a *probe* -- a random sample of models (``--probe``) whose value of
@@ -306,6 +308,7 @@ def main() -> None:
         results = []
         for trial in range(args.trials):
             kind = kinds[trial % len(kinds)]
+            occurrence = trial // len(kinds)  # the kinds with two kill points alternate between them
             family = kind.split("-")[0]
             snapshot = family == "snapshot"
             bench.reset()
@@ -316,6 +319,7 @@ def main() -> None:
             base = bench.counts()
             path, want = {"fresh": (a, clean["a"]), "update": (b, clean.get("ab")),
                           "snapshot": (s, clean.get("ss"))}[family]
+            want_edges = len(want.edges)
             proc = bench.loader(path, snapshot=snapshot)
             target = round(rng.uniform(0.1, 0.9), 2)
             probe = None
@@ -340,15 +344,22 @@ def main() -> None:
                 hit = wait_for(proc, bench, lambda c: c["pending"] > 0)
             elif kind in ("snapshot-write", "snapshot-server"):
                 probe = probes["snapshot-write"]
-                if rng.random() < 0.5:  # the counters and rows, part written
+                if occurrence % 2 == 0:  # the counters and rows, part written
                     hit = wait_for(proc, bench, lambda c: c["pending"] > 0 and c.get("probe", 0) >= target, probe)
                 else:  # the deletions and edge changes begun
-                    target = "edges"
+                    target = "edges moved"
                     hit = wait_for(proc, bench, lambda c: c["pending"] > 0 and c["edges"] not in (base["edges"], -1))
             else:  # snapshot-derive
                 probe = probes["snapshot-derive"]
-                target = round(rng.uniform(0.02, 0.8), 2)
-                hit = wait_for(proc, bench, lambda c: c["pending"] > 0 and c.get("probe", 0) >= target, probe)
+                if occurrence % 2 == 0:
+                    # the write phase done (its last edge write gives the final edge count), the
+                    # derived values being computed or written
+                    target = "write phase done"
+                    hit = wait_for(proc, bench, lambda c: c["pending"] > 0 and c["edges"] == want_edges
+                                   and c.get("probe", 1) < 1, probe)
+                else:  # part of the derived values written (all of them when one batch holds them)
+                    target = round(rng.uniform(0.02, 0.8), 2)
+                    hit = wait_for(proc, bench, lambda c: c["pending"] > 0 and c.get("probe", 0) >= target, probe)
             killed = "server" if kind in ("fresh-schema", "update-server", "snapshot-server") else "loader"
             if proc.poll() is not None or hit is None:
                 note = "load ended before the kill point"
