@@ -15,7 +15,8 @@ under A or under B: a mismatch is an inconsistent answer (goal 0). A ``license``
 (inherited licenses with distances, conflicts) spans the model's ancestors, which other
 batches (other transactions) rewrite: it is counted apart, as mixing both files, when it
 equals neither. Counts over other models (children, descendants, subtree downloads) are not
-checked. Prints reads, errors (exceptions), inconsistent answers and mixed license answers.
+checked. Prints reads (by kind, with the median time of one read), errors (exceptions),
+inconsistent answers and mixed license answers.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
 import sys
 import threading
 import time
@@ -100,7 +102,8 @@ def main() -> None:
         print(f"{len(ids)} models checked, {moved} with a different answer under A and B", flush=True)
 
         stop = threading.Event()
-        stats = {"reads": 0, "errors": 0, "inconsistent": 0, "lineage_mixed": 0, "examples": []}
+        stats = {"reads": 0, "errors": 0, "inconsistent": 0, "lineage_mixed": 0, "examples": [],
+                 "ms": {kind: [] for kind in KINDS}}
         lock = threading.Lock()
 
         def client(seed: int):
@@ -110,10 +113,13 @@ def main() -> None:
                 m = r.choice(ids)
                 try:
                     kind = r.randrange(2)
+                    t0 = time.perf_counter()
                     got = show_key(g, m) if kind == 0 else license_key(g, m, policy)
+                    ms = (time.perf_counter() - t0) * 1000
                     bad = got not in (quiet_a[m][kind], quiet_b[m][kind])
                     with lock:
                         stats["reads"] += 1
+                        stats["ms"][KINDS[kind]].append(ms)
                         if bad:
                             stats["inconsistent" if kind == 0 else "lineage_mixed"] += 1
                             if len(stats["examples"]) < 4:
@@ -141,6 +147,8 @@ def main() -> None:
               f"{stats['reads']:,} reads, {stats['errors']} errors, {stats['inconsistent']} inconsistent answers "
               f"(show: a model's own parents, depth, license), {stats['lineage_mixed']} license answers whose "
               f"ancestors mix both files (ancestors in other batches)")
+        print("reads by kind: " + ", ".join(f"{k} {len(v):,} (median {statistics.median(v):.1f} ms)"
+                                            for k, v in stats["ms"].items() if v))
         for example in stats["examples"]:
             print("  e.g.", example)
         graph.close()

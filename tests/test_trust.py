@@ -464,3 +464,40 @@ def test_a_constraint_half_created_when_the_server_died_is_made_again(server, gr
         assert states == ["ONLINE"]
     finally:
         g.close()
+
+
+# 17. write batches that deadlock through the driver's retries (found by bench/fault_trials.py) ------------------
+
+def test_batches_that_deadlock_past_the_driver_retries_run_again_alone(graph, monkeypatch):
+    """Two batches that lock the same two models in opposite orders, each taking long enough
+    that both hold their first before either asks for its second: the server fails one with
+    DeadlockDetected. A re-run of a killed 300k load (2 workers) met this on every retry until
+    the driver gave up, and the load stopped half-written. With the driver's retries off (so
+    the first deadlock reaches the writer), the batch runs again alone and the load goes on."""
+    from hflineage.loader import db
+    from hflineage.loader.settings import resolve_connection
+
+    filler = 60_000
+    with graph.driver.session(database=graph.database) as session:
+        session.run("UNWIND range(1, $n) AS i CALL (i) { CREATE (:Model {id: 'f/' + toString(i)}) } "
+                    "IN TRANSACTIONS OF 50000 ROWS", n=2 * filler).consume()
+        session.run("CREATE (:Model {id: 'd/X'}), (:Model {id: 'd/Y'})").consume()
+    _query(graph, "CREATE CONSTRAINT model_id_unique IF NOT EXISTS FOR (m:Model) REQUIRE m.id IS UNIQUE")
+
+    def rows(ids, depth):
+        return [{"id": i, "depth": depth, "via": None, "family": None, "descendants": None, "below": None,
+                 "below_all_time": None, "orphaned": None, "paths_up": None, "paths_down": None} for i in ids]
+
+    monkeypatch.setattr(db, "RETRY_TIME", 0.0)
+    g = db.Graph(resolve_connection())
+    try:
+        one = ["d/X", *(f"f/{i}" for i in range(1, filler + 1)), "d/Y"]
+        two = ["d/Y", *(f"f/{i}" for i in range(filler + 1, 2 * filler + 1)), "d/X"]
+        with db.Writer(g, 2) as writer:
+            writer.put("load/set_derived", rows=rows(one, 1))
+            writer.put("load/set_derived", rows=rows(two, 2))
+            writer.join()
+        assert writer.solo_retries >= 1, "no deadlock happened: nothing reproduced"
+        assert _query(g, "MATCH (m:Model) WHERE m.depth IS NULL RETURN count(m) AS n")[0]["n"] == 0
+    finally:
+        g.close()
