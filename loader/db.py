@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import gc
 import queue
-import random
 import threading
-import time
 import uuid
 from contextlib import contextmanager
 from typing import Any
@@ -44,7 +42,6 @@ def gc_paused():
 
 CONNECT_TIMEOUT = 5.0  # seconds to open a connection
 RETRY_TIME = 15.0  # seconds a managed transaction is retried (deadlocks, a leader change)
-DEADLOCK_TRIES = 8  # further rounds of RETRY_TIME for a transaction failing on lock conflicts
 
 
 class Graph:
@@ -140,23 +137,10 @@ class Graph:
         return self._execute_write(work)
 
     def _execute_write(self, work):
-        """A managed write transaction, tried again while it fails on a lock conflict.
-
-        Two writers' batches touching the same popular base take its lock in different orders,
-        and the server breaks the deadlock by failing one. The driver retries such a failure for
-        RETRY_TIME only (kept short so an unreachable server fails fast); on a busy machine a
-        large batch can deadlock for longer than that, so lock conflicts get DEADLOCK_TRIES more
-        rounds. Each round is one whole transaction: nothing of a failed one was written.
-        """
-        for attempt in range(DEADLOCK_TRIES + 1):
-            try:
-                with self.driver.session(database=self.database) as session:
-                    return session.execute_write(work)
-            except neo4j.exceptions.TransientError as e:
-                lock_conflict = any(word in (e.code or "") for word in ("Deadlock", "Lock"))
-                if attempt == DEADLOCK_TRIES or not lock_conflict:
-                    raise
-                time.sleep(random.uniform(0.5, 2.0) * (attempt + 1))
+        """A managed write transaction (the driver retries transient failures for RETRY_TIME;
+        Writer runs a batch that still deadlocks once more alone)."""
+        with self.driver.session(database=self.database) as session:
+            return session.execute_write(work)
 
     def warm_up(self, steps: list[tuple[str, dict]]) -> None:
         """Run each stored write query once on rows that match nothing, in a transaction that is
