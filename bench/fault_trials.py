@@ -299,7 +299,8 @@ def main() -> None:
             print(f"clean snapshot S over A: phases {report_s.get('phases')}, writes "
                   f"{ {k: v for k, v in report_s.get('writes', {}).items() if k != 'seconds'} }, "
                   f"derived values changed {report_s.get('depth_updates')}", flush=True)
-        print(f"clean: A {first['models']:,} models {secs['a']:.1f} s {clean['a'].summary()}"
+        # the seconds are each load's and its fingerprint's together
+        print(f"clean (s: load + fingerprint): A {first['models']:,} models {secs['a']:.1f} s {clean['a'].summary()}"
               + (f"; A then B {secs['ab']:.1f} s {clean['ab'].summary()}" if "ab" in clean else "")
               + (f"; A --snapshot {secs['sa']:.1f} s, then S --snapshot {secs['ss']:.1f} s {clean['ss'].summary()}"
                  if "ss" in clean else ""), flush=True)
