@@ -164,6 +164,9 @@ def test_bulk_builds_the_same_graph_as_online(graph, make_parquet, server):
 
     empty(graph)
     pid = server.pid()
+    stale = server.home / "import" / "bulk-999999999"  # a killed bulk load's import files (no such process)
+    stale.mkdir(parents=True, exist_ok=True)
+    (stale / "models.csv").write_text("id:ID\n")
     bulk = bulk_load(graph, path, progress=False)
     assert server.pid() != pid and server.status().running  # restarted, and running again
 
@@ -179,7 +182,7 @@ def test_bulk_builds_the_same_graph_as_online(graph, make_parquet, server):
     a = next(n for n in got["nodes"] if n["id"] == "org/A")
     assert a["props"]["createdAt"] == ("DateTime", "2023-01-01T12:30:05.123000000+00:00", "UTC")
     assert ["downloads", "INTEGER NOT NULL", str(2**62)] in a["typed"]
-    assert not list(server.home.joinpath("import").glob("bulk-*"))  # the import files are gone
+    assert not list(server.home.joinpath("import").glob("bulk-*"))  # its import files and the stale ones are gone
 
 
 def test_derived_properties_come_with_the_import(graph, make_parquet, server):
