@@ -285,16 +285,20 @@ def refresh_derived(graph: Graph, batch_size: int = BATCH, workers: int = WORKER
 def changed_rows(wanted: pa.Table, stored: pa.Table) -> pa.Table:
     """Rows (``id`` + VALUES) of ``wanted`` whose derived values differ from ``stored`` (``id``
     and ``old_<column>`` of the models that hold any), and the stored models ``wanted`` lacks
-    (all VALUES null: cleared)."""
-    joined = wanted.join(stored, "id", join_type="left outer")
-    same = _same(joined[VALUES[0]], joined[f"old_{VALUES[0]}"])
-    for c in VALUES[1:]:
-        same = pc.and_(same, _same(joined[c], joined[f"old_{c}"]))
-    changed = joined.filter(pc.invert(same))
-    gone = stored.join(wanted, "id", join_type="left anti")
+    (all VALUES null: cleared). Each wanted row's stored row is found by position and compared
+    one column at a time (a join of the two tables held both twice: ~0.6 GB at 2.5M models)."""
+    stored_ids = stored["id"].combine_chunks() if isinstance(stored["id"], pa.ChunkedArray) else stored["id"]
+    where = pc.index_in(wanted["id"], value_set=stored_ids)
+    same = None
+    for c in VALUES:
+        old = stored[f"old_{c}"].take(where)
+        equal = _same(wanted[c], old)
+        same = equal if same is None else pc.and_(same, equal)
+    changed = wanted.select(["id", *VALUES]).filter(pc.invert(same)) if same is not None else wanted
+    gone = stored_ids.filter(pc.invert(pc.is_in(stored_ids, value_set=wanted["id"])))
     return pa.concat_tables([
-        changed.select(["id", *VALUES]),
-        pa.table({"id": gone["id"], **{c: pa.nulls(gone.num_rows, DERIVED_SCHEMA.field(c).type) for c in VALUES}}),
+        changed,
+        pa.table({"id": gone, **{c: pa.nulls(len(gone), DERIVED_SCHEMA.field(c).type) for c in VALUES}}),
     ])
 
 

@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from . import dag
 from .load_report import LoadReport
-from .read import EDGE_SCHEMA, check_schema, iter_batches, last_rows, normalise, open_parquet
+from .read import EDGE_SCHEMA, check_schema, iter_batches, last_rows, normalise, open_parquet, release_memory
 from .relations import EDGE_TYPE
 from .update import StoredGraph
 
@@ -107,6 +107,7 @@ def plan(source: Source, sink: Sink, report: LoadReport, batch_size: int = DEFAU
         bar.update(n)
     sink.flush()
     bar.close()
+    release_memory()
     report.rows_read = first_row
     report.rows_with_unknown_relation = skipped.pop("rows_with_unknown_relation", 0)
     report.rows_skipped = dict(skipped)
@@ -114,6 +115,7 @@ def plan(source: Source, sink: Sink, report: LoadReport, batch_size: int = DEFAU
         "id": _concat(ids, pa.string()),
         "createdAt": _concat(created, pa.timestamp("us", tz="UTC")),
     })
+    del ids, created
     report.models = models.num_rows
     report.duplicate_ids = int(first_row - sum(report.rows_skipped.values()) - models.num_rows)
 
@@ -132,7 +134,9 @@ def plan(source: Source, sink: Sink, report: LoadReport, batch_size: int = DEFAU
 
     # bases that no row of the file describes become :Missing placeholders (kept if known already)
     bases = pc.unique(edge_table["base"].combine_chunks()) if edge_table.num_rows else pa.array([], pa.string())
-    absent = bases.filter(pc.invert(pc.is_in(bases, value_set=models["id"]))).to_pylist()
+    # look the models up among the bases, not the other way: the hash table is over the few bases
+    described = models["id"].filter(pc.is_in(models["id"], value_set=bases))
+    absent = bases.filter(pc.invert(pc.is_in(bases, value_set=described.combine_chunks()))).to_pylist()
     if stored is not None and absent:
         known = stored.models_among(absent)
         absent = [b for b in absent if b not in known]

@@ -199,18 +199,39 @@ def too_long(values: pa.Array) -> pa.Array:
     return pc.fill_null(pc.greater(pc.binary_length(values), MAX_INDEXED_BYTES), False)
 
 
+def release_memory() -> None:
+    """Hand the memory Arrow freed back to the system. Arrow's allocator keeps freed pages for
+    reuse, but the numpy and Python work between the phases of a load cannot reuse them: without
+    this, a phase's peak stays resident through the next (0.6 GB after a 2.5M-row plan)."""
+    pa.default_memory_pool().release_unused()
+
+
 def last_rows(pf: pq.ParquetFile) -> np.ndarray:
     """Mask over the file's rows: True where the row is its id's last (the row that wins).
 
-    Reads only the ``id`` column, so it costs a fraction of the load; with it every id is
-    written once, and batches can be written in any order.
+    Reads only the ``id`` column, a row group at a time, so it costs a fraction of the load;
+    with it every id is written once, and batches can be written in any order. The ids are
+    dictionary-encoded (one hash table, integer codes) rather than grouped: at 2.5M rows that
+    holds the prepass to about a third of the memory.
     """
-    ids, valid = clean_ids(pf.read(columns=["id"]).column("id").combine_chunks())
-    rows = pa.array(np.arange(len(ids), dtype=np.int64))
-    table = pa.table({"id": ids, "row": rows}).filter(valid)
-    winners = table.group_by("id", use_threads=False).aggregate([("row", "max")])["row_max"]
-    mask = np.zeros(len(ids), dtype=bool)
-    mask[winners.to_numpy()] = True
+    chunks, masks = [], []
+    for batch in pf.iter_batches(batch_size=100_000, columns=["id"]):
+        ids, valid = clean_ids(batch.column(0))
+        chunks.append(ids)
+        masks.append(valid.to_numpy(zero_copy_only=False))
+    valid = np.concatenate(masks) if masks else np.zeros(0, bool)
+    mask = np.zeros(len(valid), bool)
+    if not chunks:
+        return mask
+    # the chunks share one dictionary, so their indices are the ids' codes
+    encoded = pc.dictionary_encode(pa.chunked_array(chunks, pa.string()))
+    del chunks
+    rows = np.flatnonzero(valid)
+    codes = np.concatenate([pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False) for c in encoded.chunks])[rows]
+    _, last_in_reversed = np.unique(codes[::-1], return_index=True)
+    mask[rows[::-1][last_in_reversed]] = True
+    del encoded
+    release_memory()
     return mask
 
 

@@ -53,6 +53,7 @@ from .fresh import FreshSink
 from .load import model_count
 from .load_report import LoadReport
 from .plan import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, Source, open_source, plan
+from .read import release_memory
 from .schema import ensure_schema
 from .relations import RELATION_OF, RELATIONS
 from .settings import cache_home
@@ -184,19 +185,45 @@ class State:
     """The stored current graph: one row per ``:Model``, read from the graph (``read_state``) or
     from the copy the last snapshot load kept (``kept_state``)."""
 
-    table: pa.Table  # TABLE_SCHEMA
+    table: pa.Table  # TABLE_SCHEMA; of a kept copy only the LIGHT columns, the others come by column()
     edges: pa.Table  # EDGE_COLUMNS
-    derived: pa.Table  # OLD_SCHEMA: the models holding any derived value
+    derived: pa.Table | None  # OLD_SCHEMA: the models holding any derived value (a kept copy's: by stored_derived())
+    folder: Path | None = None  # the kept copy the table comes from
+
+    def stored_derived(self) -> pa.Table:
+        """The derived values the graph holds; a kept copy's are read only when the derive phase
+        needs them (not held through the compare phase)."""
+        if self.derived is None:
+            self.derived = feather.read_table(self.folder / "derived.arrow")
+        return self.derived
+
+    def column(self, name: str) -> pa.ChunkedArray:
+        """One column of the table: a kept copy's other columns are read when asked for, one at a
+        time, so that the load never holds the whole stored graph's properties (2.5M models: ~0.5 GB)."""
+        if name in self.table.column_names:
+            return self.table[name]
+        return feather.read_table(self.folder / "table.arrow", columns=[name])[name]
+
+    def rows(self, where: pa.Array, names) -> pa.Table:
+        """The table's rows at the positions ``where``, with the columns ``names``."""
+        return pa.table({n: self.column(n).take(where) for n in names})
 
     @property
     def models(self) -> pa.Table:
-        return self.table.filter(pc.invert(self.table["missing"]))
+        """The LIGHT columns of the models (placeholders left out). A kept copy holds the models
+        first, the placeholders after them: then the models are a slice, not a copy."""
+        light = self.table.select([n for n in LIGHT if n in self.table.column_names])
+        missing = self.table["missing"]
+        n = self.table.num_rows - (pc.sum(missing).as_py() or 0)
+        if not pc.any(missing.slice(0, n)).as_py():
+            return light.slice(0, n)
+        return light.filter(pc.invert(missing))
 
     def view(self) -> ch.GraphView:
         models = self.models
         return ch.GraphView(
             models=models["id"],
-            placeholders=self.table.filter(self.table["missing"])["id"],
+            placeholders=self.table["id"].filter(self.table["missing"]),
             edges=_with_relation(self.edges),
             last_modified=models["lastModified"], downloads=models["downloads"],
             downloads_all_time=models["downloadsAllTime"])
@@ -215,6 +242,8 @@ TABLE_SCHEMA = pa.schema([*STATE_SCHEMA, *((p, pa.string()) for p in LATER_PROPS
 KEPT_SCHEMA = pa.schema([f.with_type(pa.dictionary(pa.int32(), f.type)) if f.name in CATEGORICAL else f
                          for f in TABLE_SCHEMA])
 OLD_SCHEMA = pa.schema([("id", pa.string()), *((f"old_{c}", DERIVED_SCHEMA.field(c).type) for c in VALUES)])
+# the columns a snapshot load holds of a kept copy from the start: the interval's figures read them
+LIGHT = ("id", "missing", "history", "lastModified", "downloads", "downloadsAllTime")
 
 
 def read_state(graph: Graph, chunk: int = 20_000, progress: bool = True) -> State:
@@ -295,10 +324,13 @@ def kept_state(graph: Graph) -> State | None:
         counts = json.loads((folder / "counts.json").read_text())
         if counts != {k: row[k] for k in ("models", "missing", "edges")}:
             return None
-        table, edges, derived = (feather.read_table(folder / f"{name}.arrow") for name in ("table", "edges", "derived"))
+        table = feather.read_table(folder / "table.arrow", columns=list(LIGHT))
+        edges = feather.read_table(folder / "edges.arrow")
+        if not (folder / "derived.arrow").is_file():
+            return None
     except (OSError, ValueError, pa.ArrowInvalid):
         return None
-    return State(table=table, edges=edges, derived=derived)
+    return State(table=table, edges=edges, derived=None, folder=folder)
 
 
 def save_state(state: State, version: str) -> None:
@@ -432,6 +464,7 @@ def snapshot_load(graph: Graph, path: str, date: str | None = None, batch_size: 
         # an interval after a stored snapshot, or the first snapshot over a graph loaded without one
         kind = "interval" if latest is not None else "baseline"
         figures, lists = ch.interval(state.view(), sink.view(nodes))
+        release_memory()
         graph.write("snapshot/begin", record={"date": date, "source": path, "kind": kind, "previous": latest,
                                               "changes": json.dumps(figures), "lists": json.dumps(lists)})
     report.snapshot["kind"] = kind
@@ -439,12 +472,14 @@ def snapshot_load(graph: Graph, path: str, date: str | None = None, batch_size: 
     clock = time.monotonic()
     ensure_schema(graph)
     report.writes = _apply(graph, state, sink, nodes, date, latest, first, batch_size, workers, progress)
+    release_memory()
     phases["write"] = time.monotonic() - clock
     clock = time.monotonic()
     downloads = downloads_of(nodes) if nodes is not None else None
     edges = sink.edge_table()
     derived = compute(edges["child"], edges["base"], downloads)
-    result = write_changed(graph, derived, state.derived, batch_size, workers)
+    release_memory()
+    result = write_changed(graph, derived, state.stored_derived(), batch_size, workers)
     report.depth_updates, report.max_depth = result.updated, result.max_depth
     phases["derive"] = time.monotonic() - clock
     kept = state_of(nodes, sink.placeholder_ids, edges, derived.table)
@@ -493,8 +528,6 @@ def _apply(graph: Graph, state: State, sink: Collect, nodes: pa.Table | None, da
     file_ids = nodes["id"] if nodes is not None else pa.array([], pa.string())
     ph_ids = pa.array(sink.placeholder_ids, pa.string())
     current = table["id"]
-    is_model = pc.invert(table["missing"])
-    models = table.filter(is_model)
 
     # ids the new graph holds that the current graph lacks: deleted models come back
     wanted = pa.concat_arrays([file_ids.combine_chunks() if isinstance(file_ids, pa.ChunkedArray) else file_ids,
@@ -510,7 +543,7 @@ def _apply(graph: Graph, state: State, sink: Collect, nodes: pa.Table | None, da
     new_placeholders = ph_ids.filter(pc.invert(held)).to_pylist()
 
     # rows to write: new to the current graph, a placeholder before, history to clear, or any property differs
-    rows, moved = _changed_rows(nodes, table) if nodes is not None else (None, None)
+    rows, moved = _changed_rows(nodes, state) if nodes is not None else (None, None)
     first_seen = date if first is not None else None
 
     # edges: the stored ones the new graph lacks, the new ones the stored graph lacks
@@ -520,12 +553,13 @@ def _apply(graph: Graph, state: State, sink: Collect, nodes: pa.Table | None, da
     gone_edges = stored_edges.filter(pc.invert(_is_in(old_key, new_key)))
     added_edges = new_edges.filter(pc.invert(_is_in(new_key, old_key)))
 
-    deleted = models.filter(pc.invert(_is_in(models["id"], file_ids)))
+    gone = pc.and_(pc.invert(table["missing"]), pc.invert(_is_in(current, file_ids)))
+    deleted = state.rows(pc.indices_nonzero(gone), ["id", *PROPS, *LATER_PROPS, "createdAt", "lastModified"])
     to_missing = deleted.filter(_is_in(deleted["id"], ph_ids))
     to_history = deleted.filter(pc.invert(_is_in(deleted["id"], ph_ids)))
-    placeholders = table.filter(table["missing"])
-    retire = placeholders.filter(pc.invert(pc.or_(_is_in(placeholders["id"], file_ids),
-                                                  _is_in(placeholders["id"], ph_ids))))["id"].to_pylist()
+    placeholders = current.filter(table["missing"])
+    retire = placeholders.filter(pc.invert(pc.or_(_is_in(placeholders, file_ids),
+                                                  _is_in(placeholders, ph_ids)))).to_pylist()
 
     counts = {"revived": len(revive), "placeholders": len(new_placeholders),
               "models": rows.num_rows if rows is not None else 0,
@@ -621,7 +655,7 @@ COUNTERS = ("downloads", "downloadsAllTime", "likes", "trendingScore")  # drift 
 COUNTER_BATCH = 25_000  # counter rows are small: larger transactions, fewer round trips
 
 
-def _changed_rows(nodes: pa.Table, table: pa.Table) -> tuple[pa.Table, pa.Table]:
+def _changed_rows(nodes: pa.Table, state: State) -> tuple[pa.Table, pa.Table]:
     """The file's node rows that the stored graph lacks or holds otherwise, in two tables:
     rows for snapshot/write_models (new to the current graph, a placeholder or history before,
     or any property but the counters differs; plus ``_added``: the id was no model before), and
@@ -631,6 +665,7 @@ def _changed_rows(nodes: pa.Table, table: pa.Table) -> tuple[pa.Table, pa.Table]
     The stored row of each file row is found by position (index_in) and compared one column at
     a time, so only one column pair is materialised at once (a join of the two tables doubled
     the loader's peak memory)."""
+    table = state.table
     props = nodes["props"].combine_chunks()
     names = [f.name for f in props.type]
     where = pc.index_in(nodes["id"], value_set=table["id"].combine_chunks())
@@ -639,10 +674,10 @@ def _changed_rows(nodes: pa.Table, table: pa.Table) -> tuple[pa.Table, pa.Table]
     history = pc.fill_null(table["history"].take(where), False)
     full = pc.or_(missing, history)  # new to the current graph, or a placeholder or history before
     counters = pa.array(np.zeros(nodes.num_rows, bool))
-    compared = [n for n in (*names, "createdAt", "lastModified") if n in table.column_names]
+    compared = [n for n in (*names, "createdAt", "lastModified") if n in TABLE_SCHEMA.names]
     for n in compared:
         a = _plain_strings(props.field(n) if n in names else nodes[n])
-        b = _plain_strings(table[n].take(where))
+        b = _plain_strings(state.column(n).take(where))
         if a.type != b.type:
             b = b.cast(a.type)
         differs = pc.invert(pc.or_(pc.and_(pc.is_null(a), pc.is_null(b)), pc.fill_null(pc.equal(a, b), False)))
