@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from . import dag
 from .errors import ModelNotFound, QueryError
+from .read import release_memory
 from .relations import RELATIONS
 from .results import Result, frame
 
@@ -231,7 +232,10 @@ class Interval:
     @classmethod
     def of(cls, previous: GraphView, new: GraphView) -> "Interval":
         names = id_space(previous, new)
-        return cls(names, _Encoded(previous, names), _Encoded(new, names, downloads=False))
+        release_memory()  # the numpy work next cannot reuse what Arrow freed building the id space
+        p = _Encoded(previous, names)
+        release_memory()
+        return cls(names, p, _Encoded(new, names, downloads=False))
 
     def sets(self) -> dict[str, np.ndarray]:
         p, n = self.p, self.n
@@ -354,6 +358,19 @@ class Interval:
 def interval(previous: GraphView, new: GraphView) -> tuple[dict, dict]:
     """The figures of the interval P -> N and the lists behind them."""
     return Interval.of(previous, new).figures()
+
+
+def interval_of(views: list) -> tuple[dict, dict]:
+    """``interval`` of ``[previous, new]``, taking each view out of the list once it is encoded:
+    when the caller holds no other reference, its arrays are freed before the figures' work
+    (2.5M models: ~0.4 GB)."""
+    names = id_space(*views)
+    release_memory()
+    p = _Encoded(views.pop(0), names)
+    release_memory()
+    n = _Encoded(views.pop(0), names, downloads=False)
+    release_memory()
+    return Interval(names, p, n).figures()
 
 
 # --- reading the stored records (hflineage changes) -------------------------------------------

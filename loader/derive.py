@@ -102,10 +102,17 @@ def compute(child, base, downloads: pa.Table | None = None) -> Derived:
     descendants = np.bincount(below_ancestor, minlength=n)
     leaf = descendants == 0
     downloads = DOWNLOADS_SCHEMA.empty_table() if downloads is None else downloads
-    where = pc.index_in(enc.names, value_set=_plain(downloads["id"]))
+    # each downloads row's code, looked up among the models on edges (the smaller set: at 2.5M
+    # models ~1M are, and the hash table is over those); the first row of an id counts
+    codes = pc.index_in(_plain(downloads["id"]), value_set=enc.names)
+    rows = np.flatnonzero(pc.is_valid(codes).to_numpy(zero_copy_only=False))
+    codes = codes.drop_null().to_numpy()
+    codes, first = np.unique(codes, return_index=True)
+    rows = rows[first]
     sums = {}
     for column, name in (("below", "downloads"), ("below_all_time", "downloadsAllTime")):
-        own = pc.fill_null(_plain(downloads[name]).cast(pa.int64()).take(where), 0).to_numpy()
+        own = np.zeros(n, np.int64)
+        own[codes] = pc.fill_null(_plain(downloads[name]).cast(pa.int64()), 0).to_numpy()[rows]
         total = np.zeros(n, np.int64)
         np.add.at(total, below_ancestor, own[below_node])  # exact integers, each descendant once
         sums[column] = pa.array(total, mask=leaf)

@@ -4,9 +4,11 @@
 "Snapshots and changes over time") while writing only what changed, and keeps history:
 
 1. **read**: the file goes through the same plan as every load (plan.plan) into a sink that
-   keeps it (``Collect``): node rows, placeholders, the cleaned edges. This is G_N.
-2. **compare**: the current graph is read in one pass (``snapshot/state``): G_P, with every
-   model's stored properties, base edges and derived values. The interval's figures
+   keeps it (``Collect``): node rows (on disk, as the copy this load will keep), placeholders,
+   the cleaned edges. This is G_N.
+2. **compare**: G_P, the current graph with every model's stored properties, base edges and
+   derived values, comes from the copy the last snapshot load kept or, failing that, is read in
+   one pass (``snapshot/state``). The interval's figures
    (loader/changes.py) are computed from G_P and G_N, and stored at once in a *pending*
    record (``:SnapshotPending``) before anything else is written.
 3. **write**, each step computed from the state read, so a load that dies midway and runs
@@ -47,7 +49,7 @@ from tqdm import tqdm
 
 from . import changes as ch
 from .db import Graph, Writer, gc_paused
-from .derive import DERIVED_SCHEMA, VALUES, compute, downloads_of, write_changed
+from .derive import DERIVED_SCHEMA, DOWNLOADS_SCHEMA, VALUES, compute, write_changed
 from .errors import InputError, SnapshotRefused
 from .fresh import FreshSink
 from .load import model_count
@@ -103,18 +105,32 @@ def file_date(source: Source) -> str:
 
 
 class Collect:
-    """A sink that keeps what the plan hands over: G_N, to compare with the stored graph."""
+    """A sink that keeps what the plan hands over: G_N, to compare with the stored graph.
 
-    def __init__(self, inner=None):
+    The node rows go to disk as they come, as the table of the copy this load keeps (see "the
+    kept copy" below: an Arrow file in ``folder``, TABLE_SCHEMA, the models in file order, then
+    the placeholders). Only the columns the interval's figures read stay in memory (``nodes``,
+    after ``close``); the others are read back one at a time (``column``), so the load never
+    holds the new graph's properties whole (2.5M models: ~0.3 GB)."""
+
+    def __init__(self, folder: Path, inner=None):
         self.inner = inner  # a sink that writes at the same time (a first load), or None
-        self.nodes: list[pa.Table] = []
+        self.folder = folder
+        self.path = folder / "table.arrow"
+        self._writer = pa.ipc.new_file(str(self.path), TABLE_SCHEMA,
+                                       options=pa.ipc.IpcWriteOptions(compression="zstd"))
+        self._light: list[pa.Table] = []
+        self._nodes: pa.Table | None = None
+        self.model_count = 0
         self.placeholder_ids: list[str] = []
         self.edge_tables: list[pa.Table] = []
 
     def models(self, rows: pa.Table) -> None:
         if self.inner is not None:
             self.inner.models(rows)
-        self.nodes.append(_compact(rows))
+        flat = _flat(rows)
+        self._writer.write_table(flat)
+        self._light.append(flat.select(list(NODE_LIGHT)))
 
     def placeholders(self, ids: list[str]) -> None:
         self.placeholder_ids.extend(ids)
@@ -130,47 +146,81 @@ class Collect:
         if self.inner is not None:
             self.inner.flush()
 
-    def node_table(self) -> pa.Table:
-        if not self.nodes:
-            return None
-        if len(self.nodes) > 1:
-            self.nodes = [pa.concat_tables(self.nodes).combine_chunks()]  # one copy held, not two
-        return self.nodes[0]
+    def close(self) -> None:
+        """The plan is done: the placeholders' rows end the table, ``nodes`` is ready."""
+        self._writer.write_table(_placeholder_rows(self.placeholder_ids))
+        self._writer.close()
+        if self._light:
+            self._nodes = pa.concat_tables(self._light).combine_chunks()
+            self.model_count = self._nodes.num_rows
+        self._light = []
+        self.edge_tables = [self.edge_table()]  # one table, not a list of batches beside a copy of them
+
+    @property
+    def nodes(self) -> pa.Table | None:
+        """The NODE_LIGHT columns of the models, in file order (after ``close``; None: no models)."""
+        if self._nodes is None and self.model_count:
+            self._nodes = feather.read_table(self.path, columns=list(NODE_LIGHT)).slice(0, self.model_count)
+        return self._nodes
+
+    def unload(self) -> None:
+        """Let ``nodes`` go until it is asked for again (read back from the file)."""
+        self._nodes = None
+
+    def column(self, name: str):
+        """One column of the models' rows (placeholders left out), in file order."""
+        if self._nodes is not None and name in self._nodes.column_names:
+            return self._nodes[name]
+        return feather.read_table(self.path, columns=[name])[name].slice(0, self.model_count).combine_chunks()
 
     def edge_table(self) -> pa.Table:
+        if len(self.edge_tables) == 1 and self.edge_tables[0].schema.equals(EDGE_COLUMNS):
+            return self.edge_tables[0]
         tables = [t.select(EDGE_COLUMNS.names).cast(EDGE_COLUMNS) for t in self.edge_tables]
         return pa.concat_tables(tables).combine_chunks() if tables else EDGE_COLUMNS.empty_table()
 
-    def view(self, nodes: pa.Table) -> ch.GraphView:
-        props = nodes["props"].combine_chunks() if nodes is not None else None
-        edges = self.edge_table()
+    def view(self) -> ch.GraphView:
+        nodes = self.nodes
         return ch.GraphView(
             models=nodes["id"] if nodes is not None else pa.array([], pa.string()),
             placeholders=pa.array(self.placeholder_ids, pa.string()),
-            edges=_with_relation(edges),
+            edges=_with_relation(self.edge_table()),
             last_modified=nodes["lastModified"] if nodes is not None else pa.array([], pa.int64()),
-            downloads=props.field("downloads") if props is not None else pa.array([], pa.int64()),
-            downloads_all_time=props.field("downloadsAllTime") if props is not None else pa.array([], pa.int64()),
+            downloads=nodes["downloads"] if nodes is not None else pa.array([], pa.int64()),
+            downloads_all_time=nodes["downloadsAllTime"] if nodes is not None else pa.array([], pa.int64()),
         )
 
+    def keep(self, version: str, edges: pa.Table, derived: pa.Table) -> None:
+        """Complete the copy with the edges (EDGE_COLUMNS) and derived values (DERIVED_SCHEMA) of
+        the new graph, and name it ``version``."""
+        k = len(self.placeholder_ids)
+        _finish_copy(self.folder, edges, derived.rename_columns(OLD_SCHEMA.names),
+                     {"models": self.model_count + k, "missing": k, "edges": edges.num_rows}, version)
 
-# string properties with few distinct values (tags, licenses, authors): dictionary-encoded in the
-# rows a snapshot load holds, a fifth of their plain size (1M models: ~100 MB less per table)
-CATEGORICAL = ("author", "pipelineTag", "libraryName", "license", "licenseName", "modelType", "relationType")
+    def discard(self) -> None:
+        """The load failed: no copy."""
+        try:
+            self._writer.close()
+        except (pa.ArrowInvalid, OSError):
+            pass
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _compact(rows: pa.Table) -> pa.Table:
-    """Node rows with their CATEGORICAL properties dictionary-encoded (values unchanged)."""
+def _flat(rows: pa.Table) -> pa.Table:
+    """Node rows (read.normalise's table) as TABLE_SCHEMA rows of current models."""
     props = rows["props"].combine_chunks()
-    fields = [props.field(f.name).dictionary_encode() if f.name in CATEGORICAL else props.field(f.name)
-              for f in props.type]
-    compact = pa.StructArray.from_arrays(fields, names=[f.name for f in props.type], mask=props.is_null())
-    return rows.set_column(rows.schema.get_field_index("props"), "props", compact)
+    none = pa.array(np.zeros(rows.num_rows, bool))
+    columns = [rows["id"], none, none, *(props.field(p) for p in PROPS), rows["createdAt"], rows["lastModified"],
+               *(props.field(p) for p in LATER_PROPS)]
+    return pa.table(columns, names=TABLE_SCHEMA.names).cast(TABLE_SCHEMA)
 
 
-def _plain_strings(a):
-    """A column as plain values (dictionary-encoded strings decoded), to compare with another."""
-    return a.cast(a.type.value_type) if pa.types.is_dictionary(a.type) else a
+def _placeholder_rows(ids: list[str]) -> pa.Table:
+    k = len(ids)
+    rows = pa.table({f.name: pa.nulls(k, f.type) for f in TABLE_SCHEMA})
+    rows = rows.set_column(0, "id", pa.array(ids, pa.string()))
+    rows = rows.set_column(1, "missing", pa.array(np.ones(k, bool)))
+    return rows.set_column(2, "history", pa.array(np.zeros(k, bool)))
 
 
 def _with_relation(edges: pa.Table) -> pa.Table:
@@ -180,15 +230,28 @@ def _with_relation(edges: pa.Table) -> pa.Table:
                      "relation": pa.array(list(RELATION_OF.values())).take(where)})
 
 
-@dataclass
 class State:
     """The stored current graph: one row per ``:Model``, read from the graph (``read_state``) or
-    from the copy the last snapshot load kept (``kept_state``)."""
+    from the copy the last snapshot load kept (``kept_state``).
 
-    table: pa.Table  # TABLE_SCHEMA; of a kept copy only the LIGHT columns, the others come by column()
-    edges: pa.Table  # EDGE_COLUMNS
-    derived: pa.Table | None  # OLD_SCHEMA: the models holding any derived value (a kept copy's: by stored_derived())
-    folder: Path | None = None  # the kept copy the table comes from
+    ``table``: TABLE_SCHEMA; of a kept copy only the LIGHT columns, the others come by
+    ``column()``, and ``unload()`` lets the LIGHT ones go until they are asked for again.
+    ``edges``: EDGE_COLUMNS. ``derived``: OLD_SCHEMA, the models holding any derived value (a
+    kept copy's: by ``stored_derived()``). ``folder``: the kept copy, or None."""
+
+    def __init__(self, table: pa.Table, edges: pa.Table, derived: pa.Table | None, folder: Path | None = None):
+        self._table, self.edges, self.derived, self.folder = table, edges, derived, folder
+
+    @property
+    def table(self) -> pa.Table:
+        if self._table is None:
+            self._table = feather.read_table(self.folder / "table.arrow", columns=list(LIGHT))
+        return self._table
+
+    def unload(self) -> None:
+        """Let a kept copy's LIGHT columns go (the interval's figures hold what they need of them)."""
+        if self.folder is not None:
+            self._table = None
 
     def stored_derived(self) -> pa.Table:
         """The derived values the graph holds; a kept copy's are read only when the derive phase
@@ -206,7 +269,11 @@ class State:
 
     def rows(self, where: pa.Array, names) -> pa.Table:
         """The table's rows at the positions ``where``, with the columns ``names``."""
-        return pa.table({n: self.column(n).take(where) for n in names})
+        columns = {}
+        for n in names:
+            columns[n] = self.column(n).take(where)
+            release_memory()  # each column read whole, one at a time
+        return pa.table(columns)
 
     @property
     def models(self) -> pa.Table:
@@ -238,12 +305,10 @@ STATE_SCHEMA = pa.schema([("id", pa.string()), ("missing", pa.bool_()), ("histor
                           *((p, PROP_TYPES[p]) for p in PROPS),
                           ("createdAt", pa.int64()), ("lastModified", pa.int64())])
 TABLE_SCHEMA = pa.schema([*STATE_SCHEMA, *((p, pa.string()) for p in LATER_PROPS)])
-# the kept copy's layout: TABLE_SCHEMA with the CATEGORICAL columns dictionary-encoded
-KEPT_SCHEMA = pa.schema([f.with_type(pa.dictionary(pa.int32(), f.type)) if f.name in CATEGORICAL else f
-                         for f in TABLE_SCHEMA])
 OLD_SCHEMA = pa.schema([("id", pa.string()), *((f"old_{c}", DERIVED_SCHEMA.field(c).type) for c in VALUES)])
 # the columns a snapshot load holds of a kept copy from the start: the interval's figures read them
 LIGHT = ("id", "missing", "history", "lastModified", "downloads", "downloadsAllTime")
+NODE_LIGHT = ("id", "lastModified", "downloads", "downloadsAllTime")  # the same of the new graph's models
 
 
 def read_state(graph: Graph, chunk: int = 20_000, progress: bool = True) -> State:
@@ -296,8 +361,13 @@ def _holds_any(old: pa.Table) -> pa.Array:
 # Every write through loader.db.Graph first gives the graph a new random version, so the copy is
 # trusted only while nothing else wrote; the counts are checked as well (edits made without
 # hflineage, e.g. in Browser). An untrusted or absent copy only means the graph is read instead.
+#
+# Layout: a folder of Arrow IPC files (zstd): ``table.arrow`` (TABLE_SCHEMA, the models, then the
+# placeholders), ``edges.arrow`` (EDGE_COLUMNS), ``derived.arrow`` (OLD_SCHEMA) and ``counts.json``.
+# A load holds only the LIGHT columns of it and reads the others one at a time: the copies are
+# what keeps a 2.5M-model refresh under 1.5 GB (BENCHMARKS.md section 5).
 
-STATE_FORMAT = "2"  # the copy's layout; another layout is another version
+STATE_FORMAT = "3"  # the copy's layout; another layout is another version
 
 
 def state_folder() -> Path:
@@ -334,20 +404,37 @@ def kept_state(graph: Graph) -> State | None:
 
 
 def save_state(state: State, version: str) -> None:
-    """Keep ``state`` as the copy named ``version`` (written whole, then renamed into place)."""
+    """Keep ``state`` (held whole: read from the graph) as the copy named ``version``."""
+    folder = new_copy_folder()
+    try:
+        table = state.table.select(TABLE_SCHEMA.names).cast(TABLE_SCHEMA)
+        # models first, placeholders after them, as a load's own copy (State.models slices it)
+        table = table.take(pc.sort_indices(table, sort_keys=[("missing", "ascending")]))
+        feather.write_feather(table, folder / "table.arrow", compression="zstd")
+        _finish_copy(folder, state.edges, state.stored_derived(), state.counts(), version)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def new_copy_folder() -> Path:
+    """A private folder for a copy being written (``.tmp-*``: removed by a later load if this
+    one is killed)."""
     folder = state_folder()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder))
-    try:
-        feather.write_feather(state.table.cast(KEPT_SCHEMA), tmp / "table.arrow", compression="zstd")
-        for name in ("edges", "derived"):
-            feather.write_feather(getattr(state, name), tmp / f"{name}.arrow", compression="zstd")
-        (tmp / "counts.json").write_text(json.dumps(state.counts()))
-        target = folder / version
-        shutil.rmtree(target, ignore_errors=True)
-        os.rename(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder))
+
+
+def _finish_copy(folder: Path, edges: pa.Table, derived: pa.Table, counts: dict, version: str) -> None:
+    """Write the copy's edges (EDGE_COLUMNS), derived values (OLD_SCHEMA; the models holding any)
+    and counts beside its table, then rename ``folder`` into place as ``version``."""
+    feather.write_feather(edges.select(EDGE_COLUMNS.names).cast(EDGE_COLUMNS).combine_chunks(),
+                          folder / "edges.arrow", compression="zstd")
+    old = derived.cast(OLD_SCHEMA)
+    feather.write_feather(old.filter(_holds_any(old)).combine_chunks(), folder / "derived.arrow", compression="zstd")
+    (folder / "counts.json").write_text(json.dumps(counts))
+    target = state_folder() / version
+    shutil.rmtree(target, ignore_errors=True)
+    os.rename(folder, target)
 
 
 def drop_states(keep: str, also: str | None = None, days: int = 30) -> None:
@@ -366,33 +453,6 @@ def drop_states(keep: str, also: str | None = None, days: int = 30) -> None:
             continue
         if stale:
             shutil.rmtree(path, ignore_errors=True)
-
-
-def state_of(nodes: pa.Table | None, placeholder_ids: list[str], edges: pa.Table, derived: pa.Table) -> State:
-    """The State a graph holding exactly ``nodes`` (node rows), the placeholders, ``edges``
-    (EDGE_COLUMNS) and ``derived`` (DERIVED_SCHEMA) reads as. No current model has history: the
-    rows a snapshot load writes clear it, and a placeholder's is not needed (a placeholder row is
-    rewritten whole when it becomes a model)."""
-    columns = {}
-    if nodes is not None and nodes.num_rows:
-        props = nodes["props"].combine_chunks()
-        n = nodes.num_rows
-        columns = {"id": nodes["id"], "missing": pa.array(np.zeros(n, bool)), "history": pa.array(np.zeros(n, bool)),
-                   **{p: props.field(p) for p in PROPS},
-                   "createdAt": nodes["createdAt"], "lastModified": nodes["lastModified"],
-                   **{p: props.field(p) for p in LATER_PROPS}}
-        models = pa.table(columns).cast(KEPT_SCHEMA)
-    else:
-        models = KEPT_SCHEMA.empty_table()
-    k = len(placeholder_ids)
-    placeholders = pa.table({f.name: pa.nulls(k, f.type) for f in KEPT_SCHEMA})
-    placeholders = placeholders.set_column(0, "id", pa.array(placeholder_ids, pa.string()))
-    placeholders = placeholders.set_column(1, "missing", pa.array(np.ones(k, bool)))
-    placeholders = placeholders.set_column(2, "history", pa.array(np.zeros(k, bool)))
-    old = derived.rename_columns(OLD_SCHEMA.names).cast(OLD_SCHEMA)
-    return State(table=pa.concat_tables([models, placeholders]),
-                 edges=edges.select(EDGE_COLUMNS.names).cast(EDGE_COLUMNS).combine_chunks(),
-                 derived=old.filter(_holds_any(old)).combine_chunks())
 
 
 def _pending(graph: Graph) -> dict | None:
@@ -427,29 +487,47 @@ def snapshot_load(graph: Graph, path: str, date: str | None = None, batch_size: 
     report = SnapshotReport(source=path, mode="online")
     report.snapshot = {"date": date, "previous": latest}
     phases = report.phases
-    if pending is None and model_count(graph) == 0:
-        # the first load into an empty graph: the one-pass writer, with G_N kept beside it
-        with FreshSink(graph, workers, batch_size, progress) as fresh:
-            sink = Collect(fresh)
-            plan(source, sink, report, batch_size, progress)  # writes nothing yet: a bad row stops here
-            phases["read"] = time.monotonic() - clock
-            clock = time.monotonic()
-            graph.write("snapshot/begin", record={"date": date, "source": path, "kind": "first"})
-            derived = fresh.finish()
-        phases["write"] = time.monotonic() - clock
-        report.depth_updates, report.max_depth = derived.nodes_with_edges, derived.max_depth
-        report.snapshot["kind"] = "first"
-        nodes = sink.node_table()
-        kept = state_of(nodes, sink.placeholder_ids, sink.edge_table(), derived.table)
-        return _commit(graph, report, sink, None, None, started, nodes, kept, state_version(path))
+    sink = None
+    try:
+        if pending is None and model_count(graph) == 0:
+            # the first load into an empty graph: the one-pass writer, with G_N kept beside it
+            with FreshSink(graph, workers, batch_size, progress) as fresh:
+                sink = Collect(new_copy_folder(), fresh)
+                plan(source, sink, report, batch_size, progress)  # writes nothing yet: a bad row stops here
+                sink.close()
+                phases["read"] = time.monotonic() - clock
+                clock = time.monotonic()
+                graph.write("snapshot/begin", record={"date": date, "source": path, "kind": "first"})
+                derived = fresh.finish()
+            phases["write"] = time.monotonic() - clock
+            report.depth_updates, report.max_depth = derived.nodes_with_edges, derived.max_depth
+            report.snapshot["kind"] = "first"
+            edges = sink.edge_table()
+            return _commit(graph, report, sink.view, None, None, started,
+                           lambda version: sink.keep(version, edges, derived.table), state_version(path))
+        sink = Collect(new_copy_folder())
+        return _interval_load(graph, source, sink, report, pending, date, latest, first, started, batch_size,
+                              workers, progress)
+    except BaseException:
+        if sink is not None:
+            sink.discard()
+        raise
 
-    sink = Collect()
+
+def _interval_load(graph: Graph, source: Source, sink: Collect, report: SnapshotReport, pending: dict | None,
+                   date: str, latest: str | None, first: str | None, started: float, batch_size: int, workers: int,
+                   progress: bool) -> SnapshotReport:
+    """A snapshot load into a graph that holds models: compare, write the difference, derive."""
+    phases = report.phases
+    clock = time.monotonic()
+    path = source.path
     warming = threading.Thread(target=_warm_up, args=(graph,), daemon=True)
     warming.start()  # the server plans the write queries while the file is read
     plan(source, sink, report, batch_size, progress)
-    nodes = sink.node_table()
+    sink.close()
+    release_memory()
     version = state_version(path)
-    phases["read"] = time.monotonic() - clock
+    phases["read"] = time.monotonic() - started
     clock = time.monotonic()
     state = kept_state(graph)
     report.snapshot["compared_with"] = "kept copy" if state is not None else "stored graph"
@@ -463,7 +541,11 @@ def snapshot_load(graph: Graph, path: str, date: str | None = None, batch_size: 
     else:
         # an interval after a stored snapshot, or the first snapshot over a graph loaded without one
         kind = "interval" if latest is not None else "baseline"
-        figures, lists = ch.interval(state.view(), sink.view(nodes))
+        # the views hold what the figures read; the rest is read back from the copies afterwards
+        views = [state.view(), sink.view()]
+        state.unload()
+        sink.unload()
+        figures, lists = ch.interval_of(views)
         release_memory()
         graph.write("snapshot/begin", record={"date": date, "source": path, "kind": kind, "previous": latest,
                                               "changes": json.dumps(figures), "lists": json.dumps(lists)})
@@ -471,34 +553,41 @@ def snapshot_load(graph: Graph, path: str, date: str | None = None, batch_size: 
     phases["compare"] = time.monotonic() - clock
     clock = time.monotonic()
     ensure_schema(graph)
-    report.writes = _apply(graph, state, sink, nodes, date, latest, first, batch_size, workers, progress)
+    report.writes = _apply(graph, state, sink, date, latest, first, batch_size, workers, progress)
     release_memory()
     phases["write"] = time.monotonic() - clock
     clock = time.monotonic()
-    downloads = downloads_of(nodes) if nodes is not None else None
+    stored_derived = state.stored_derived()
+    del state  # the stored graph's rows are compared and written: only its derived values are read again
+    nodes = sink.nodes
+    downloads = (pa.table({n: nodes[n] for n in DOWNLOADS_SCHEMA.names}).cast(DOWNLOADS_SCHEMA)
+                 if nodes is not None else None)
+    del nodes
     edges = sink.edge_table()
     derived = compute(edges["child"], edges["base"], downloads)
+    del downloads
     release_memory()
-    result = write_changed(graph, derived, state.stored_derived(), batch_size, workers)
+    result = write_changed(graph, derived, stored_derived, batch_size, workers)
+    del stored_derived
     report.depth_updates, report.max_depth = result.updated, result.max_depth
     phases["derive"] = time.monotonic() - clock
-    kept = state_of(nodes, sink.placeholder_ids, edges, derived.table)
-    del state, derived
-    out = _commit(graph, report, sink, figures, lists, started, nodes, kept, version)
+    out = _commit(graph, report, sink.view, figures, lists, started,
+                  lambda v: sink.keep(v, edges, derived.table), version)
     if previous_version and previous_version != version:
         drop_states(keep=version, also=previous_version)
     return out
 
 
-def _commit(graph: Graph, report: SnapshotReport, sink: Collect, figures, lists, started: float,
-            nodes: pa.Table, kept: State, version: str) -> SnapshotReport:
-    """Write the snapshot's record, keep the copy of the graph it leaves, and commit: the record
-    becomes a completed snapshot and the graph's version names the copy."""
+def _commit(graph: Graph, report: SnapshotReport, view, figures, lists, started: float, keep, version: str
+            ) -> SnapshotReport:
+    """Write the snapshot's record, keep the copy of the graph it leaves (``keep(version)``), and
+    commit: the record becomes a completed snapshot and the graph's version names the copy.
+    ``view()``: the new graph, for its top families when there are no interval figures."""
     clock = time.monotonic()
     if figures is not None:  # the interval's figures hold the new graph's ten largest families
         top = [{k: f[k] for k in ("rank", "family", "size")} for f in figures["top_families"]]
     else:
-        top = ch.top_families(sink.view(nodes))
+        top = ch.top_families(view())
     date = report.snapshot["date"]
     record = {
         "date": date, "source": report.source, "kind": report.snapshot["kind"], "previous": report.snapshot["previous"],
@@ -510,7 +599,7 @@ def _commit(graph: Graph, report: SnapshotReport, sink: Collect, figures, lists,
     for key in ("added", "deleted", "updated", "rebased"):
         record[key] = figures[key]["total"] if figures is not None else None
     graph.write("snapshot/begin", record=record)
-    save_state(kept, version)
+    keep(version)
     _crash_point("snapshot/copy_kept")
     graph.write("snapshot/commit", date=date, mine=graph.mark_changed(), state=version)
     graph.version = None  # the graph's version is the copy's now: this connection's next write marks it again
@@ -521,10 +610,17 @@ def _commit(graph: Graph, report: SnapshotReport, sink: Collect, figures, lists,
     return report
 
 
-def _apply(graph: Graph, state: State, sink: Collect, nodes: pa.Table | None, date: str, latest: str | None,
+def _apply(graph: Graph, state: State, sink: Collect, date: str, latest: str | None,
            first: str | None, batch_size: int, workers: int, progress: bool) -> dict:
     """Write the difference between the stored graph (``state``) and G_N; see the module doc."""
+    # rows to write: new to the current graph, a placeholder before, history to clear, or any
+    # property differs (first: its column reads are the phase's largest transient memory)
+    rows, moved = _changed_rows(sink, state) if sink.model_count else (None, None)
+    release_memory()
+    first_seen = date if first is not None else None
+
     table = state.table
+    nodes = sink.nodes
     file_ids = nodes["id"] if nodes is not None else pa.array([], pa.string())
     ph_ids = pa.array(sink.placeholder_ids, pa.string())
     current = table["id"]
@@ -533,6 +629,7 @@ def _apply(graph: Graph, state: State, sink: Collect, nodes: pa.Table | None, da
     wanted = pa.concat_arrays([file_ids.combine_chunks() if isinstance(file_ids, pa.ChunkedArray) else file_ids,
                                ph_ids])
     unknown = wanted.filter(pc.invert(_is_in(wanted, current))).to_pylist()
+    del wanted
     known_history = set()
     for start in range(0, len(unknown), 50_000):
         known_history.update(r["id"] for r in graph.read("snapshot/history_ids", ids=unknown[start:start + 50_000]))
@@ -542,19 +639,18 @@ def _apply(graph: Graph, state: State, sink: Collect, nodes: pa.Table | None, da
     held = pc.or_(_is_in(ph_ids, current), _is_in(ph_ids, pa.array(sorted(known_history), pa.string())))
     new_placeholders = ph_ids.filter(pc.invert(held)).to_pylist()
 
-    # rows to write: new to the current graph, a placeholder before, history to clear, or any property differs
-    rows, moved = _changed_rows(nodes, state) if nodes is not None else (None, None)
-    first_seen = date if first is not None else None
-
     # edges: the stored ones the new graph lacks, the new ones the stored graph lacks
     new_edges = sink.edge_table()
     stored_edges = state.edges
     new_key, old_key = _edge_key(new_edges), _edge_key(stored_edges)
     gone_edges = stored_edges.filter(pc.invert(_is_in(old_key, new_key)))
     added_edges = new_edges.filter(pc.invert(_is_in(new_key, old_key)))
+    del new_key, old_key
+    release_memory()
 
     gone = pc.and_(pc.invert(table["missing"]), pc.invert(_is_in(current, file_ids)))
     deleted = state.rows(pc.indices_nonzero(gone), ["id", *PROPS, *LATER_PROPS, "createdAt", "lastModified"])
+    release_memory()
     to_missing = deleted.filter(_is_in(deleted["id"], ph_ids))
     to_history = deleted.filter(pc.invert(_is_in(deleted["id"], ph_ids)))
     placeholders = current.filter(table["missing"])
@@ -566,6 +662,11 @@ def _apply(graph: Graph, state: State, sink: Collect, nodes: pa.Table | None, da
               "counters": moved.num_rows if moved is not None else 0, "edges_deleted": gone_edges.num_rows,
               "to_missing": to_missing.num_rows, "to_history": to_history.num_rows,
               "edges_created": added_edges.num_rows, "placeholders_retired": len(retire)}
+    # what is written is computed: the rest goes before the writes, which take a while
+    del table, nodes, current, file_ids, new_edges, gone, deleted
+    state.unload()
+    sink.unload()
+    release_memory()
     bar = tqdm(total=sum(v for v in counts.values()), unit="items", desc="writing", disable=not progress, dynamic_ncols=True)
     history = {"date": date, "last_seen": latest, "first_seen": first}
     with Writer(graph, workers) as writer:
@@ -597,8 +698,7 @@ def _apply(graph: Graph, state: State, sink: Collect, nodes: pa.Table | None, da
             for start in range(0, moved.num_rows, COUNTER_BATCH):
                 chunk = moved.slice(start, COUNTER_BATCH)
                 writer.put("snapshot/set_counters", ids=chunk["id"].to_pylist(),
-                           **{n: (chunk[n] if n in chunk.column_names else pa.nulls(chunk.num_rows)).to_pylist()
-                              for n in COUNTERS})
+                           **{n: chunk[n].to_pylist() for n in COUNTERS})
                 bar.update(chunk.num_rows)
             writer.join()
             seconds["set_counters"] = round(time.monotonic() - clock, 3)
@@ -655,7 +755,7 @@ COUNTERS = ("downloads", "downloadsAllTime", "likes", "trendingScore")  # drift 
 COUNTER_BATCH = 25_000  # counter rows are small: larger transactions, fewer round trips
 
 
-def _changed_rows(nodes: pa.Table, state: State) -> tuple[pa.Table, pa.Table]:
+def _changed_rows(sink: Collect, state: State) -> tuple[pa.Table, pa.Table]:
     """The file's node rows that the stored graph lacks or holds otherwise, in two tables:
     rows for snapshot/write_models (new to the current graph, a placeholder or history before,
     or any property but the counters differs; plus ``_added``: the id was no model before), and
@@ -663,43 +763,44 @@ def _changed_rows(nodes: pa.Table, state: State) -> tuple[pa.Table, pa.Table]:
     week, as downloads drift everywhere; a lighter write). Both in the file's row order.
 
     The stored row of each file row is found by position (index_in) and compared one column at
-    a time, so only one column pair is materialised at once (a join of the two tables doubled
-    the loader's peak memory)."""
-    table = state.table
-    props = nodes["props"].combine_chunks()
-    names = [f.name for f in props.type]
+    a time, each read from the two copies when it is compared, so only one column pair is held
+    at once."""
+    nodes, table = sink.nodes, state.table
     where = pc.index_in(nodes["id"], value_set=table["id"].combine_chunks())
+    release_memory()  # the lookup's hash table (~0.3 GB at 2.5M ids) is not needed again
     known = pc.is_valid(where)
     missing = pc.fill_null(table["missing"].take(where), True)
     history = pc.fill_null(table["history"].take(where), False)
     full = pc.or_(missing, history)  # new to the current graph, or a placeholder or history before
     counters = pa.array(np.zeros(nodes.num_rows, bool))
-    compared = [n for n in (*names, "createdAt", "lastModified") if n in TABLE_SCHEMA.names]
-    for n in compared:
-        a = _plain_strings(props.field(n) if n in names else nodes[n])
-        b = _plain_strings(state.column(n).take(where))
-        if a.type != b.type:
-            b = b.cast(a.type)
+    for n in COMPARED:
+        a, b = sink.column(n), state.column(n).take(where)
         differs = pc.invert(pc.or_(pc.and_(pc.is_null(a), pc.is_null(b)), pc.fill_null(pc.equal(a, b), False)))
         if n in COUNTERS:
             counters = pc.or_(counters, differs)
         else:
             full = pc.or_(full, differs)
+        del a, b
+        release_memory()  # a column pair at a time: what one pair freed is not kept for the next
     added = pc.or_(pc.invert(known), pc.fill_null(table["missing"].take(where), True))
     chosen = pc.indices_nonzero(full)
+    props = [sink.column(p).take(chosen) for p in (*PROPS, *LATER_PROPS)]
     rows = pa.table({
         "id": nodes["id"].take(chosen),
-        "props": props.take(chosen),
-        "createdAt": nodes["createdAt"].take(chosen), "lastModified": nodes["lastModified"].take(chosen),
+        "props": pa.StructArray.from_arrays([_array(p) for p in props], names=[*PROPS, *LATER_PROPS]),
+        "createdAt": sink.column("createdAt").take(chosen), "lastModified": nodes["lastModified"].take(chosen),
         "_added": added.take(chosen),
     })
     moved = pc.and_(pc.invert(full), counters)
-    moved_props = props.filter(moved)
-    if isinstance(moved_props, pa.ChunkedArray):
-        moved_props = moved_props.combine_chunks()
-    moved = pa.table({"id": nodes["id"].filter(moved),
-                      **{n: moved_props.field(n) for n in COUNTERS if n in names}})
+    moved = pa.table({"id": nodes["id"].filter(moved), **{n: sink.column(n).filter(moved) for n in COUNTERS}})
     return rows, moved
+
+
+COMPARED = (*PROPS, *LATER_PROPS, "createdAt", "lastModified")  # the columns a model's row is compared by
+
+
+def _array(a) -> pa.Array:
+    return a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
 
 
 def _edge_key(edges: pa.Table) -> pa.Array:
@@ -740,16 +841,9 @@ def record_bulk_snapshot(graph: Graph, source_path: str, date: str | None, repor
     state = read_state(graph, progress=progress)
     out = SnapshotReport(**{k: getattr(report, k) for k in LoadReport.__dataclass_fields__})
     out.snapshot = {"date": date, "previous": None, "kind": "first"}
-    sink = Collect()
-    sink.placeholder_ids = state.table.filter(state.table["missing"])["id"].to_pylist()
-    sink.edge_tables = [state.edges]
-    models = state.models
-    nodes = pa.table({"id": models["id"], "lastModified": models["lastModified"],
-                      "props": pa.StructArray.from_arrays([models["downloads"].combine_chunks(),
-                                                           models["downloadsAllTime"].combine_chunks()],
-                                                          names=["downloads", "downloadsAllTime"])})
     graph.write("snapshot/begin", record={"date": date, "source": source_path, "kind": "first"})
-    out = _commit(graph, out, sink, None, None, started, nodes, state, state_version(source_path))
+    out = _commit(graph, out, state.view, None, None, started, lambda v: save_state(state, v),
+                  state_version(source_path))
     out.seconds = round(report.seconds + out.seconds, 3)
     return out
 
