@@ -7,13 +7,12 @@ whole batch; only rows that need it (an undeclared relation) have their card JSO
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterator
-
-import ctypes
-import ctypes.util
 
 import numpy as np
 import pyarrow as pa
