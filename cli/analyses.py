@@ -57,7 +57,8 @@ def impact(ctx, model_ids, file, with_list, fmt):
 
         hflineage impact meta-llama/Llama-3.1-8B --list --format json
     """
-    doc = ctx.lineage.impact(_read_ids(model_ids, file), with_list=with_list).to_dict()
+    ids = _read_ids(model_ids, file)
+    doc = ctx.read_across_models(lambda: ctx.lineage.impact(ids, with_list=with_list).to_dict())
     if doc["unknown"]:
         click.echo(f"unknown (ignored): {', '.join(doc['unknown'])}", err=True)
     summary = {k: v for k, v in doc.items() if k not in ("models",)}

@@ -12,6 +12,7 @@ import neo4j.exceptions as nex
 from hflineage.loader import errors
 from hflineage.loader.api import Lineage
 from hflineage.loader.db import Graph
+from hflineage.loader.lock import running_load
 from hflineage.loader.settings import resolve_connection
 
 
@@ -39,6 +40,19 @@ class Context:
     def lineage(self) -> Lineage:
         """The public API over this command's graph: commands call it and only format."""
         return Lineage(self.graph, progress=self.progress)
+
+    def read_across_models(self, read):
+        """``read()``, an answer that reads many models (license, impact), and a note on stderr
+        when a load held the database before or after it: a load commits a batch at a time, so
+        such an answer can mix models from before and after it (each model itself is whole)."""
+        before = running_load(self.graph)
+        out = read()
+        holder = running_load(self.graph) or before
+        if holder is not None:
+            from .output import warn
+            warn(f"note: a load was writing while this was read ({holder['source']}, since {holder['started']}); "
+                 "models it had not reached yet are from before it: ask again when it ends")
+        return out
 
     def close(self) -> None:
         if self._graph is not None:

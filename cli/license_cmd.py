@@ -65,7 +65,8 @@ def license_group(click_ctx, model_id, policy_path, fmt):
         return
     if model_id is None:
         raise click.UsageError("give a MODEL, or a command: audit, downstream, drift")
-    doc = _lineage(click_ctx).license(model_id, policy=policy_path).to_dict()
+    ctx = click_ctx.find_object(Context)
+    doc = ctx.read_across_models(lambda: ctx.lineage.license(model_id, policy=policy_path).to_dict())
     _emit_model(fmt, doc)
 
 
@@ -106,7 +107,8 @@ def audit(click_ctx, ids_file, all_models, fail_on, report_path, policy_path, fm
     ids = None if all_models else _read_ids(ids_file)
     lineage = _lineage(click_ctx)
     policy = lineage.policy(policy_path)
-    doc = lineage.license_audit(ids, fail_on=fail_on, policy=policy).to_dict()
+    doc = click_ctx.find_object(Context).read_across_models(
+        lambda: lineage.license_audit(ids, fail_on=fail_on, policy=policy).to_dict())
     if doc["unknown"]:
         warn(f"unknown (ignored): {', '.join(doc['unknown'])}")
     if report_path:
@@ -137,7 +139,8 @@ def downstream(click_ctx, model_id, conflicts_only, policy_path, fmt):
 
         hflineage license downstream meta-llama/Meta-Llama-3-8B --conflicts-only --format json
     """
-    doc = _lineage(click_ctx).license_downstream(model_id, policy=policy_path).to_dict()
+    ctx = click_ctx.find_object(Context)
+    doc = ctx.read_across_models(lambda: ctx.lineage.license_downstream(model_id, policy=policy_path).to_dict())
     _emit_downstream(fmt, doc, conflicts_only)
 
 

@@ -105,6 +105,13 @@ class LoadLock:
                 pass
 
 
+def running_load(graph: Graph) -> dict | None:
+    """The holder of the load lock (source, owner, started), or None: a read, for readers that
+    want to say their answer was read while a load wrote."""
+    rows = graph.read("load/lock_holder", lock=NAME)
+    return rows[0] if rows else None
+
+
 def ensure_lock_schema(graph: Graph) -> None:
     """The lock's uniqueness constraint (idempotent; two writers creating it at once is fine)."""
     try:

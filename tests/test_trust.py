@@ -220,6 +220,25 @@ def test_a_reader_during_an_update_load_sees_each_model_whole(graph, make_parque
     assert analyses.show(graph, "r/799")["parents"][0]["id"] == "r/root2"
 
 
+def test_answers_read_across_models_say_when_a_load_was_writing(graph, make_parquet, cli):
+    """A license or impact answer reads many models, and a load commits a batch at a time, so
+    an answer read during a load can mix both sides of it: it says so on stderr (one line), and
+    the JSON on stdout stays clean. No note when no load runs."""
+    load(graph, make_parquet([{"id": "n/base", "license": "llama3"},
+                              {"id": "n/child", "base": ["n/base"], "relation": "finetune"}]), progress=False)
+    quiet = cli("license", "n/child", "--format", "json")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+    with LoadLock(graph, "week-48.parquet"):
+        for args in (("license", "n/child"), ("license", "downstream", "n/base"), ("impact", "n/base")):
+            during = cli(*args, "--format", "json")
+            assert during.exit_code == 0, during.stderr
+            json.loads(during.stdout)
+            lines = during.stderr.strip().splitlines()
+            assert len(lines) == 1 and "a load was writing" in lines[0] and "week-48.parquet" in lines[0], args
+        assert json.loads(cli("license", "n/child", "--format", "json").stdout) == json.loads(quiet.stdout)
+    assert cli("impact", "n/base", "--format", "json").stderr == ""
+
+
 # 7. wrong nested types are one line before any write ---------------------------------------------------
 
 @pytest.mark.parametrize("column,array,words", [
