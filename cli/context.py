@@ -15,6 +15,8 @@ from hflineage.loader.db import Graph
 from hflineage.loader.lock import running_load
 from hflineage.loader.settings import resolve_connection
 
+from .output import warn
+
 
 class Context:
     """What every command needs: connection options, resolved lazily into one Graph."""
@@ -49,7 +51,6 @@ class Context:
         out = read()
         holder = running_load(self.graph) or before
         if holder is not None:
-            from .output import warn
             warn(f"note: a load was writing while this was read ({holder['source']}, since {holder['started']}); "
                  "models it had not reached yet are from before it: ask again when it ends")
         return out

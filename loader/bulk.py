@@ -51,7 +51,7 @@ import pyarrow.csv as pacsv
 from .db import Graph
 from .derive import DERIVED_PROPERTIES, Derived, Pending
 from .errors import HFLineageError
-from .lock import LoadLock, ensure_lock_schema, pid_alive
+from .lock import LoadLock, ensure_lock_schema, remove_dead_folders
 from .load import model_count
 from .load_report import LoadReport
 from .plan import DEFAULT_BATCH_SIZE, open_source, plan
@@ -245,19 +245,6 @@ def _iso_utc(millis) -> pa.Array:
     return pc.binary_join_element_wise(text, "Z", "")
 
 
-def remove_stale_imports(folder: Path) -> list[Path]:
-    """Remove the import files of bulk loads whose process is gone (killed while writing them);
-    never a folder holding a store that was not put back (``previous``)."""
-    removed = []
-    for work in folder.glob("bulk-*"):
-        pid = work.name[len("bulk-"):]
-        if not pid.isdigit() or int(pid) == os.getpid() or pid_alive(int(pid)) or (work / "previous").exists():
-            continue
-        shutil.rmtree(work, ignore_errors=True)
-        removed.append(work)
-    return removed
-
-
 def bulk_load(graph: Graph, path: str, batch_size: int = DEFAULT_BATCH_SIZE, progress: bool = True,
               force: bool = False) -> LoadReport:
     """Load ``path`` into the empty local database with the offline importer, holding the load
@@ -289,7 +276,8 @@ def _bulk_load(graph: Graph, path: str, batch_size: int, progress: bool) -> Load
                              hint="load without --bulk, or start from an empty database")
     source = open_source(path)  # InputError before the server is touched
     report = LoadReport(source=path, mode="bulk")
-    remove_stale_imports(server.home / "import")
+    # import files of bulk loads killed while writing them; never a store not put back
+    remove_dead_folders(server.home / "import", "bulk-", keep=lambda work: (work / "previous").exists())
     work = server.home / "import" / f"bulk-{os.getpid()}"
     phases: dict[str, float] = {}
     try:

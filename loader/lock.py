@@ -18,7 +18,9 @@ from __future__ import annotations
 import getpass
 import os
 import secrets
+import shutil
 import socket
+from pathlib import Path
 
 import neo4j.exceptions as nex
 
@@ -41,6 +43,20 @@ def pid_alive(pid: int) -> bool:
             return fh.read().split()[2] != "Z"
     except OSError:
         return True
+
+
+def remove_dead_folders(parent: Path, prefix: str, keep=lambda folder: False) -> list[Path]:
+    """Remove the folders ``<parent>/<prefix><pid>[-...]`` whose process is gone from this host
+    (a load killed with SIGKILL leaves its working files), except this process's and those
+    ``keep`` names; return what was removed."""
+    removed = []
+    for folder in parent.glob(f"{prefix}*"):
+        pid = folder.name[len(prefix):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or pid_alive(int(pid)) or keep(folder):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
 
 
 class LoadLock:

@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from . import dag
 from .load_report import LoadReport
-from .read import EDGE_SCHEMA, check_schema, iter_batches, last_rows, normalise, open_parquet, release_memory
+from .read import EDGE_SCHEMA, check_schema, iter_batches, last_rows, normalise, open_parquet
 from .relations import EDGE_TYPE
 from .update import StoredGraph
 
@@ -107,7 +107,6 @@ def plan(source: Source, sink: Sink, report: LoadReport, batch_size: int = DEFAU
         bar.update(n)
     sink.flush()
     bar.close()
-    release_memory()
     report.rows_read = first_row
     report.rows_with_unknown_relation = skipped.pop("rows_with_unknown_relation", 0)
     report.rows_skipped = dict(skipped)

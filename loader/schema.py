@@ -45,6 +45,7 @@ def ensure_schema(graph: Graph, wait: bool = False, timeout: int = 3600) -> None
     if wait:
         graph.read("load/await_indexes", seconds=timeout)
 
+
 _CONSTRAINT = re.compile(r"^CREATE\s+CONSTRAINT\s+([A-Za-z_][A-Za-z0-9_]*)\s+IF NOT EXISTS", re.I)
 
 

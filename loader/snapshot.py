@@ -49,7 +49,7 @@ from tqdm import tqdm
 
 from . import changes as ch
 from .db import Graph, Writer, gc_paused
-from .derive import DERIVED_SCHEMA, DOWNLOADS_SCHEMA, VALUES, compute, write_changed
+from .derive import DERIVED_SCHEMA, DOWNLOADS_SCHEMA, VALUES, compute, same_values, write_changed
 from .errors import InputError, SnapshotRefused
 from .fresh import FreshSink
 from .load import model_count
@@ -519,7 +519,6 @@ def _interval_load(graph: Graph, source: Source, sink: Collect, report: Snapshot
                    progress: bool) -> SnapshotReport:
     """A snapshot load into a graph that holds models: compare, write the difference, derive."""
     phases = report.phases
-    clock = time.monotonic()
     path = source.path
     warming = threading.Thread(target=_warm_up, args=(graph,), daemon=True)
     warming.start()  # the server plans the write queries while the file is read
@@ -775,7 +774,7 @@ def _changed_rows(sink: Collect, state: State) -> tuple[pa.Table, pa.Table]:
     counters = pa.array(np.zeros(nodes.num_rows, bool))
     for n in COMPARED:
         a, b = sink.column(n), state.column(n).take(where)
-        differs = pc.invert(pc.or_(pc.and_(pc.is_null(a), pc.is_null(b)), pc.fill_null(pc.equal(a, b), False)))
+        differs = pc.invert(same_values(a, b))
         if n in COUNTERS:
             counters = pc.or_(counters, differs)
         else:

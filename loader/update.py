@@ -43,6 +43,7 @@ from tqdm import tqdm
 
 from .db import Graph, Writer
 from .derive import Derived, Spool, _derive_inputs, changed_rows, compute, downloads_of
+from .lock import remove_dead_folders
 
 SPOOL_PREFIX = "hflineage-load-"
 EDGE_PAIRS = pa.schema([("child", pa.string()), ("base", pa.string())])
@@ -57,21 +58,7 @@ def spool_folder() -> Path:
 
 def remove_stale_spools() -> list[Path]:
     """Remove spool folders left by loads whose process is gone (killed with SIGKILL)."""
-    removed = []
-    for folder in Path(tempfile.gettempdir()).glob(f"{SPOOL_PREFIX}*"):
-        pid = folder.name[len(SPOOL_PREFIX):].split("-", 1)[0]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)
-            continue  # its load still runs
-        except ProcessLookupError:
-            pass
-        except PermissionError:
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-        removed.append(folder)
-    return removed
+    return remove_dead_folders(Path(tempfile.gettempdir()), SPOOL_PREFIX)
 
 
 @dataclass
