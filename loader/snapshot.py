@@ -55,7 +55,7 @@ from .fresh import FreshSink
 from .load import model_count
 from .load_report import LoadReport
 from .plan import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, Source, open_source, plan
-from .read import release_memory
+from .read import lean_memory, release_memory
 from .schema import ensure_schema
 from .relations import RELATION_OF, RELATIONS
 from .settings import cache_home
@@ -488,30 +488,31 @@ def snapshot_load(graph: Graph, path: str, date: str | None = None, batch_size: 
     report.snapshot = {"date": date, "previous": latest}
     phases = report.phases
     sink = None
-    try:
-        if pending is None and model_count(graph) == 0:
-            # the first load into an empty graph: the one-pass writer, with G_N kept beside it
-            with FreshSink(graph, workers, batch_size, progress) as fresh:
-                sink = Collect(new_copy_folder(), fresh)
-                plan(source, sink, report, batch_size, progress)  # writes nothing yet: a bad row stops here
-                sink.close()
-                phases["read"] = time.monotonic() - clock
-                clock = time.monotonic()
-                graph.write("snapshot/begin", record={"date": date, "source": path, "kind": "first"})
-                derived = fresh.finish()
-            phases["write"] = time.monotonic() - clock
-            report.depth_updates, report.max_depth = derived.nodes_with_edges, derived.max_depth
-            report.snapshot["kind"] = "first"
-            edges = sink.edge_table()
-            return _commit(graph, report, sink.view, None, None, started,
-                           lambda version: sink.keep(version, edges, derived.table), state_version(path))
-        sink = Collect(new_copy_folder())
-        return _interval_load(graph, source, sink, report, pending, date, latest, first, started, batch_size,
-                              workers, progress)
-    except BaseException:
-        if sink is not None:
-            sink.discard()
-        raise
+    with lean_memory():  # the load's peak memory, not its speed, is what limits the size it takes
+        try:
+            if pending is None and model_count(graph) == 0:
+                # the first load into an empty graph: the one-pass writer, with G_N kept beside it
+                with FreshSink(graph, workers, batch_size, progress) as fresh:
+                    sink = Collect(new_copy_folder(), fresh)
+                    plan(source, sink, report, batch_size, progress)  # writes nothing yet: a bad row stops here
+                    sink.close()
+                    phases["read"] = time.monotonic() - clock
+                    clock = time.monotonic()
+                    graph.write("snapshot/begin", record={"date": date, "source": path, "kind": "first"})
+                    derived = fresh.finish()
+                phases["write"] = time.monotonic() - clock
+                report.depth_updates, report.max_depth = derived.nodes_with_edges, derived.max_depth
+                report.snapshot["kind"] = "first"
+                edges = sink.edge_table()
+                return _commit(graph, report, sink.view, None, None, started,
+                               lambda version: sink.keep(version, edges, derived.table), state_version(path))
+            sink = Collect(new_copy_folder())
+            return _interval_load(graph, source, sink, report, pending, date, latest, first, started, batch_size,
+                                  workers, progress)
+        except BaseException:
+            if sink is not None:
+                sink.discard()
+            raise
 
 
 def _interval_load(graph: Graph, source: Source, sink: Collect, report: SnapshotReport, pending: dict | None,
@@ -612,33 +613,8 @@ def _commit(graph: Graph, report: SnapshotReport, view, figures, lists, started:
 def _apply(graph: Graph, state: State, sink: Collect, date: str, latest: str | None,
            first: str | None, batch_size: int, workers: int, progress: bool) -> dict:
     """Write the difference between the stored graph (``state``) and G_N; see the module doc."""
-    # rows to write: new to the current graph, a placeholder before, history to clear, or any
-    # property differs (first: its column reads are the phase's largest transient memory)
-    rows, moved = _changed_rows(sink, state) if sink.model_count else (None, None)
-    release_memory()
-    first_seen = date if first is not None else None
-
-    table = state.table
-    nodes = sink.nodes
-    file_ids = nodes["id"] if nodes is not None else pa.array([], pa.string())
-    ph_ids = pa.array(sink.placeholder_ids, pa.string())
-    current = table["id"]
-
-    # ids the new graph holds that the current graph lacks: deleted models come back
-    wanted = pa.concat_arrays([file_ids.combine_chunks() if isinstance(file_ids, pa.ChunkedArray) else file_ids,
-                               ph_ids])
-    unknown = wanted.filter(pc.invert(_is_in(wanted, current))).to_pylist()
-    del wanted
-    known_history = set()
-    for start in range(0, len(unknown), 50_000):
-        known_history.update(r["id"] for r in graph.read("snapshot/history_ids", ids=unknown[start:start + 50_000]))
-    ph_set = set(sink.placeholder_ids)
-    revive = [{"id": i, "missing": i in ph_set} for i in sorted(known_history)]
-
-    held = pc.or_(_is_in(ph_ids, current), _is_in(ph_ids, pa.array(sorted(known_history), pa.string())))
-    new_placeholders = ph_ids.filter(pc.invert(held)).to_pylist()
-
-    # edges: the stored ones the new graph lacks, the new ones the stored graph lacks
+    # edges (the stored ones the new graph lacks, the new ones the stored graph lacks) first,
+    # while the node tables are not loaded: their keys are this step's largest transient memory
     new_edges = sink.edge_table()
     stored_edges = state.edges
     new_key, old_key = _edge_key(new_edges), _edge_key(stored_edges)
@@ -647,14 +623,45 @@ def _apply(graph: Graph, state: State, sink: Collect, date: str, latest: str | N
     del new_key, old_key
     release_memory()
 
-    gone = pc.and_(pc.invert(table["missing"]), pc.invert(_is_in(current, file_ids)))
-    deleted = state.rows(pc.indices_nonzero(gone), ["id", *PROPS, *LATER_PROPS, "createdAt", "lastModified"])
+    table = state.table
+    nodes = sink.nodes
+    file_ids = nodes["id"] if nodes is not None else pa.array([], pa.string())
+    ph_ids = pa.array(sink.placeholder_ids, pa.string())
+    current = _array(table["id"])
+    # each file row's stored row (null: none), and each stored row's presence in the file: one
+    # lookup table over the stored ids serves every comparison below (each is ~1 s at 2.5M ids)
+    where = pc.index_in(file_ids, value_set=current)
+    release_memory()  # the lookup's hash table (~0.3 GB at 2.5M ids) is not needed again
+    in_file = np.zeros(len(current), bool)
+    in_file[where.drop_null().to_numpy()] = True
+    # the placeholder ids the stored graph holds, found through the few stored rows that are one
+    stored_ph = set(current.filter(_is_in(current, ph_ids)).to_pylist())
+
+    # rows to write: new to the current graph, a placeholder before, history to clear, or any
+    # property differs (first: its column reads are the phase's largest transient memory)
+    rows, moved = _changed_rows(sink, state, where) if sink.model_count else (None, None)
+    release_memory()
+    first_seen = date if first is not None else None
+
+    # ids the new graph holds that the current graph lacks: deleted models come back
+    unknown = file_ids.filter(pc.is_null(where)).to_pylist()
+    unknown += [i for i in sink.placeholder_ids if i not in stored_ph]
+    known_history = set()
+    for start in range(0, len(unknown), 50_000):
+        known_history.update(r["id"] for r in graph.read("snapshot/history_ids", ids=unknown[start:start + 50_000]))
+    ph_set = set(sink.placeholder_ids)
+    revive = [{"id": i, "missing": i in ph_set} for i in sorted(known_history)]
+    new_placeholders = [i for i in sink.placeholder_ids if i not in stored_ph and i not in known_history]
+    del unknown, where
+
+    missing = table["missing"].to_numpy(zero_copy_only=False)
+    gone = ~missing & ~in_file
+    deleted = state.rows(pa.array(np.flatnonzero(gone)), ["id", *PROPS, *LATER_PROPS, "createdAt", "lastModified"])
     release_memory()
     to_missing = deleted.filter(_is_in(deleted["id"], ph_ids))
     to_history = deleted.filter(pc.invert(_is_in(deleted["id"], ph_ids)))
-    placeholders = current.filter(table["missing"])
-    retire = placeholders.filter(pc.invert(pc.or_(_is_in(placeholders, file_ids),
-                                                  _is_in(placeholders, ph_ids)))).to_pylist()
+    placeholders = current.filter(pa.array(missing & ~in_file))
+    retire = placeholders.filter(pc.invert(_is_in(placeholders, ph_ids))).to_pylist()
 
     counts = {"revived": len(revive), "placeholders": len(new_placeholders),
               "models": rows.num_rows if rows is not None else 0,
@@ -662,7 +669,7 @@ def _apply(graph: Graph, state: State, sink: Collect, date: str, latest: str | N
               "to_missing": to_missing.num_rows, "to_history": to_history.num_rows,
               "edges_created": added_edges.num_rows, "placeholders_retired": len(retire)}
     # what is written is computed: the rest goes before the writes, which take a while
-    del table, nodes, current, file_ids, new_edges, gone, deleted
+    del table, nodes, current, file_ids, new_edges, gone, deleted, in_file, missing
     state.unload()
     sink.unload()
     release_memory()
@@ -754,19 +761,17 @@ COUNTERS = ("downloads", "downloadsAllTime", "likes", "trendingScore")  # drift 
 COUNTER_BATCH = 25_000  # counter rows are small: larger transactions, fewer round trips
 
 
-def _changed_rows(sink: Collect, state: State) -> tuple[pa.Table, pa.Table]:
+def _changed_rows(sink: Collect, state: State, where: pa.Array) -> tuple[pa.Table, pa.Table]:
     """The file's node rows that the stored graph lacks or holds otherwise, in two tables:
     rows for snapshot/write_models (new to the current graph, a placeholder or history before,
     or any property but the counters differs; plus ``_added``: the id was no model before), and
     rows for snapshot/set_counters (a current model whose counters alone moved: the bulk of a
     week, as downloads drift everywhere; a lighter write). Both in the file's row order.
 
-    The stored row of each file row is found by position (index_in) and compared one column at
-    a time, each read from the two copies when it is compared, so only one column pair is held
-    at once."""
+    ``where``: each file row's position in the stored table (null: not there). The rows are
+    compared one column at a time, each read from the two copies when it is compared, so only
+    one column pair is held at once."""
     nodes, table = sink.nodes, state.table
-    where = pc.index_in(nodes["id"], value_set=table["id"].combine_chunks())
-    release_memory()  # the lookup's hash table (~0.3 GB at 2.5M ids) is not needed again
     known = pc.is_valid(where)
     missing = pc.fill_null(table["missing"].take(where), True)
     history = pc.fill_null(table["history"].take(where), False)
