@@ -208,7 +208,7 @@ def _parts(view: GraphView) -> list:
 def id_codes(views: list) -> tuple[pa.Array, list[list[np.ndarray]]]:
     """The views' id space (``id_space``) and the codes of each view's ``_parts`` in it, from one
     hash table over every id of every view, where ``id_space`` and one ``_codes_of`` per view
-    build three (2.5M models: ~2 s less). The ids are dictionary-encoded in the order they come,
+    build three. The ids are dictionary-encoded in the order they come,
     the dictionary sorted, and each code mapped to its id's rank."""
     chunks, sizes = [], []
     for view in views:

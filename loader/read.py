@@ -217,9 +217,9 @@ def lean_memory():
     """Within: Arrow allocates from the C allocator, and the C allocator maps every block over
     128 KiB by itself, so a freed array goes back to the system at once. Arrow's own allocator
     and the C allocator's rising mmap threshold both keep freed memory for reuse, which is
-    faster but holds a phase's transient peak through the next one: a snapshot load of 2.5M
-    models peaks ~0.2 GB lower this way, in the same time (BENCHMARKS.md section 5). Arrays
-    made within stay valid after: each remembers its allocator."""
+    faster but holds a phase's transient peak through the next one; a snapshot load peaks
+    lower this way, in the same time (BENCHMARKS.md section 5). Arrays made within stay valid
+    after: each remembers its allocator."""
     previous = pa.default_memory_pool()
     pa.set_memory_pool(pa.system_memory_pool())
     if _LIBC is not None and hasattr(_LIBC, "mallopt"):

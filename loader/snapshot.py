@@ -523,7 +523,9 @@ def _interval_load(graph: Graph, source: Source, sink: Collect, report: Snapshot
     path = source.path
     warming = threading.Thread(target=_warm_up, args=(graph,), daemon=True)
     warming.start()  # the server plans the write queries while the file is read
-    plan(source, sink, report, batch_size, progress)
+    # the sink writes nothing to the graph, so the batches can be larger than a transaction:
+    # each batch's read has a fixed cost (BENCHMARKS.md section 5)
+    plan(source, sink, report, max(batch_size, READ_BATCH), progress)
     sink.close()
     release_memory()
     version = state_version(path)
@@ -629,7 +631,7 @@ def _apply(graph: Graph, state: State, sink: Collect, date: str, latest: str | N
     ph_ids = pa.array(sink.placeholder_ids, pa.string())
     current = _array(table["id"])
     # each file row's stored row (null: none), and each stored row's presence in the file: one
-    # lookup table over the stored ids serves every comparison below (each is ~1 s at 2.5M ids)
+    # lookup table over the stored ids serves every comparison below (building one is the cost)
     where = pc.index_in(file_ids, value_set=current)
     release_memory()  # the lookup's hash table (~0.3 GB at 2.5M ids) is not needed again
     in_file = np.zeros(len(current), bool)
@@ -757,6 +759,7 @@ def _crash_point(step: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+READ_BATCH = 50_000  # rows per batch an interval's plan reads
 COUNTERS = ("downloads", "downloadsAllTime", "likes", "trendingScore")  # drift on most models every week
 COUNTER_BATCH = 25_000  # counter rows are small: larger transactions, fewer round trips
 
