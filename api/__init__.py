@@ -8,13 +8,8 @@ The API lives in ``hflineage.loader.api``; this package re-exports it. The libra
 ``hflineage.loader``, the stored queries ``hflineage.cypher``, the CLI ``hflineage.cli``.
 """
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version as _version
-
-from hflineage.loader.api import Lineage, connect
-from hflineage.loader.errors import (AttributeNotImputable, HFLineageError, InputError, ModelNotFound,
-                                     PolicyError, QueryError, ServerError, SnapshotRefused)
-from hflineage.loader.load_report import LoadReport
-from hflineage.loader.results import Result
 
 try:
     __version__ = _version("hflineage")
@@ -23,3 +18,21 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 __all__ = ["connect", "Lineage", "LoadReport", "Result", "HFLineageError", "InputError", "ModelNotFound",
            "PolicyError", "QueryError", "ServerError", "SnapshotRefused", "AttributeNotImputable", "__version__"]
+
+# where each name lives; imported when first asked for, so that ``import hflineage.cli`` can
+# choose Arrow's allocator before anything loads Arrow (hflineage/cli/__init__.py)
+_HOMES = {"connect": "api", "Lineage": "api", "LoadReport": "load_report", "Result": "results",
+          **{name: "errors" for name in ("HFLineageError", "InputError", "ModelNotFound", "PolicyError", "QueryError",
+                                         "ServerError", "SnapshotRefused", "AttributeNotImputable")}}
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        value = getattr(import_module(f"hflineage.loader.{_HOMES[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'hflineage' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])

@@ -7,7 +7,6 @@ whole batch; only rows that need it (an undeclared relation) have their card JSO
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import ctypes.util
 import json
@@ -212,22 +211,15 @@ def release_memory() -> None:
         _LIBC.malloc_trim(0)
 
 
-@contextlib.contextmanager
-def lean_memory():
-    """Within: Arrow allocates from the C allocator, and the C allocator maps every block over
-    128 KiB by itself, so a freed array goes back to the system at once. Arrow's own allocator
-    and the C allocator's rising mmap threshold both keep freed memory for reuse, which is
-    faster but holds a phase's transient peak through the next one; a snapshot load peaks
-    lower this way, in the same time (BENCHMARKS.md section 5). Arrays made within stay valid
-    after: each remembers its allocator."""
-    previous = pa.default_memory_pool()
-    pa.set_memory_pool(pa.system_memory_pool())
+def lean_memory() -> None:
+    """Have the C allocator map every block over 128 KiB by itself, so that a freed array goes
+    back to the system at once: by default glibc raises that threshold after the first large
+    free and keeps later blocks for reuse, which holds a phase's transient peak through the next
+    one (numpy's arrays; Arrow's too where Arrow allocates from the C allocator, as the command
+    line has it do: hflineage/cli/__init__.py). Process-wide; the cost is a page fault per page
+    of each new large block, which measured nothing beside a load's own work."""
     if _LIBC is not None and hasattr(_LIBC, "mallopt"):
-        _LIBC.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)  # a fixed threshold: no rising after frees
-    try:
-        yield
-    finally:
-        pa.set_memory_pool(previous)
+        _LIBC.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
 
 
 _M_MMAP_THRESHOLD = -3  # glibc's malloc.h
