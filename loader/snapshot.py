@@ -38,6 +38,7 @@ import signal
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -166,6 +167,13 @@ class Collect:
     def unload(self) -> None:
         """Let ``nodes`` go until it is asked for again (read back from the file)."""
         self._nodes = None
+
+    def downloads(self) -> pa.Table | None:
+        """The models' DOWNLOADS_SCHEMA columns, read from the file (None: no models)."""
+        if not self.model_count:
+            return None
+        return feather.read_table(self.path, columns=DOWNLOADS_SCHEMA.names).slice(0, self.model_count).cast(
+            DOWNLOADS_SCHEMA)
 
     def column(self, name: str):
         """One column of the models' rows (placeholders left out), in file order."""
@@ -488,31 +496,31 @@ def snapshot_load(graph: Graph, path: str, date: str | None = None, batch_size: 
     report.snapshot = {"date": date, "previous": latest}
     phases = report.phases
     sink = None
-    with lean_memory():  # the load's peak memory, not its speed, is what limits the size it takes
-        try:
-            if pending is None and model_count(graph) == 0:
-                # the first load into an empty graph: the one-pass writer, with G_N kept beside it
-                with FreshSink(graph, workers, batch_size, progress) as fresh:
-                    sink = Collect(new_copy_folder(), fresh)
-                    plan(source, sink, report, batch_size, progress)  # writes nothing yet: a bad row stops here
-                    sink.close()
-                    phases["read"] = time.monotonic() - clock
-                    clock = time.monotonic()
-                    graph.write("snapshot/begin", record={"date": date, "source": path, "kind": "first"})
-                    derived = fresh.finish()
-                phases["write"] = time.monotonic() - clock
-                report.depth_updates, report.max_depth = derived.nodes_with_edges, derived.max_depth
-                report.snapshot["kind"] = "first"
-                edges = sink.edge_table()
-                return _commit(graph, report, sink.view, None, None, started,
-                               lambda version: sink.keep(version, edges, derived.table), state_version(path))
-            sink = Collect(new_copy_folder())
-            return _interval_load(graph, source, sink, report, pending, date, latest, first, started, batch_size,
-                                  workers, progress)
-        except BaseException:
-            if sink is not None:
-                sink.discard()
-            raise
+    lean_memory()
+    try:
+        if pending is None and model_count(graph) == 0:
+            # the first load into an empty graph: the one-pass writer, with G_N kept beside it
+            with FreshSink(graph, workers, batch_size, progress) as fresh:
+                sink = Collect(new_copy_folder(), fresh)
+                plan(source, sink, report, batch_size, progress)  # writes nothing yet: a bad row stops here
+                sink.close()
+                phases["read"] = time.monotonic() - clock
+                clock = time.monotonic()
+                graph.write("snapshot/begin", record={"date": date, "source": path, "kind": "first"})
+                derived = fresh.finish()
+            phases["write"] = time.monotonic() - clock
+            report.depth_updates, report.max_depth = derived.nodes_with_edges, derived.max_depth
+            report.snapshot["kind"] = "first"
+            edges = sink.edge_table()
+            return _commit(graph, report, sink.view, None, None, started,
+                           lambda version: sink.keep(version, edges, derived.table), state_version(path))
+        sink = Collect(new_copy_folder())
+        return _interval_load(graph, source, sink, report, pending, date, latest, first, started, batch_size,
+                              workers, progress)
+    except BaseException:
+        if sink is not None:
+            sink.discard()
+        raise
 
 
 def _interval_load(graph: Graph, source: Source, sink: Collect, report: SnapshotReport, pending: dict | None,
@@ -555,19 +563,19 @@ def _interval_load(graph: Graph, source: Source, sink: Collect, report: Snapshot
     phases["compare"] = time.monotonic() - clock
     clock = time.monotonic()
     ensure_schema(graph)
-    report.writes = _apply(graph, state, sink, date, latest, first, batch_size, workers, progress)
-    release_memory()
-    phases["write"] = time.monotonic() - clock
-    clock = time.monotonic()
+    # the new graph's derived values are computed while the server writes the rest: the client
+    # waits on the server there, and the server on the client everywhere else
+    with ThreadPoolExecutor(1, thread_name_prefix="derive") as pool:
+        deriving = []
+        report.writes = _apply(graph, state, sink, date, latest, first, batch_size, workers, progress,
+                               meanwhile=lambda: deriving.append(pool.submit(_derive, sink)))
+        release_memory()
+        phases["write"] = time.monotonic() - clock
+        clock = time.monotonic()
+        derived = deriving[0].result() if deriving else _derive(sink)
     stored_derived = state.stored_derived()
     del state  # the stored graph's rows are compared and written: only its derived values are read again
-    nodes = sink.nodes
-    downloads = (pa.table({n: nodes[n] for n in DOWNLOADS_SCHEMA.names}).cast(DOWNLOADS_SCHEMA)
-                 if nodes is not None else None)
-    del nodes
     edges = sink.edge_table()
-    derived = compute(edges["child"], edges["base"], downloads)
-    del downloads
     release_memory()
     result = write_changed(graph, derived, stored_derived, batch_size, workers)
     del stored_derived
@@ -612,9 +620,16 @@ def _commit(graph: Graph, report: SnapshotReport, view, figures, lists, started:
     return report
 
 
+def _derive(sink: Collect):
+    """derive.compute over the new graph, read from the copy's files (so it can run beside the writes)."""
+    edges = sink.edge_table()
+    return compute(edges["child"], edges["base"], sink.downloads())
+
+
 def _apply(graph: Graph, state: State, sink: Collect, date: str, latest: str | None,
-           first: str | None, batch_size: int, workers: int, progress: bool) -> dict:
-    """Write the difference between the stored graph (``state``) and G_N; see the module doc."""
+           first: str | None, batch_size: int, workers: int, progress: bool, meanwhile=None) -> dict:
+    """Write the difference between the stored graph (``state``) and G_N; see the module doc.
+    ``meanwhile()`` is called once what to write is known, as the writes begin."""
     # edges (the stored ones the new graph lacks, the new ones the stored graph lacks) first,
     # while the node tables are not loaded: their keys are this step's largest transient memory
     new_edges = sink.edge_table()
@@ -675,6 +690,8 @@ def _apply(graph: Graph, state: State, sink: Collect, date: str, latest: str | N
     state.unload()
     sink.unload()
     release_memory()
+    if meanwhile is not None:
+        meanwhile()
     bar = tqdm(total=sum(v for v in counts.values()), unit="items", desc="writing", disable=not progress, dynamic_ncols=True)
     history = {"date": date, "last_seen": latest, "first_seen": first}
     with Writer(graph, workers) as writer:
