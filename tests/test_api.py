@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -147,3 +148,24 @@ def test_each_cli_module_imports_first(module):
     done = subprocess.run([sys.executable, "-c", f"import hflineage.cli.{module}"], cwd=REPO,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def _arrow_pool(code: str, **env) -> str:
+    clean = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    code += "; import pyarrow as pa; print(pa.default_memory_pool().backend_name)"
+    out = subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True,
+                         check=True, cwd=REPO)
+    return out.stdout.strip()
+
+
+def test_the_command_line_takes_the_c_allocator_and_the_library_leaves_arrow_be():
+    """The CLI has Arrow allocate from the C allocator (freed arrays leave at once: a lower peak),
+    which works only when nothing has loaded Arrow before hflineage/cli/__init__.py runs: so
+    ``import hflineage`` must not load it. A user's own choice wins; the library changes nothing."""
+    assert _arrow_pool("import hflineage.cli.main") == "system"
+    assert _arrow_pool("import hflineage.cli.main", ARROW_DEFAULT_MEMORY_POOL="jemalloc") == "jemalloc"
+    library = _arrow_pool("import hflineage; hflineage.connect; hflineage.InputError")
+    assert library != "system" and library == _arrow_pool("pass")
+    assert "connect" in dir(hflineage) and hflineage.LoadReport.__name__ == "LoadReport"
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        hflineage.nothing  # noqa: B018
