@@ -6,7 +6,7 @@ are encoded over one id space (every node of either), so a model keeps its code 
 and every figure is a numpy pass over the edge arrays (dag.py's level-by-level helpers); chain
 counts are exact Python integers when they outgrow int64.
 
-``interval`` returns the figures (the JSON document ``hflineage changes`` prints per interval,
+``interval_of`` returns the figures (the JSON document ``hflineage changes`` prints per interval,
 keys exactly SPEC's names), ``lists`` the ids behind them (``changes --list``,
 ``--deleted-impact``), ``top_families`` a graph's ten largest families (the record of a first
 snapshot holds those alone).
@@ -49,11 +49,11 @@ class GraphView:
 class _Encoded:
     """A GraphView over the shared id space ``names`` (sorted): masks and edge code arrays."""
 
-    def __init__(self, view: GraphView, names: pa.Array, downloads: bool = True, codes=None):
-        """``codes``: the view's ``_parts`` coded over ``names`` already (id_codes), or None."""
+    def __init__(self, view: GraphView, names: pa.Array, codes: list[np.ndarray], downloads: bool = True):
+        """``codes``: the view's ``_parts`` coded over ``names`` (id_codes)."""
         u = len(names)
         self.u = u
-        where, placeholders, self.child, self.base = codes if codes is not None else _codes_of(_parts(view), names)
+        where, placeholders, self.child, self.base = codes
         self.model = np.zeros(u, bool)
         self.model[where] = True
         self.node = self.model.copy()
@@ -67,7 +67,7 @@ class _Encoded:
             self.rel_mask[r, self.child[self.rel == r]] = True
         self.last_modified = np.full(u, np.iinfo(np.int64).min, np.int64)
         self.last_modified[where] = _ints(view.last_modified, np.iinfo(np.int64).min)
-        if downloads:  # only the previous graph's are read (the deletion impact): 40 MB at 2.5M ids
+        if downloads:  # only the previous graph's are read (the deletion impact)
             self.downloads = np.zeros(u, np.int64)
             self.downloads[where] = _ints(view.downloads, 0)
             self.downloads_all_time = np.zeros(u, np.int64)
@@ -177,24 +177,6 @@ def _plain(a) -> pa.Array:
     return a.cast(pa.string())
 
 
-def _codes(ids, names: pa.Array) -> np.ndarray:
-    if len(ids) == 0:
-        return np.zeros(0, np.int64)
-    return pc.index_in(_plain(ids), value_set=names).to_numpy(zero_copy_only=False).astype(np.int64)
-
-
-def _codes_of(arrays: list, names: pa.Array) -> list[np.ndarray]:
-    """``_codes`` of several arrays, with one lookup table over ``names`` (building it is most
-    of the cost: one per call). The arrays go in as chunks of one array, not a concatenated copy."""
-    parts = [_plain(a) for a in arrays]
-    bounds = np.cumsum([0, *(len(p) for p in parts)])
-    if not bounds[-1]:
-        return [np.zeros(0, np.int64) for _ in parts]
-    found = pc.index_in(pa.chunked_array(parts, pa.string()), value_set=names).combine_chunks()
-    codes = found.to_numpy(zero_copy_only=False).astype(np.int64)
-    return [codes[bounds[i]:bounds[i + 1]] for i in range(len(parts))]
-
-
 def _ints(values, null: int) -> np.ndarray:
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     return pc.fill_null(values.cast(pa.int64()), null).to_numpy(zero_copy_only=False)
@@ -206,10 +188,9 @@ def _parts(view: GraphView) -> list:
 
 
 def id_codes(views: list) -> tuple[pa.Array, list[list[np.ndarray]]]:
-    """The views' id space (``id_space``) and the codes of each view's ``_parts`` in it, from one
-    hash table over every id of every view, where ``id_space`` and one ``_codes_of`` per view
-    build three. The ids are dictionary-encoded in the order they come,
-    the dictionary sorted, and each code mapped to its id's rank."""
+    """The views' id space (every node id of any, each once, sorted) and the codes of each
+    view's ``_parts`` in it, from one hash table over every id: the ids are dictionary-encoded in
+    the order they come, the dictionary sorted, and each code mapped to its id's rank."""
     chunks, sizes = [], []
     for view in views:
         for part in _parts(view):
@@ -234,23 +215,10 @@ def id_codes(views: list) -> tuple[pa.Array, list[list[np.ndarray]]]:
     return names, [coded[4 * v:4 * v + 4] for v in range(len(views))]
 
 
-def id_space(*views: GraphView) -> pa.Array:
-    """Every node id of the views, each once, sorted. A view's models and placeholders are
-    distinct already, so each further view adds only the ids the ones before lack (one hash
-    table over the first view's ids, where a unique over all of them held every id twice)."""
-    ids = None
-    for v in views:
-        mine = pa.concat_arrays([_plain(v.models), _plain(v.placeholders)])
-        ids = mine if ids is None else pa.concat_arrays([ids, mine.filter(pc.invert(pc.is_in(mine, value_set=ids)))])
-    if ids is None:
-        return pa.array([], pa.string())
-    return ids.take(pc.sort_indices(ids))
-
-
 def top_families(view: GraphView) -> list[dict]:
     """A graph's TOP largest families: {rank, family (its root), size}."""
-    names = id_space(view)
-    g = _Encoded(view, names, downloads=False)
+    names, codes = id_codes([view])
+    g = _Encoded(view, names, codes[0], downloads=False)
     return [{"rank": i + 1, "family": names[root].as_py(), "size": size}
             for i, (_, size, root) in enumerate(g.top(names))]
 
@@ -264,20 +232,16 @@ class Interval:
     n: _Encoded
 
     @classmethod
-    def of(cls, previous: GraphView, new: GraphView) -> "Interval":
-        return cls.of_views([previous, new])
-
-    @classmethod
     def of_views(cls, views: list) -> "Interval":
-        """``of(*views)``, taking each view out of ``views`` once it is encoded: when the caller
-        holds no other reference, its arrays are freed before the figures' work (2.5M models:
-        ~0.4 GB). Arrow's freed memory is handed back between the steps, as the numpy work next
-        cannot reuse it."""
+        """The interval of ``[previous, new]``, taking each view out of ``views`` once it is
+        encoded: when the caller holds no other reference, its arrays are freed before the
+        figures' work. Arrow's freed memory is handed back between the steps, as the numpy work
+        next cannot reuse it."""
         names, codes = id_codes(views)
         release_memory()
-        p = _Encoded(views.pop(0), names, codes=codes.pop(0))
+        p = _Encoded(views.pop(0), names, codes.pop(0))
         release_memory()
-        n = _Encoded(views.pop(0), names, downloads=False, codes=codes.pop(0))
+        n = _Encoded(views.pop(0), names, codes.pop(0), downloads=False)
         release_memory()
         return cls(names, p, n)
 
@@ -399,13 +363,9 @@ class Interval:
         return out
 
 
-def interval(previous: GraphView, new: GraphView) -> tuple[dict, dict]:
-    """The figures of the interval P -> N and the lists behind them."""
-    return Interval.of(previous, new).figures()
-
-
 def interval_of(views: list) -> tuple[dict, dict]:
-    """``interval`` of ``[previous, new]``, freeing each view once encoded (Interval.of_views)."""
+    """The figures of the interval P -> N (``views``: [P, N], each freed once encoded) and the
+    lists behind them."""
     return Interval.of_views(views).figures()
 
 

@@ -102,8 +102,8 @@ def compute(child, base, downloads: pa.Table | None = None) -> Derived:
     descendants = np.bincount(below_ancestor, minlength=n)
     leaf = descendants == 0
     downloads = DOWNLOADS_SCHEMA.empty_table() if downloads is None else downloads
-    # each downloads row's code, looked up among the models on edges (the smaller set: at 2.5M
-    # models ~1M are, and the hash table is over those); the first row of an id counts
+    # each downloads row's code, looked up among the models on edges (the smaller set, so the
+    # hash table is over those); the first row of an id counts
     codes = pc.index_in(_plain(downloads["id"]), value_set=enc.names)
     rows = np.flatnonzero(pc.is_valid(codes).to_numpy(zero_copy_only=False))
     codes = codes.drop_null().to_numpy()
@@ -293,7 +293,7 @@ def changed_rows(wanted: pa.Table, stored: pa.Table) -> pa.Table:
     """Rows (``id`` + VALUES) of ``wanted`` whose derived values differ from ``stored`` (``id``
     and ``old_<column>`` of the models that hold any), and the stored models ``wanted`` lacks
     (all VALUES null: cleared). Each wanted row's stored row is found by position and compared
-    one column at a time (a join of the two tables held both twice: ~0.6 GB at 2.5M models)."""
+    one column at a time (a join of the two tables held both twice)."""
     stored_ids = stored["id"].combine_chunks() if isinstance(stored["id"], pa.ChunkedArray) else stored["id"]
     where = pc.index_in(wanted["id"], value_set=stored_ids)
     same = same_values(wanted[VALUES[0]], stored[f"old_{VALUES[0]}"].take(where))

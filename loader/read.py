@@ -205,7 +205,7 @@ def release_memory() -> None:
     """Hand freed memory back to the system between the phases of a load. Arrow's allocator
     keeps freed pages for reuse, and so does the C allocator for numpy's arrays of a few MB (its
     mmap threshold rises after the first large free); neither can reuse the other's, so without
-    this a phase's peak stays resident through the next (0.6 GB after a 2.5M-row plan)."""
+    this a phase's peak stays resident through the next."""
     pa.default_memory_pool().release_unused()
     if _LIBC is not None:
         _LIBC.malloc_trim(0)
@@ -216,8 +216,8 @@ def lean_memory() -> None:
     back to the system at once: by default glibc raises that threshold after the first large
     free and keeps later blocks for reuse, which holds a phase's transient peak through the next
     one (numpy's arrays; Arrow's too where Arrow allocates from the C allocator, as the command
-    line has it do: hflineage/cli/__init__.py). Process-wide; the cost is a page fault per page
-    of each new large block, which measured nothing beside a load's own work."""
+    line has it do: hflineage/cli/__init__.py). Process-wide; the cost, a page fault per page of
+    each new large block, did not show in a load's time (BENCHMARKS.md section 5)."""
     if _LIBC is not None and hasattr(_LIBC, "mallopt"):
         _LIBC.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
 
@@ -241,8 +241,8 @@ def last_rows(pf: pq.ParquetFile) -> np.ndarray:
 
     Reads only the ``id`` column, a row group at a time, so it costs a fraction of the load;
     with it every id is written once, and batches can be written in any order. The ids are
-    dictionary-encoded (one hash table, integer codes) rather than grouped: at 2.5M rows that
-    holds the prepass to about a third of the memory.
+    dictionary-encoded (one hash table, integer codes) rather than grouped, which holds the
+    prepass to a fraction of the memory (BENCHMARKS.md section 5).
     """
     chunks, masks = [], []
     for batch in pf.iter_batches(batch_size=100_000, columns=["id"]):

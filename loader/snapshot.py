@@ -112,7 +112,7 @@ class Collect:
     kept copy" below: an Arrow file in ``folder``, TABLE_SCHEMA, the models in file order, then
     the placeholders). Only the columns the interval's figures read stay in memory (``nodes``,
     after ``close``); the others are read back one at a time (``column``), so the load never
-    holds the new graph's properties whole (2.5M models: ~0.3 GB)."""
+    holds the new graph's properties whole."""
 
     def __init__(self, folder: Path, inner=None):
         self.inner = inner  # a sink that writes at the same time (a first load), or None
@@ -270,7 +270,7 @@ class State:
 
     def column(self, name: str) -> pa.ChunkedArray:
         """One column of the table: a kept copy's other columns are read when asked for, one at a
-        time, so that the load never holds the whole stored graph's properties (2.5M models: ~0.5 GB)."""
+        time, so that the load never holds the whole stored graph's properties."""
         if name in self.table.column_names:
             return self.table[name]
         return feather.read_table(self.folder / "table.arrow", columns=[name])[name]
@@ -648,7 +648,7 @@ def _apply(graph: Graph, state: State, sink: Collect, date: str, latest: str | N
     # each file row's stored row (null: none), and each stored row's presence in the file: one
     # lookup table over the stored ids serves every comparison below (building one is the cost)
     where = pc.index_in(file_ids, value_set=current)
-    release_memory()  # the lookup's hash table (~0.3 GB at 2.5M ids) is not needed again
+    release_memory()  # the lookup's hash table is not needed again
     in_file = np.zeros(len(current), bool)
     in_file[where.drop_null().to_numpy()] = True
     # the placeholder ids the stored graph holds, found through the few stored rows that are one
