@@ -392,16 +392,26 @@ def state_version(path: str) -> str:
     return digest.hexdigest()
 
 
-def kept_state(graph: Graph) -> State | None:
-    """The copy of the current graph the last snapshot load kept, when the graph still is that."""
+def kept_folder(graph: Graph) -> Path | None:
+    """The folder of the copy the last snapshot load kept, when the graph still is that copy
+    (its version names it and the counts agree)."""
     row = graph.read("snapshot/version")[0]
     if row["version"] is None:
         return None
     folder = state_folder() / row["version"]
     try:
         counts = json.loads((folder / "counts.json").read_text())
-        if counts != {k: row[k] for k in ("models", "missing", "edges")}:
-            return None
+    except (OSError, ValueError):
+        return None
+    return folder if counts == {k: row[k] for k in ("models", "missing", "edges")} else None
+
+
+def kept_state(graph: Graph) -> State | None:
+    """The copy of the current graph the last snapshot load kept, when the graph still is that."""
+    folder = kept_folder(graph)
+    if folder is None:
+        return None
+    try:
         table = feather.read_table(folder / "table.arrow", columns=list(LIGHT))
         edges = feather.read_table(folder / "edges.arrow")
         if not (folder / "derived.arrow").is_file():
@@ -409,6 +419,31 @@ def kept_state(graph: Graph) -> State | None:
     except (OSError, ValueError, pa.ArrowInvalid):
         return None
     return State(table=table, edges=edges, derived=None, folder=folder)
+
+
+def stored_nodes(graph: Graph) -> tuple[Path, np.ndarray] | None:
+    """Each row of the kept copy's table with the internal node id of its model in the graph
+    (-1: none), or None without a trusted copy. Read while the load reads its file, when the
+    server has nothing else to do: snapshot/set_counters then finds most models by node id."""
+    folder = kept_folder(graph)
+    if folder is None:
+        return None
+    ids, nodes = [], []
+    with gc_paused():
+        for part, numbers in graph.stream("snapshot/node_ids", fetch_size=1, chunk=50_000):
+            ids.append(pa.array(part, pa.string()))
+            nodes.append(np.asarray(numbers, np.int64))
+    if not ids:
+        return None
+    current = feather.read_table(folder / "table.arrow", columns=["id"])["id"].combine_chunks()
+    at = pc.index_in(current, value_set=pa.concat_arrays(ids))
+    del ids, current
+    nodes = np.concatenate(nodes)
+    found = at.is_valid().to_numpy(zero_copy_only=False)
+    out = np.full(len(at), -1, np.int64)
+    out[found] = nodes[at.drop_null().to_numpy()]
+    release_memory()
+    return folder, out
 
 
 def save_state(state: State, version: str) -> None:
@@ -531,6 +566,9 @@ def _interval_load(graph: Graph, source: Source, sink: Collect, report: Snapshot
     path = source.path
     warming = threading.Thread(target=_warm_up, args=(graph,), daemon=True)
     warming.start()  # the server plans the write queries while the file is read
+    aside = ThreadPoolExecutor(1, thread_name_prefix="node-ids")
+    nodes = aside.submit(stored_nodes, graph)  # so does it read the models' node ids
+    aside.shutdown(wait=False)
     # the sink writes nothing to the graph, so the batches can be larger than a transaction:
     # each batch's read has a fixed cost (BENCHMARKS.md section 5)
     plan(source, sink, report, max(batch_size, READ_BATCH), progress)
@@ -568,7 +606,8 @@ def _interval_load(graph: Graph, source: Source, sink: Collect, report: Snapshot
     with ThreadPoolExecutor(1, thread_name_prefix="derive") as pool:
         deriving = []
         report.writes = _apply(graph, state, sink, date, latest, first, batch_size, workers, progress,
-                               meanwhile=lambda: deriving.append(pool.submit(_derive, sink)))
+                               meanwhile=lambda: deriving.append(pool.submit(_derive, sink)),
+                               node_ids=_nodes_of(nodes, state))
         release_memory()
         phases["write"] = time.monotonic() - clock
         clock = time.monotonic()
@@ -620,6 +659,18 @@ def _commit(graph: Graph, report: SnapshotReport, view, figures, lists, started:
     return report
 
 
+def _nodes_of(future, state: State) -> np.ndarray | None:
+    """stored_nodes' answer when it describes ``state`` (the same kept copy), else None: node
+    ids are an optimisation, and snapshot/set_counters checks each one it is given anyway."""
+    try:
+        found = future.result()
+    except Exception:  # noqa: BLE001 - without node ids, the counters are written through the id index
+        return None
+    if found is None or state.folder is None or found[0] != state.folder:
+        return None
+    return found[1]
+
+
 def _derive(sink: Collect):
     """derive.compute over the new graph, read from the copy's files (so it can run beside the writes)."""
     edges = sink.edge_table()
@@ -627,9 +678,11 @@ def _derive(sink: Collect):
 
 
 def _apply(graph: Graph, state: State, sink: Collect, date: str, latest: str | None,
-           first: str | None, batch_size: int, workers: int, progress: bool, meanwhile=None) -> dict:
+           first: str | None, batch_size: int, workers: int, progress: bool, meanwhile=None,
+           node_ids: np.ndarray | None = None) -> dict:
     """Write the difference between the stored graph (``state``) and G_N; see the module doc.
-    ``meanwhile()`` is called once what to write is known, as the writes begin."""
+    ``meanwhile()`` is called once what to write is known, as the writes begin. ``node_ids``: each
+    stored row's internal node id (-1: unknown), from stored_nodes."""
     # edges (the stored ones the new graph lacks, the new ones the stored graph lacks) first,
     # while the node tables are not loaded: their keys are this step's largest transient memory
     new_edges = sink.edge_table()
@@ -656,7 +709,7 @@ def _apply(graph: Graph, state: State, sink: Collect, date: str, latest: str | N
 
     # rows to write: new to the current graph, a placeholder before, history to clear, or any
     # property differs (first: its column reads are the phase's largest transient memory)
-    rows, moved = _changed_rows(sink, state, where) if sink.model_count else (None, None)
+    rows, moved = _changed_rows(sink, state, where, node_ids) if sink.model_count else (None, None)
     release_memory()
     first_seen = date if first is not None else None
 
@@ -722,7 +775,7 @@ def _apply(graph: Graph, state: State, sink: Collect, date: str, latest: str | N
             clock = time.monotonic()
             for start in range(0, moved.num_rows, COUNTER_BATCH):
                 chunk = moved.slice(start, COUNTER_BATCH)
-                writer.put("snapshot/set_counters", ids=chunk["id"].to_pylist(),
+                writer.put("snapshot/set_counters", ids=chunk["id"].to_pylist(), nodes=chunk["node"].to_pylist(),
                            **{n: chunk[n].to_pylist() for n in COUNTERS})
                 bar.update(chunk.num_rows)
             writer.join()
@@ -754,7 +807,7 @@ def _warm_up(graph: Graph) -> None:
         ("load/create_missing", {"ids": [_NOBODY]}),
         ("snapshot/write_models", {"rows": [{**row, "props": {"author": "a", "downloads": 0, "trendingScore": 0.0},
                                              "createdAt": 0, "lastModified": 0, "first_seen": None}]}),
-        ("snapshot/set_counters", {"ids": [_NOBODY], "downloads": [0], "downloadsAllTime": [0], "likes": [0],
+        ("snapshot/set_counters", {"ids": [_NOBODY], "nodes": [-1], "downloads": [0], "downloadsAllTime": [0], "likes": [0],
                                    "trendingScore": [0.0]}),
         ("snapshot/delete_to_missing", {"rows": [last], **history}),
         ("snapshot/delete_to_history", {"rows": [last], **history}),
@@ -769,6 +822,7 @@ def _warm_up(graph: Graph) -> None:
         pass
 
 
+
 def _crash_point(step: str) -> None:
     """Die like ``kill -9`` once ``step`` is written when HFLINEAGE_TEST_KILL_AFTER names it: the
     test that a killed snapshot load converges when run again stops the loader at a known point."""
@@ -781,14 +835,16 @@ COUNTERS = ("downloads", "downloadsAllTime", "likes", "trendingScore")  # drift 
 COUNTER_BATCH = 25_000  # counter rows are small: larger transactions, fewer round trips
 
 
-def _changed_rows(sink: Collect, state: State, where: pa.Array) -> tuple[pa.Table, pa.Table]:
+def _changed_rows(sink: Collect, state: State, where: pa.Array, node_ids: np.ndarray | None = None
+                  ) -> tuple[pa.Table, pa.Table]:
     """The file's node rows that the stored graph lacks or holds otherwise, in two tables:
     rows for snapshot/write_models (new to the current graph, a placeholder or history before,
     or any property but the counters differs; plus ``_added``: the id was no model before), and
     rows for snapshot/set_counters (a current model whose counters alone moved: the bulk of a
     week, as downloads drift everywhere; a lighter write). Both in the file's row order.
 
-    ``where``: each file row's position in the stored table (null: not there). The rows are
+    ``where``: each file row's position in the stored table (null: not there); ``node_ids``: each
+    stored row's node id (-1: unknown), which the counter rows take along (``node``). The rows are
     compared one column at a time, each read from the two copies when it is compared, so only
     one column pair is held at once."""
     nodes, table = sink.nodes, state.table
@@ -816,7 +872,12 @@ def _changed_rows(sink: Collect, state: State, where: pa.Array) -> tuple[pa.Tabl
         "_added": added.take(chosen),
     })
     moved = pc.and_(pc.invert(full), counters)
-    moved = pa.table({"id": nodes["id"].filter(moved), **{n: sink.column(n).filter(moved) for n in COUNTERS}})
+    node = pa.nulls(pc.sum(moved).as_py() or 0, pa.int64())
+    if node_ids is not None:
+        at = node_ids[where.filter(moved).to_numpy(zero_copy_only=False)]
+        node = pa.array(at, pa.int64(), mask=at < 0)
+    moved = pa.table({"id": nodes["id"].filter(moved), "node": node,
+                      **{n: sink.column(n).filter(moved) for n in COUNTERS}})
     return rows, moved
 
 

@@ -282,6 +282,30 @@ def test_known_answer_interval(graph, make_parquet, cli):
     assert labels_of(graph, "u/M") == [["ModelHistory"]]
 
 
+def test_counters_are_written_by_node_id_and_through_the_id_where_that_fails(graph, make_parquet):
+    """stored_nodes gives each row of the kept copy its model's node id; snapshot/set_counters
+    writes a model found by a node id that still is its own, and falls back to the id index for
+    an unknown node id, a node id that is gone, and one that is another model's."""
+    snapshot.snapshot_load(graph, make_parquet(week_p()), P_DATE, progress=False)
+    folder, nodes = snapshot.stored_nodes(graph)
+    table = snapshot.kept_state(graph).table
+    records, _, _ = graph.driver.execute_query("MATCH (m:Model) RETURN m.id AS id, id(m) AS node",
+                                               database_=graph.database)
+    node_of = {r["id"]: r["node"] for r in records}
+    assert folder == snapshot.kept_folder(graph)
+    assert nodes.tolist() == [node_of[i] for i in table["id"].to_pylist()]
+
+    ids = sorted(node_of)[:4]
+    given = [node_of[ids[0]], None, 10**12, node_of[ids[0]]]  # right, unknown, gone, another model's
+    graph.write("snapshot/set_counters", ids=ids, nodes=given, downloads=[101, 102, 103, 104],
+                downloadsAllTime=[201, 202, 203, 204], likes=[1, 2, 3, 4], trendingScore=[0.5, 1.5, 2.5, 3.5])
+    records, _, _ = graph.driver.execute_query(
+        "UNWIND $ids AS i MATCH (m:Model {id: i}) RETURN m.downloads AS d, m.downloadsAllTime AS a, m.likes AS l, "
+        "m.trendingScore AS t", ids=ids, database_=graph.database)
+    assert [tuple(r.values()) for r in records] == [(101, 201, 1, 0.5), (102, 202, 2, 1.5), (103, 203, 3, 2.5),
+                                                   (104, 204, 4, 3.5)]
+
+
 def test_refusals_and_plain_loads(graph, make_parquet, cli):
     snapshot.snapshot_load(graph, make_parquet(week_p()), P_DATE, progress=False)
     snapshot.snapshot_load(graph, make_parquet(week_n()), N_DATE, progress=False)
