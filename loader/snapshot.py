@@ -8,11 +8,13 @@
    the cleaned edges. This is G_N.
 2. **compare**: G_P, the current graph with every model's stored properties, base edges and
    derived values, comes from the copy the last snapshot load kept or, failing that, is read in
-   one pass (``snapshot/state``). The interval's figures
-   (loader/changes.py) are computed from G_P and G_N, and stored at once in a *pending*
-   record (``:SnapshotPending``) before anything else is written.
+   one pass (``snapshot/state``). A *pending* record (``:SnapshotPending``) is stored before
+   anything else is written. The interval's figures (loader/changes.py) come from G_P and G_N:
+   with a kept copy they are computed in a thread during the writes (the server works, the
+   client would wait), and the pending record names the copy (``base``); without one they are
+   computed first and the pending record holds them.
 3. **write**, each step computed from the state read, so a load that dies midway and runs
-   again converges (its figures come from the pending record, computed before the first write):
+   again converges (its figures come from the pending record, or from the copy it names):
    deleted models added again come back (``:ModelHistory`` -> ``:Model``); new placeholders; the
    rows whose properties differ; deleted models, each to a ``:Missing`` placeholder (a current
    model still names it as base) or to ``:ModelHistory`` (out of the current graph: no ``Model``
@@ -409,8 +411,11 @@ def kept_folder(graph: Graph) -> Path | None:
 def kept_state(graph: Graph) -> State | None:
     """The copy of the current graph the last snapshot load kept, when the graph still is that."""
     folder = kept_folder(graph)
-    if folder is None:
-        return None
+    return open_copy(folder) if folder is not None else None
+
+
+def open_copy(folder: Path) -> State | None:
+    """The copy in ``folder`` as a State (None: no complete copy there)."""
     try:
         table = feather.read_table(folder / "table.arrow", columns=list(LIGHT))
         edges = feather.read_table(folder / "edges.arrow")
@@ -582,48 +587,85 @@ def _interval_load(graph: Graph, source: Source, sink: Collect, report: Snapshot
     if state is None:
         state = read_state(graph, progress=progress)
     previous_version = graph.read("snapshot/version")[0]["version"]
+    # ``base``: the copy of the stored graph whose figures against the file this load records.
+    # With a kept copy they are computed while the server writes (the client is idle there), so
+    # the pending record names the copy: a re-run after a failure computes them from it again.
+    base = None
+    figures = lists = None
     if pending is not None:
         kind = pending["kind"]
-        figures = json.loads(pending["changes"]) if pending.get("changes") else None
-        lists = json.loads(pending["lists"]) if pending.get("lists") else None
+        if pending.get("changes"):
+            figures, lists = json.loads(pending["changes"]), json.loads(pending["lists"])
+        elif pending.get("base"):
+            # the copy is removed only by the load that completes this one, or unused for 30
+            # days; without it the figures can only come from the graph as the failure left it
+            base = open_copy(state_folder() / pending["base"]) or state
     else:
         # an interval after a stored snapshot, or the first snapshot over a graph loaded without one
         kind = "interval" if latest is not None else "baseline"
-        # the views hold what the figures read; the rest is read back from the copies afterwards
-        views = [state.view(), sink.view()]
-        state.unload()
-        sink.unload()
-        figures, lists = ch.interval_of(views)
-        release_memory()
-        graph.write("snapshot/begin", record={"date": date, "source": path, "kind": kind, "previous": latest,
-                                              "changes": json.dumps(figures), "lists": json.dumps(lists)})
+        record = {"date": date, "source": path, "kind": kind, "previous": latest}
+        if state.folder is not None:
+            base = state
+            record["base"] = state.folder.name
+        else:
+            # the views hold what the figures read; the rest is read back from the copies afterwards
+            views = [state.view(), sink.view()]
+            state.unload()
+            sink.unload()
+            figures, lists = ch.interval_of(views)
+            release_memory()
+            record.update(changes=json.dumps(figures), lists=json.dumps(lists))
+        graph.write("snapshot/begin", record=record)
     report.snapshot["kind"] = kind
     phases["compare"] = time.monotonic() - clock
     clock = time.monotonic()
     ensure_schema(graph)
-    # the new graph's derived values are computed while the server writes the rest: the client
-    # waits on the server there, and the server on the client everywhere else
-    with ThreadPoolExecutor(1, thread_name_prefix="derive") as pool:
-        deriving = []
+    # what the client computes runs in a thread while the server writes the rest (the interval's
+    # figures, then the new graph's derived values): the client waits on the server there, and
+    # the server on the client everywhere else
+    with ThreadPoolExecutor(1, thread_name_prefix="aside") as pool:
+        aside = []
+
+        def meanwhile():
+            # the figures first: the derived values are held from their end to the commit
+            if base is not None:
+                aside.append(pool.submit(_figures, base, sink))
+            aside.append(pool.submit(_derive, sink))
+
         report.writes = _apply(graph, state, sink, date, latest, first, batch_size, workers, progress,
-                               meanwhile=lambda: deriving.append(pool.submit(_derive, sink)),
-                               node_ids=_nodes_of(nodes, state))
+                               meanwhile=meanwhile, node_ids=_nodes_of(nodes, state))
         release_memory()
         phases["write"] = time.monotonic() - clock
         clock = time.monotonic()
-        derived = deriving[0].result() if deriving else _derive(sink)
-    stored_derived = state.stored_derived()
-    del state  # the stored graph's rows are compared and written: only its derived values are read again
-    edges = sink.edge_table()
-    release_memory()
-    result = write_changed(graph, derived, stored_derived, batch_size, workers)
-    del stored_derived
-    report.depth_updates, report.max_depth = result.updated, result.max_depth
-    phases["derive"] = time.monotonic() - clock
+        if not aside:
+            meanwhile()
+        derived = aside[-1].result()
+        stored_derived = state.stored_derived()
+        replaced = base.folder.name if base is not None and base.folder is not None else previous_version
+        del state  # the stored graph's rows are compared and written: only its derived values are read again
+        edges = sink.edge_table()
+        release_memory()
+        result = write_changed(graph, derived, stored_derived, batch_size, workers)
+        del stored_derived
+        report.depth_updates, report.max_depth = result.updated, result.max_depth
+        phases["derive"] = time.monotonic() - clock
+        if len(aside) > 1:
+            figures, lists = aside[0].result()
     out = _commit(graph, report, sink.view, figures, lists, started,
                   lambda v: sink.keep(v, edges, derived.table), version)
-    if previous_version and previous_version != version:
-        drop_states(keep=version, also=previous_version)
+    if replaced and replaced != version:
+        drop_states(keep=version, also=replaced)
+    return out
+
+
+def _figures(base: State, sink: Collect) -> tuple[dict, dict]:
+    """The interval's figures (changes.interval_of) from the copy of the stored graph and the
+    new graph's copy, each view read from its files (so it can run beside the writes)."""
+    views = [base.view(), sink.view()]
+    base.unload()
+    sink.unload()
+    out = ch.interval_of(views)
+    release_memory()
     return out
 
 
