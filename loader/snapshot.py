@@ -571,9 +571,9 @@ def _interval_load(graph: Graph, source: Source, sink: Collect, report: Snapshot
     path = source.path
     warming = threading.Thread(target=_warm_up, args=(graph,), daemon=True)
     warming.start()  # the server plans the write queries while the file is read
-    aside = ThreadPoolExecutor(1, thread_name_prefix="node-ids")
-    nodes = aside.submit(stored_nodes, graph)  # so does it read the models' node ids
-    aside.shutdown(wait=False)
+    reading = ThreadPoolExecutor(1, thread_name_prefix="node-ids")
+    nodes = reading.submit(stored_nodes, graph)  # and it sends the models' node ids
+    reading.shutdown(wait=False)
     # the sink writes nothing to the graph, so the batches can be larger than a transaction:
     # each batch's read has a fixed cost (BENCHMARKS.md section 5)
     plan(source, sink, report, max(batch_size, READ_BATCH), progress)
@@ -637,8 +637,6 @@ def _interval_load(graph: Graph, source: Source, sink: Collect, report: Snapshot
         release_memory()
         phases["write"] = time.monotonic() - clock
         clock = time.monotonic()
-        if not aside:
-            meanwhile()
         derived = aside[-1].result()
         stored_derived = state.stored_derived()
         replaced = base.folder.name if base is not None and base.folder is not None else previous_version
@@ -862,7 +860,6 @@ def _warm_up(graph: Graph) -> None:
         graph.warm_up(steps)
     except Exception:  # noqa: BLE001 - an optimisation; the real writes report real errors
         pass
-
 
 
 def _crash_point(step: str) -> None:
