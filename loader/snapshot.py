@@ -597,8 +597,8 @@ def _interval_load(graph: Graph, source: Source, sink: Collect, report: Snapshot
         if pending.get("changes"):
             figures, lists = json.loads(pending["changes"]), json.loads(pending["lists"])
         elif pending.get("base"):
-            # the copy is removed only by the load that completes this one, or unused for 30
-            # days; without it the figures can only come from the graph as the failure left it
+            # only the load that completes this one removes the copy (drop_states); should the
+            # cache be cleared, the figures can only come from the graph as the failure left it
             base = open_copy(state_folder() / pending["base"]) or state
     else:
         # an interval after a stored snapshot, or the first snapshot over a graph loaded without one
