@@ -58,7 +58,7 @@ class _Encoded:
         self.model[where] = True
         self.node = self.model.copy()
         self.node[placeholders] = True
-        rel = pc.index_in(_plain(view.edges["relation"]), value_set=pa.array(RELATIONS)).to_numpy(zero_copy_only=False)
+        rel = pc.index_in(dag.strings(view.edges["relation"]), value_set=pa.array(RELATIONS)).to_numpy(zero_copy_only=False)
         self.rel = rel.astype(np.int8)
         self.has_base = np.bincount(self.child, minlength=u) > 0
         self.has_child = np.bincount(self.base, minlength=u) > 0
@@ -172,14 +172,8 @@ class _Encoded:
         return out
 
 
-def _plain(a) -> pa.Array:
-    a = a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
-    return a.cast(pa.string())
-
-
 def _ints(values, null: int) -> np.ndarray:
-    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    return pc.fill_null(values.cast(pa.int64()), null).to_numpy(zero_copy_only=False)
+    return pc.fill_null(dag.plain(values).cast(pa.int64()), null).to_numpy(zero_copy_only=False)
 
 
 def _parts(view: GraphView) -> list:

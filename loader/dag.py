@@ -24,7 +24,7 @@ class Encoded:
 
 
 def encode(child: pa.Array, base: pa.Array) -> Encoded:
-    names = pc.unique(pa.concat_arrays([_plain(child), _plain(base)]))
+    names = pc.unique(pa.concat_arrays([plain(child), plain(base)]))
     names = names.take(pc.sort_indices(names))
     return Encoded(
         names=names,
@@ -33,8 +33,14 @@ def encode(child: pa.Array, base: pa.Array) -> Encoded:
     )
 
 
-def _plain(a) -> pa.Array:
+def plain(a) -> pa.Array:
+    """One Arrow array of an Array or a ChunkedArray (to_numpy and the id lookups want one)."""
     return a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
+
+
+def strings(a) -> pa.Array:
+    """``plain`` as ``string`` (ids may come as large_string or dictionary-encoded)."""
+    return plain(a).cast(pa.string())
 
 
 def on_cycles(n: int, child: np.ndarray, base: np.ndarray) -> np.ndarray:

@@ -93,7 +93,7 @@ def compute(child, base, downloads: pa.Table | None = None) -> Derived:
     ``orphaned`` (dag.dominated) is null where 0, ``paths_up`` and ``paths_down``
     (dag.path_counts, TOO_MANY beyond int64) where 1.
     """
-    enc = dag.encode(_plain(child), _plain(base))
+    enc = dag.encode(dag.strings(child), dag.strings(base))
     n = len(enc.names)
     if n == 0:
         return Derived(DERIVED_SCHEMA.empty_table(), 0)
@@ -104,7 +104,7 @@ def compute(child, base, downloads: pa.Table | None = None) -> Derived:
     downloads = DOWNLOADS_SCHEMA.empty_table() if downloads is None else downloads
     # each downloads row's code, looked up among the models on edges (the smaller set, so the
     # hash table is over those); the first row of an id counts
-    codes = pc.index_in(_plain(downloads["id"]), value_set=enc.names)
+    codes = pc.index_in(dag.strings(downloads["id"]), value_set=enc.names)
     rows = np.flatnonzero(pc.is_valid(codes).to_numpy(zero_copy_only=False))
     codes = codes.drop_null().to_numpy()
     codes, first = np.unique(codes, return_index=True)
@@ -112,7 +112,7 @@ def compute(child, base, downloads: pa.Table | None = None) -> Derived:
     sums = {}
     for column, name in (("below", "downloads"), ("below_all_time", "downloadsAllTime")):
         own = np.zeros(n, np.int64)
-        own[codes] = pc.fill_null(_plain(downloads[name]).cast(pa.int64()), 0).to_numpy()[rows]
+        own[codes] = pc.fill_null(dag.plain(downloads[name]).cast(pa.int64()), 0).to_numpy()[rows]
         total = np.zeros(n, np.int64)
         np.add.at(total, below_ancestor, own[below_node])  # exact integers, each descendant once
         sums[column] = pa.array(total, mask=leaf)
@@ -275,11 +275,6 @@ class Pending:
         self.spool.close()
 
 
-def _plain(a) -> pa.Array:
-    a = a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
-    return a.cast(pa.string())
-
-
 def refresh_derived(graph: Graph, batch_size: int = BATCH, workers: int = WORKERS) -> DeriveReport:
     """Recompute the derived properties from the graph's edges and store the ones that changed."""
     inputs = _derive_inputs(graph)
@@ -294,7 +289,7 @@ def changed_rows(wanted: pa.Table, stored: pa.Table) -> pa.Table:
     and ``old_<column>`` of the models that hold any), and the stored models ``wanted`` lacks
     (all VALUES null: cleared). Each wanted row's stored row is found by position and compared
     one column at a time (a join of the two tables held both twice)."""
-    stored_ids = stored["id"].combine_chunks() if isinstance(stored["id"], pa.ChunkedArray) else stored["id"]
+    stored_ids = dag.plain(stored["id"])
     where = pc.index_in(wanted["id"], value_set=stored_ids)
     same = same_values(wanted[VALUES[0]], stored[f"old_{VALUES[0]}"].take(where))
     for c in VALUES[1:]:

@@ -50,7 +50,7 @@ import pyarrow.compute as pc
 from pyarrow import feather
 from tqdm import tqdm
 
-from . import changes as ch
+from . import changes as ch, dag
 from .db import Graph, Writer, gc_paused
 from .derive import DERIVED_SCHEMA, DOWNLOADS_SCHEMA, VALUES, compute, same_values, write_changed
 from .errors import InputError, SnapshotRefused
@@ -737,7 +737,7 @@ def _apply(graph: Graph, state: State, sink: Collect, date: str, latest: str | N
     nodes = sink.nodes
     file_ids = nodes["id"] if nodes is not None else pa.array([], pa.string())
     ph_ids = pa.array(sink.placeholder_ids, pa.string())
-    current = _array(table["id"])
+    current = dag.plain(table["id"])
     # each file row's stored row (null: none), and each stored row's presence in the file: one
     # lookup table over the stored ids serves every comparison below (building one is the cost)
     where = pc.index_in(file_ids, value_set=current)
@@ -906,7 +906,7 @@ def _changed_rows(sink: Collect, state: State, where: pa.Array, node_ids: np.nda
     props = [sink.column(p).take(chosen) for p in (*PROPS, *LATER_PROPS)]
     rows = pa.table({
         "id": nodes["id"].take(chosen),
-        "props": pa.StructArray.from_arrays([_array(p) for p in props], names=[*PROPS, *LATER_PROPS]),
+        "props": pa.StructArray.from_arrays([dag.plain(p) for p in props], names=[*PROPS, *LATER_PROPS]),
         "createdAt": sink.column("createdAt").take(chosen), "lastModified": nodes["lastModified"].take(chosen),
         "_added": added.take(chosen),
     })
@@ -923,17 +923,13 @@ def _changed_rows(sink: Collect, state: State, where: pa.Array, node_ids: np.nda
 COMPARED = (*PROPS, *LATER_PROPS, "createdAt", "lastModified")  # the columns a model's row is compared by
 
 
-def _array(a) -> pa.Array:
-    return a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
-
-
 def _edge_key(edges: pa.Table) -> pa.Array:
     if not edges.num_rows:
         return pa.array([], pa.string())
     declared = pc.if_else(edges["declared"], "1", "0")
     key = pc.binary_join_element_wise(edges["child"], edges["base"], edges["type"], declared,
                                       pc.fill_null(edges["rule"], ""), "\x00")
-    return key.combine_chunks() if isinstance(key, pa.ChunkedArray) else key
+    return dag.plain(key)
 
 
 def _last(deleted: pa.Table, stored_edges: pa.Table) -> list[dict]:
