@@ -8,13 +8,12 @@
    the cleaned edges. This is G_N.
 2. **compare**: G_P, the current graph with every model's stored properties, base edges and
    derived values, comes from the copy the last snapshot load kept or, failing that, is read in
-   one pass (``snapshot/state``). A *pending* record (``:SnapshotPending``) is stored before
-   anything else is written. The interval's figures (loader/changes.py) come from G_P and G_N:
-   with a kept copy they are computed in a thread during the writes (the server works, the
-   client would wait), and the pending record names the copy (``base``); without one they are
-   computed first and the pending record holds them.
+   one pass (``snapshot/state``) into a copy laid out the same way. A *pending* record
+   (``:SnapshotPending``) naming that copy (``base``) is stored before anything else is written.
+   The interval's figures (loader/changes.py) come from G_P and G_N, computed in a thread during
+   the writes (the server works, the client would wait).
 3. **write**, each step computed from the state read, so a load that dies midway and runs
-   again converges (its figures come from the pending record, or from the copy it names):
+   again converges (its figures come from the copy the pending record names):
    deleted models added again come back (``:ModelHistory`` -> ``:Model``); new placeholders; the
    rows whose properties differ; deleted models, each to a ``:Missing`` placeholder (a current
    model still names it as base) or to ``:ModelHistory`` (out of the current graph: no ``Model``
@@ -322,37 +321,47 @@ NODE_LIGHT = ("id", "lastModified", "downloads", "downloadsAllTime")  # the same
 
 
 def read_state(graph: Graph, chunk: int = 20_000, progress: bool = True) -> State:
-    tables, edges, derived = [], [], []
-    later = {name: [] for name in LATER_PROPS}
-    bar = tqdm(unit="models", desc="stored graph", disable=not progress, dynamic_ncols=True)
-    with gc_paused():
-        for (rows,) in graph.stream("snapshot/state", fetch_size=1, chunk=chunk):
-            cols = list(zip(*rows))
-            ids = pa.array(cols[0], pa.string())
-            tables.append(pa.table([pa.array(v, f.type) for v, f in zip(cols[:15], STATE_SCHEMA)],
-                                   schema=STATE_SCHEMA))
-            for name, values in zip(LATER_PROPS, cols[25:]):
-                later[name].append(pa.array(values, pa.string()))
-            bases = cols[15]
-            lengths = [len(b) for b in bases]
-            if sum(lengths):
-                flat = [e for b in bases for e in b]
-                children = ids.take(pa.array(np.repeat(np.arange(len(ids)), lengths)))
-                fc = list(zip(*flat))
-                edges.append(pa.table([children, pa.array(fc[0], pa.string()), pa.array(fc[1], pa.string()),
-                                       pa.array(fc[2], pa.bool_()), pa.array(fc[3], pa.string())],
-                                      schema=EDGE_COLUMNS))
-            old = pa.table([ids, *(pa.array(v, f.type) for v, f in zip(cols[16:25], list(OLD_SCHEMA)[1:]))],
-                           schema=OLD_SCHEMA)
-            derived.append(old.filter(_holds_any(old)))
-            bar.update(len(ids))
-    bar.close()
-    table = pa.concat_tables(tables).combine_chunks() if tables else STATE_SCHEMA.empty_table()
-    for name, chunks in later.items():
-        table = table.append_column(name, pa.chunked_array(chunks, pa.string()) if chunks else pa.array([], pa.string()))
-    return State(table=table,
-                 edges=pa.concat_tables(edges).combine_chunks() if edges else EDGE_COLUMNS.empty_table(),
-                 derived=pa.concat_tables(derived) if derived else OLD_SCHEMA.empty_table())
+    """The stored current graph, read in one pass (``snapshot/state``: the models, then the
+    placeholders) into a copy in a new folder as the records come, laid out as a kept copy: the
+    rows go to ``table.arrow`` record by record, then the edges and the derived values follow.
+    The State holds what one over a kept copy holds (the LIGHT columns and the edges), so a
+    load that compares with the stored graph stays within the same memory. The folder is a
+    ``.tmp-*`` one until ``save_state`` or ``_name_read_copy`` names it."""
+    folder = new_copy_folder()
+    try:
+        edges, derived = [], []
+        bar = tqdm(unit="models", desc="stored graph", disable=not progress, dynamic_ncols=True)
+        with pa.ipc.new_file(str(folder / "table.arrow"), TABLE_SCHEMA,
+                             options=pa.ipc.IpcWriteOptions(compression="zstd")) as writer, gc_paused():
+            for (rows,) in graph.stream("snapshot/state", fetch_size=1, chunk=chunk):
+                cols = list(zip(*rows))
+                ids = pa.array(cols[0], pa.string())
+                writer.write_table(pa.table(
+                    [pa.array(v, f.type) for v, f in zip(cols[:15], STATE_SCHEMA)]
+                    + [pa.array(v, pa.string()) for v in cols[25:]], schema=TABLE_SCHEMA))
+                bases = cols[15]
+                lengths = [len(b) for b in bases]
+                if sum(lengths):
+                    flat = [e for b in bases for e in b]
+                    children = ids.take(pa.array(np.repeat(np.arange(len(ids)), lengths)))
+                    fc = list(zip(*flat))
+                    edges.append(pa.table([children, pa.array(fc[0], pa.string()), pa.array(fc[1], pa.string()),
+                                           pa.array(fc[2], pa.bool_()), pa.array(fc[3], pa.string())],
+                                          schema=EDGE_COLUMNS))
+                old = pa.table([ids, *(pa.array(v, f.type) for v, f in zip(cols[16:25], list(OLD_SCHEMA)[1:]))],
+                               schema=OLD_SCHEMA)
+                derived.append(old.filter(_holds_any(old)))
+                bar.update(len(ids))
+        bar.close()
+        edges = pa.concat_tables(edges).combine_chunks() if edges else EDGE_COLUMNS.empty_table()
+        feather.write_feather(edges, folder / "edges.arrow", compression="zstd")
+        derived = pa.concat_tables(derived).combine_chunks() if derived else OLD_SCHEMA.empty_table()
+        feather.write_feather(derived, folder / "derived.arrow", compression="zstd")
+        del derived
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return State(table=None, edges=edges, derived=None, folder=folder)
 
 
 def _holds_any(old: pa.Table) -> pa.Array:
@@ -452,16 +461,16 @@ def stored_nodes(graph: Graph) -> tuple[Path, np.ndarray] | None:
 
 
 def save_state(state: State, version: str) -> None:
-    """Keep ``state`` (held whole: read from the graph) as the copy named ``version``."""
-    folder = new_copy_folder()
-    try:
-        table = state.table.select(TABLE_SCHEMA.names).cast(TABLE_SCHEMA)
-        # models first, placeholders after them, as a load's own copy (State.models slices it)
-        table = table.take(pc.sort_indices(table, sort_keys=[("missing", "ascending")]))
-        feather.write_feather(table, folder / "table.arrow", compression="zstd")
-        _finish_copy(folder, state.edges, state.stored_derived(), state.counts(), version)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    """Keep the copy ``read_state`` wrote (in ``state.folder``) as the one named ``version``."""
+    _finish_copy(state.folder, state.edges, state.stored_derived(), state.counts(), version)
+
+
+def _name_read_copy(folder: Path) -> Path:
+    """Give the copy read_state wrote, once a pending record names it, a name that outlives the
+    hour after which unfinished (``.tmp-*``) copies are removed: a re-run may need it later."""
+    named = folder.with_name("stored-" + folder.name.removeprefix(".tmp-"))
+    os.rename(folder, named)
+    return named
 
 
 def new_copy_folder() -> Path:
@@ -485,9 +494,10 @@ def _finish_copy(folder: Path, edges: pa.Table, derived: pa.Table, counts: dict,
     os.rename(folder, target)
 
 
-def drop_states(keep: str, also: str | None = None, days: int = 30) -> None:
-    """Remove the copy named ``also`` (the one this load replaced), unfinished copies and copies
-    not used for ``days`` days; never ``keep``."""
+def drop_states(keep: str, also: tuple = (), days: int = 30) -> None:
+    """After a commit: remove the copies named in ``also`` (the ones this load replaced or
+    read), every named read copy (``stored-*``: only a pending record needs one, and none is
+    left), unfinished copies and copies not used for ``days`` days; never ``keep``."""
     folder = state_folder()
     if not folder.is_dir():
         return
@@ -496,7 +506,7 @@ def drop_states(keep: str, also: str | None = None, days: int = 30) -> None:
         if path.name == keep:
             continue
         try:
-            stale = path.name == also or path.stat().st_mtime < (time.time() - 3600 if path.name.startswith(".tmp-") else old)
+            stale = path.name in also or path.name.startswith("stored-") or path.stat().st_mtime < (time.time() - 3600 if path.name.startswith(".tmp-") else old)
         except OSError:
             continue
         if stale:
@@ -584,17 +594,18 @@ def _interval_load(graph: Graph, source: Source, sink: Collect, report: Snapshot
     clock = time.monotonic()
     state = kept_state(graph)
     report.snapshot["compared_with"] = "kept copy" if state is not None else "stored graph"
-    if state is None:
+    read = state is None
+    if read:
         state = read_state(graph, progress=progress)
     previous_version = graph.read("snapshot/version")[0]["version"]
     # ``base``: the copy of the stored graph whose figures against the file this load records.
-    # With a kept copy they are computed while the server writes (the client is idle there), so
-    # the pending record names the copy: a re-run after a failure computes them from it again.
+    # They are computed while the server writes (the client is idle there), so the pending
+    # record names the copy: a re-run after a failure computes them from it again.
     base = None
     figures = lists = None
     if pending is not None:
         kind = pending["kind"]
-        if pending.get("changes"):
+        if pending.get("changes"):  # a pending record left by a release that stored the figures in it
             figures, lists = json.loads(pending["changes"]), json.loads(pending["lists"])
         elif pending.get("base"):
             # only the load that completes this one removes the copy (drop_states); should the
@@ -603,19 +614,12 @@ def _interval_load(graph: Graph, source: Source, sink: Collect, report: Snapshot
     else:
         # an interval after a stored snapshot, or the first snapshot over a graph loaded without one
         kind = "interval" if latest is not None else "baseline"
-        record = {"date": date, "source": path, "kind": kind, "previous": latest}
-        if state.folder is not None:
-            base = state
-            record["base"] = state.folder.name
-        else:
-            # the views hold what the figures read; the rest is read back from the copies afterwards
-            views = [state.view(), sink.view()]
-            state.unload()
-            sink.unload()
-            figures, lists = ch.interval_of(views)
-            release_memory()
-            record.update(changes=json.dumps(figures), lists=json.dumps(lists))
-        graph.write("snapshot/begin", record=record)
+        if read:
+            state.folder = _name_read_copy(state.folder)
+        base = state
+        graph.write("snapshot/begin", record={"date": date, "source": path, "kind": kind, "previous": latest,
+                                               "base": state.folder.name})
+    read_copy = state.folder.name if read else None  # removed once this load completes
     report.snapshot["kind"] = kind
     phases["compare"] = time.monotonic() - clock
     clock = time.monotonic()
@@ -651,8 +655,7 @@ def _interval_load(graph: Graph, source: Source, sink: Collect, report: Snapshot
             figures, lists = aside[0].result()
     out = _commit(graph, report, sink.view, figures, lists, started,
                   lambda v: sink.keep(v, edges, derived.table), version)
-    if replaced and replaced != version:
-        drop_states(keep=version, also=replaced)
+    drop_states(keep=version, also=(read_copy, replaced))
     return out
 
 

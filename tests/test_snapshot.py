@@ -405,6 +405,8 @@ def test_kept_copy_is_trusted_only_while_nothing_else_wrote(graph, weeks):
     report = snapshot.snapshot_load(graph, weeks[2], progress=False)
     assert report.snapshot["compared_with"] == "stored graph"
     assert snapshot.kept_state(graph) is not None
+    # the copy it read the stored graph into (named in its pending record) went with its commit
+    assert not [p.name for p in snapshot.state_folder().iterdir() if p.name.startswith("stored-")]
     graph.driver.execute_query("CREATE (:Model {id: 'outside/edit'})", database_=graph.database)
     assert snapshot.kept_state(graph) is None
     graph.driver.execute_query("MATCH (m:Model {id: 'outside/edit'}) DELETE m", database_=graph.database)
