@@ -506,7 +506,9 @@ def drop_states(keep: str, also: tuple = (), days: int = 30) -> None:
         if path.name == keep:
             continue
         try:
-            stale = path.name in also or path.name.startswith("stored-") or path.stat().st_mtime < (time.time() - 3600 if path.name.startswith(".tmp-") else old)
+            unfinished = path.name.startswith(".tmp-")
+            stale = (path.name in also or path.name.startswith("stored-")
+                     or path.stat().st_mtime < (time.time() - 3600 if unfinished else old))
         except OSError:
             continue
         if stale:
