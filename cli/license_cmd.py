@@ -21,7 +21,7 @@ from hflineage.loader import licenses as lib
 from hflineage.loader import report as reports
 from hflineage.loader.files import write_atomic
 
-from .context import CliError, Context
+from .context import CliError, Context, pass_ctx
 from .groups import ModelArgument, ModelGroup
 from .output import emit, format_option, rows_table, warn
 
@@ -32,10 +32,6 @@ def policy_option(fn):
         "--policy", "policy_path", metavar="FILE", envvar=lib.POLICY_ENV,
         help=f"License policy YAML [env {lib.POLICY_ENV}; default: the built-in loader/license_policy.yaml].",
     )(fn)
-
-
-def _lineage(click_ctx: click.Context):
-    return click_ctx.find_object(Context).lineage
 
 
 @click.group("license", cls=ModelGroup, invoke_without_command=True, options_metavar="[OPTIONS] MODEL",
@@ -80,8 +76,8 @@ def license_group(click_ctx, model_id, policy_path, fmt):
 @policy_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "junit"]), default="table",
               show_default=True, help="Output format; junit: JUnit XML, one test case per model, for CI servers.")
-@click.pass_context
-def audit(click_ctx, ids_file, all_models, fail_on, report_path, policy_path, fmt):
+@pass_ctx
+def audit(ctx, ids_file, all_models, fail_on, report_path, policy_path, fmt):
     """One row per license conflict over a list of model ids (FILE, '-' or piped stdin; one id a
     line, '#' comments) or --all. Exit 0 when clean, 3 when a conflict at or above --fail-on
     exists (the rows are printed first), so a CI pipeline can gate on it. Ids not in the graph
@@ -105,9 +101,9 @@ def audit(click_ctx, ids_file, all_models, fail_on, report_path, policy_path, fm
     if all_models and ids_file is not None:
         raise click.UsageError("give either FILE or --all, not both")
     ids = None if all_models else _read_ids(ids_file)
-    lineage = _lineage(click_ctx)
+    lineage = ctx.lineage
     policy = lineage.policy(policy_path)
-    doc = click_ctx.find_object(Context).read_across_models(
+    doc = ctx.read_across_models(
         lambda: lineage.license_audit(ids, fail_on=fail_on, policy=policy).to_dict())
     if doc["unknown"]:
         warn(f"unknown (ignored): {', '.join(doc['unknown'])}")
@@ -129,8 +125,8 @@ def audit(click_ctx, ids_file, all_models, fail_on, report_path, policy_path, fm
               help="Table/csv: list only the descendants that drop MODEL's terms (json always has both lists).")
 @policy_option
 @format_option
-@click.pass_context
-def downstream(click_ctx, model_id, conflicts_only, policy_path, fmt):
+@pass_ctx
+def downstream(ctx, model_id, conflicts_only, policy_path, fmt):
     """The descendants bound by MODEL's license, and which of them declare a license that drops
     its terms (who redistributes my model under the wrong license). Distance is the shortest
     number of hops down to each descendant.
@@ -139,7 +135,6 @@ def downstream(click_ctx, model_id, conflicts_only, policy_path, fmt):
 
         hflineage license downstream meta-llama/Meta-Llama-3-8B --conflicts-only --format json
     """
-    ctx = click_ctx.find_object(Context)
     doc = ctx.read_across_models(lambda: ctx.lineage.license_downstream(model_id, policy=policy_path).to_dict())
     _emit_downstream(fmt, doc, conflicts_only)
 
@@ -149,8 +144,8 @@ def downstream(click_ctx, model_id, conflicts_only, policy_path, fmt):
               help="How many (base, derived) license pairs to list, most edges first.")
 @policy_option
 @format_option
-@click.pass_context
-def drift(click_ctx, top, policy_path, fmt):
+@pass_ctx
+def drift(ctx, top, policy_path, fmt):
     """License drift over every lineage edge: how the declared license changes from base to
     derived, by license class and by license id, with counts and the share that are conflicts
     by the policy (after Laufer et al. 2025). Each pair's change: same, loosens (drops a binding
@@ -163,7 +158,7 @@ def drift(click_ctx, top, policy_path, fmt):
         hflineage license drift --top 10
         hflineage license drift --format csv > drift.csv
     """
-    doc = _lineage(click_ctx).license_drift(top=top, policy=policy_path).to_dict()
+    doc = ctx.lineage.license_drift(top=top, policy=policy_path).to_dict()
     summary = (f"{doc['edges']} edge(s) with a base in the data ({doc['missing_base_edges']} more to missing bases); "
                f"{doc['conflicts']} conflict(s) by the policy")
     text = "\n\n".join([
