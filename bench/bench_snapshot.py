@@ -156,13 +156,14 @@ def main() -> None:
                   f"{r[f'{key}snapshot_s']:>10.1f} {r['full_reload_s']:>13.1f} {r['fresh_bulk_s']:>12.1f} "
                   f"{r[f'{key}speedup_vs_full_reload']:>8.2f} {r[f'{key}speedup_vs_fresh_bulk']:>6.2f} "
                   f"{r[f'{key}snapshot_rss_mb']:>11.0f}  {kind}: {phases}")
-    print(f"\n{'models':>9} {'server CPU s / of it JIT s:':>28} {'cold snapshot':>14} {'warm snapshot':>14} {'full reload':>12}")
+    print(f"\nserver CPU s / of them, compiling (JIT) s\n{'models':>9} {'cold snapshot':>14} {'warm snapshot':>14} "
+          f"{'full reload':>12}")
     for r in results:
         cells = []
         for key in ("snapshot", "warm_snapshot", "full_reload"):
             jit = r[f"{key}_server_jit_s"]
             cells.append(f"{r[f'{key}_server_cpu_s']:.0f} / {jit:.0f}" if jit is not None else f"{r[f'{key}_server_cpu_s']:.0f} / -")
-        print(f"{r['models']:>9,} {'':>28} {cells[0]:>14} {cells[1]:>14} {cells[2]:>12}")
+        print(f"{r['models']:>9,} {cells[0]:>14} {cells[1]:>14} {cells[2]:>12}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

@@ -240,16 +240,16 @@ def _with_relation(edges: pa.Table) -> pa.Table:
 
 
 class State:
-    """The stored current graph: one row per ``:Model``, read from the graph (``read_state``) or
-    from the copy the last snapshot load kept (``kept_state``).
+    """The stored current graph: one row per ``:Model``, as a copy in ``folder`` (the one the
+    last snapshot load kept, ``kept_state``, or the one ``read_state`` read the graph into).
 
-    ``table``: TABLE_SCHEMA; of a kept copy only the LIGHT columns, the others come by
+    ``table``: the LIGHT columns of the copy's TABLE_SCHEMA rows; the others come by
     ``column()``, and ``unload()`` lets the LIGHT ones go until they are asked for again.
-    ``edges``: EDGE_COLUMNS. ``derived``: OLD_SCHEMA, the models holding any derived value (a
-    kept copy's: by ``stored_derived()``). ``folder``: the kept copy, or None."""
+    ``edges``: EDGE_COLUMNS. ``stored_derived()``: OLD_SCHEMA, the models holding any derived
+    value, read when asked for."""
 
-    def __init__(self, table: pa.Table, edges: pa.Table, derived: pa.Table | None, folder: Path | None = None):
-        self._table, self.edges, self.derived, self.folder = table, edges, derived, folder
+    def __init__(self, folder: Path, edges: pa.Table, table: pa.Table | None = None):
+        self.folder, self.edges, self._table, self.derived = folder, edges, table, None
 
     @property
     def table(self) -> pa.Table:
@@ -258,20 +258,19 @@ class State:
         return self._table
 
     def unload(self) -> None:
-        """Let a kept copy's LIGHT columns go (the interval's figures hold what they need of them)."""
-        if self.folder is not None:
-            self._table = None
+        """Let the LIGHT columns go (the interval's figures hold what they need of them)."""
+        self._table = None
 
     def stored_derived(self) -> pa.Table:
-        """The derived values the graph holds; a kept copy's are read only when the derive phase
-        needs them (not held through the compare phase)."""
+        """The derived values the graph holds, read only when the derive phase needs them (not
+        held through the compare phase)."""
         if self.derived is None:
             self.derived = feather.read_table(self.folder / "derived.arrow")
         return self.derived
 
     def column(self, name: str) -> pa.ChunkedArray:
-        """One column of the table: a kept copy's other columns are read when asked for, one at a
-        time, so that the load never holds the whole stored graph's properties."""
+        """One column of the table: the columns other than LIGHT are read when asked for, one at
+        a time, so that the load never holds the whole stored graph's properties."""
         if name in self.table.column_names:
             return self.table[name]
         return feather.read_table(self.folder / "table.arrow", columns=[name])[name]
@@ -361,7 +360,7 @@ def read_state(graph: Graph, chunk: int = 20_000, progress: bool = True) -> Stat
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    return State(table=None, edges=edges, derived=None, folder=folder)
+    return State(folder, edges)
 
 
 def _holds_any(old: pa.Table) -> pa.Array:
@@ -432,7 +431,7 @@ def open_copy(folder: Path) -> State | None:
             return None
     except (OSError, ValueError, pa.ArrowInvalid):
         return None
-    return State(table=table, edges=edges, derived=None, folder=folder)
+    return State(folder, edges, table)
 
 
 def stored_nodes(graph: Graph) -> tuple[Path, np.ndarray] | None:
@@ -462,7 +461,7 @@ def stored_nodes(graph: Graph) -> tuple[Path, np.ndarray] | None:
 
 def save_state(state: State, version: str) -> None:
     """Keep the copy ``read_state`` wrote (in ``state.folder``) as the one named ``version``."""
-    _finish_copy(state.folder, state.edges, state.stored_derived(), state.counts(), version)
+    _place_copy(state.folder, state.counts(), version)
 
 
 def _name_read_copy(folder: Path) -> Path:
@@ -488,6 +487,11 @@ def _finish_copy(folder: Path, edges: pa.Table, derived: pa.Table, counts: dict,
                           folder / "edges.arrow", compression="zstd")
     old = derived.cast(OLD_SCHEMA)
     feather.write_feather(old.filter(_holds_any(old)).combine_chunks(), folder / "derived.arrow", compression="zstd")
+    _place_copy(folder, counts, version)
+
+
+def _place_copy(folder: Path, counts: dict, version: str) -> None:
+    """Write a complete copy's counts, then rename ``folder`` into place as ``version``."""
     (folder / "counts.json").write_text(json.dumps(counts))
     target = state_folder() / version
     shutil.rmtree(target, ignore_errors=True)
@@ -645,7 +649,7 @@ def _interval_load(graph: Graph, source: Source, sink: Collect, report: Snapshot
         clock = time.monotonic()
         derived = aside[-1].result()
         stored_derived = state.stored_derived()
-        replaced = base.folder.name if base is not None and base.folder is not None else previous_version
+        replaced = base.folder.name if base is not None else previous_version
         del state  # the stored graph's rows are compared and written: only its derived values are read again
         edges = sink.edge_table()
         release_memory()
@@ -711,7 +715,7 @@ def _nodes_of(future, state: State) -> np.ndarray | None:
         found = future.result()
     except Exception:  # noqa: BLE001 - without node ids, the counters are written through the id index
         return None
-    if found is None or state.folder is None or found[0] != state.folder:
+    if found is None or found[0] != state.folder:
         return None
     return found[1]
 
