@@ -11,6 +11,7 @@ import ctypes
 import ctypes.util
 import json
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -216,13 +217,34 @@ def lean_memory() -> None:
     back to the system at once: by default glibc raises that threshold after the first large
     free and keeps later blocks for reuse, which holds a phase's transient peak through the next
     one (numpy's arrays; Arrow's too where Arrow allocates from the C allocator, as the command
-    line has it do: hflineage/cli/__init__.py). Process-wide; the cost, a page fault per page of
-    each new large block, did not show in a load's time (BENCHMARKS.md section 5)."""
+    line has it do: hflineage/cli/__init__.py). Process-wide; the cost is a page fault per page of
+    each new large block, which reusing_memory lifts for a phase that pays it (BENCHMARKS.md
+    section 5)."""
     if _LIBC is not None and hasattr(_LIBC, "mallopt"):
         _LIBC.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
 
 
-_M_MMAP_THRESHOLD = -3  # glibc's malloc.h
+@contextmanager
+def reusing_memory(block: int = 4 << 20):
+    """Within the block, have the C allocator keep freed blocks under ``block`` bytes for reuse;
+    afterwards back to lean_memory's threshold, and what was kept handed back. For a phase that
+    frees the same sizes it allocates, batch after batch (a snapshot load's read): under lean
+    memory every batch's arrays are new mappings, and zeroing their pages took a third of the
+    read's CPU (BENCHMARKS.md section 5)."""
+    if _LIBC is None or not hasattr(_LIBC, "mallopt"):
+        yield
+        return
+    _LIBC.mallopt(_M_MMAP_THRESHOLD, block)
+    _LIBC.mallopt(_M_TRIM_THRESHOLD, 4 * block)
+    try:
+        yield
+    finally:
+        _LIBC.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
+        _LIBC.mallopt(_M_TRIM_THRESHOLD, 128 * 1024)
+        release_memory()
+
+
+_M_MMAP_THRESHOLD, _M_TRIM_THRESHOLD = -3, -1  # glibc's malloc.h
 
 
 def _libc():

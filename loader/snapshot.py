@@ -57,7 +57,7 @@ from .fresh import FreshSink
 from .load import model_count
 from .load_report import LoadReport
 from .plan import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, Source, open_source, plan
-from .read import lean_memory, release_memory
+from .read import lean_memory, release_memory, reusing_memory
 from .schema import ensure_schema
 from .relations import RELATION_OF, RELATIONS
 from .settings import cache_home
@@ -592,9 +592,9 @@ def _interval_load(graph: Graph, source: Source, sink: Collect, report: Snapshot
     reading.shutdown(wait=False)
     # the sink writes nothing to the graph, so the batches can be larger than a transaction:
     # each batch's read has a fixed cost (BENCHMARKS.md section 5)
-    plan(source, sink, report, max(batch_size, READ_BATCH), progress)
-    sink.close()
-    release_memory()
+    with reusing_memory():
+        plan(source, sink, report, max(batch_size, READ_BATCH), progress)
+        sink.close()
     version = state_version(path)
     phases["read"] = time.monotonic() - started
     clock = time.monotonic()
