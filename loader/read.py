@@ -221,30 +221,32 @@ def lean_memory() -> None:
     each new large block, which reusing_memory lifts for a phase that pays it (BENCHMARKS.md
     section 5)."""
     if _LIBC is not None and hasattr(_LIBC, "mallopt"):
-        _LIBC.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
+        _LIBC.mallopt(_M_MMAP_THRESHOLD, _LEAN)
+        _LIBC.mallopt(_M_TRIM_THRESHOLD, _LEAN)
 
 
 @contextmanager
-def reusing_memory(block: int = 4 << 20):
-    """Within the block, have the C allocator keep freed blocks under ``block`` bytes for reuse;
-    afterwards back to lean_memory's threshold, and what was kept handed back. For a phase that
-    frees the same sizes it allocates, batch after batch (a snapshot load's read): under lean
-    memory every batch's arrays are new mappings, and zeroing their pages took a third of the
-    read's CPU (BENCHMARKS.md section 5)."""
-    if _LIBC is None or not hasattr(_LIBC, "mallopt"):
-        yield
-        return
-    _LIBC.mallopt(_M_MMAP_THRESHOLD, block)
-    _LIBC.mallopt(_M_TRIM_THRESHOLD, 4 * block)
+def reusing_memory(under: int = 4 << 20) -> Iterator[None]:
+    """Inside the ``with``, have the C allocator keep freed blocks smaller than ``under`` bytes
+    for reuse; on leaving, back to lean_memory's settings, and every freed block handed back.
+    Process-wide. For a phase that frees the sizes it allocates next, batch after batch (a
+    snapshot load's read): under lean memory each batch's arrays are new mappings whose every
+    page the kernel zeroes on first touch, and those faults took most of the third of the read's
+    CPU spent in the kernel (BENCHMARKS.md section 5)."""
+    tune = _LIBC is not None and hasattr(_LIBC, "mallopt")
     try:
+        if tune:
+            _LIBC.mallopt(_M_MMAP_THRESHOLD, under)
+            _LIBC.mallopt(_M_TRIM_THRESHOLD, 4 * under)
         yield
     finally:
-        _LIBC.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
-        _LIBC.mallopt(_M_TRIM_THRESHOLD, 128 * 1024)
+        if tune:
+            lean_memory()
         release_memory()
 
 
 _M_MMAP_THRESHOLD, _M_TRIM_THRESHOLD = -3, -1  # glibc's malloc.h
+_LEAN = 128 * 1024  # glibc's default for both
 
 
 def _libc():
