@@ -220,9 +220,7 @@ def lean_memory() -> None:
     line has it do: hflineage/cli/__init__.py). Process-wide; the cost is a page fault per page of
     each new large block, which reusing_memory lifts for a phase that pays it (BENCHMARKS.md
     section 5)."""
-    if _LIBC is not None and hasattr(_LIBC, "mallopt"):
-        _LIBC.mallopt(_M_MMAP_THRESHOLD, _LEAN)
-        _LIBC.mallopt(_M_TRIM_THRESHOLD, _LEAN)
+    _thresholds(_LEAN, _LEAN)
 
 
 @contextmanager
@@ -233,16 +231,19 @@ def reusing_memory(under: int = 4 << 20) -> Iterator[None]:
     snapshot load's read): under lean memory each batch's arrays are new mappings whose every
     page the kernel zeroes on first touch, and those faults took most of the third of the read's
     CPU spent in the kernel (BENCHMARKS.md section 5)."""
-    tune = _LIBC is not None and hasattr(_LIBC, "mallopt")
     try:
-        if tune:
-            _LIBC.mallopt(_M_MMAP_THRESHOLD, under)
-            _LIBC.mallopt(_M_TRIM_THRESHOLD, 4 * under)
+        _thresholds(under, 4 * under)
         yield
     finally:
-        if tune:
-            lean_memory()
+        lean_memory()
         release_memory()
+
+
+def _thresholds(mmap: int, trim: int) -> None:
+    """Set glibc's mmap and trim thresholds (bytes); nothing elsewhere."""
+    if _LIBC is not None and hasattr(_LIBC, "mallopt"):
+        _LIBC.mallopt(_M_MMAP_THRESHOLD, mmap)
+        _LIBC.mallopt(_M_TRIM_THRESHOLD, trim)
 
 
 _M_MMAP_THRESHOLD, _M_TRIM_THRESHOLD = -3, -1  # glibc's malloc.h
