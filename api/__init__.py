@@ -1,38 +1,4 @@
-"""hflineage: where a Hugging Face model comes from, what depends on it, what its license really is.
+"""The Python API: ``Lineage`` (one object per connection, one method per question) and ``connect``.
 
-    import hflineage
-    with hflineage.connect() as lin:
-        lin.show("meta-llama/Llama-3.1-8B-Instruct").to_dict()
-
-The API lives in ``hflineage.loader.api``; this package re-exports it. The library is
-``hflineage.loader``, the stored queries ``hflineage.cypher``, the CLI ``hflineage.cli``.
+The CLI calls these methods and only formats their results.
 """
-
-from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version as _version
-
-try:
-    __version__ = _version("hflineage")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
-
-__all__ = ["connect", "Lineage", "LoadReport", "Result", "HFLineageError", "InputError", "ModelNotFound",
-           "PolicyError", "QueryError", "ServerError", "SnapshotRefused", "AttributeNotImputable", "__version__"]
-
-# where each name lives; imported when first asked for, so that ``import hflineage.cli`` can
-# choose Arrow's allocator before anything loads Arrow (hflineage/cli/__init__.py)
-_HOMES = {"connect": "api", "Lineage": "api", "LoadReport": "load_report", "Result": "results",
-          **{name: "errors" for name in ("HFLineageError", "InputError", "ModelNotFound", "PolicyError", "QueryError",
-                                         "ServerError", "SnapshotRefused", "AttributeNotImputable")}}
-
-
-def __getattr__(name: str):
-    if name in _HOMES:
-        value = getattr(import_module(f"hflineage.loader.{_HOMES[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'hflineage' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_HOMES])

@@ -19,9 +19,10 @@ from cyclonedx.output import make_outputter
 from cyclonedx.schema import OutputFormat, SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
-from hflineage.loader import bom, licenses
-from hflineage.loader.db import Graph
-from hflineage.loader.settings import resolve_connection
+from hflineage.outputs import bom
+from hflineage.licenses import propagation as licenses
+from hflineage.store.db import Graph
+from hflineage.store.settings import resolve_connection
 
 
 def timed(fn, runs: int):

@@ -155,7 +155,7 @@ def convert_for_import(path: Path, outdir: Path, batch_size: int = 10_000) -> di
     loader's ``plan`` into loader/bulk.py's ``CsvSink`` (the files ``--bulk`` imports). Returns
     the three files (header line first), whether a field holds a line break, and the rows read."""
     from hflineage.loader.bulk import CsvSink
-    from hflineage.loader.load_report import LoadReport
+    from hflineage.loader.report import LoadReport
     from hflineage.loader.plan import open_source, plan
 
     with CsvSink(outdir) as sink:
@@ -206,9 +206,9 @@ def _schema(env: dict) -> None:
     saved = dict(os.environ)
     os.environ.update({k: env[k] for k in ("HFLINEAGE_HOME", "HFLINEAGE_BOLT_PORT", "HFLINEAGE_HTTP_PORT")})
     try:
-        from hflineage.loader.db import Graph
-        from hflineage.loader.schema import ensure_schema
-        from hflineage.loader.settings import resolve_connection
+        from hflineage.store.db import Graph
+        from hflineage.store.schema import ensure_schema
+        from hflineage.store.settings import resolve_connection
 
         with Graph(resolve_connection()) as graph:
             ensure_schema(graph)
@@ -246,7 +246,7 @@ def naive_load(path: Path) -> dict:
     import pandas as pd
     from neo4j import GraphDatabase
 
-    from hflineage.loader.settings import resolve_connection
+    from hflineage.store.settings import resolve_connection
 
     def value(v):
         if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:

@@ -72,7 +72,7 @@ from bench_load import OUT, bench_env, hflineage, run_measured  # noqa: E402
 from bench_loaders import add_server_options, dataset_files, machine, run_ours  # noqa: E402
 from bench_queries import percentile  # noqa: E402
 
-from hflineage.loader.relations import RELATION_OF  # noqa: E402
+from hflineage.store.relations import RELATION_OF  # noqa: E402
 
 QUESTIONS = ("descendants", "depth", "licenses", "impact")
 TOOLS = ("ours", "duckdb", "duckdb-parquet", "networkx")
@@ -166,7 +166,7 @@ def pick_models(folder: Path, sample: int, roots: int, seed: int) -> dict:
     """``sample`` random models (seeded, from the sorted ids of non-placeholder models) and the
     roots naming the ``roots`` largest families (weakly connected components; each named by its
     root with most descendants, ties to the smallest id, as ``hflineage stats`` does)."""
-    from hflineage.loader import dag
+    from hflineage.lineage import dag
 
     nodes = pq.read_table(folder / "nodes.parquet", columns=["id", "missing"])
     ids = sorted(nodes.filter(pc.invert(nodes["missing"]))["id"].to_pylist())
@@ -207,16 +207,17 @@ class Ours:
     """The library functions the CLI runs (stored queries on the benchmark server)."""
 
     def __init__(self, folder: Path):
-        from hflineage.loader import licenses
-        from hflineage.loader.db import Graph
-        from hflineage.loader.settings import resolve_connection
+        from hflineage.licenses import propagation as licenses
+        from hflineage.store.db import Graph
+        from hflineage.store.settings import resolve_connection
 
         self.graph = Graph(resolve_connection())
         self.policy = licenses.load_policy()
         self.build = {}
 
     def answer(self, question: str, model: str):
-        from hflineage.loader import analyses, licenses
+        from hflineage.lineage import analyses
+        from hflineage.licenses import propagation as licenses
 
         if question == "descendants":
             r = analyses.show(self.graph, model)
@@ -516,8 +517,8 @@ def time_cold(env: dict, tool: str, folder: Path, models: list[str]) -> list[flo
 
 def run_size(env: dict, label: str, path: Path, args, load: bool = True) -> dict:
     """Load (unless the server holds the file already), export, pick, run every tool, compare."""
-    from hflineage.loader.db import Graph
-    from hflineage.loader.settings import resolve_connection
+    from hflineage.store.db import Graph
+    from hflineage.store.settings import resolve_connection
 
     print(f"[peers] {label}: {path.name}", file=sys.stderr, flush=True)
     if load:

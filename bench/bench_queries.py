@@ -46,9 +46,11 @@ def main() -> None:
     args = ap.parse_args()
 
     os.environ.update(bench_env(args))
-    from hflineage.loader import analyses, impute, licenses
-    from hflineage.loader.db import Graph
-    from hflineage.loader.settings import resolve_connection
+    from hflineage.lineage import analyses
+    from hflineage.impute import knn as impute
+    from hflineage.licenses import propagation as licenses
+    from hflineage.store.db import Graph
+    from hflineage.store.settings import resolve_connection
     from hflineage.server.manage import LocalServer
 
     LocalServer().start()
@@ -92,7 +94,7 @@ def main() -> None:
 
 def _call(fn, model_id):
     """Run one lookup; a 'no label to impute from' style answer is a valid answer, not a failure."""
-    from hflineage.loader.errors import HFLineageError, ModelNotFound
+    from hflineage.store.errors import HFLineageError, ModelNotFound
 
     try:
         return fn(model_id)

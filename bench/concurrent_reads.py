@@ -35,14 +35,14 @@ from fault_trials import TOOLS, Bench, sh  # noqa: E402
 
 
 def show_key(graph, model_id):
-    from hflineage.loader import analyses
+    from hflineage.lineage import analyses
 
     doc = analyses.show(graph, model_id)
     return json.dumps([sorted((p["id"], p["relation"]) for p in doc["parents"]), doc["depth"], doc["license"]])
 
 
 def license_key(graph, model_id, policy):
-    from hflineage.loader import licenses
+    from hflineage.licenses import propagation as licenses
 
     doc = licenses.model_license(graph, model_id, policy)
     doc = doc.to_dict() if hasattr(doc, "to_dict") else doc
@@ -77,9 +77,9 @@ def main() -> None:
            "--updated-rate", "0.05", "--deleted-rate", "0")
     bench = Bench(args.home, args.bolt_port, args.http_port)
     bench.start()
-    from hflineage.loader import licenses
-    from hflineage.loader.db import Graph
-    from hflineage.loader.settings import resolve_connection
+    from hflineage.licenses import propagation as licenses
+    from hflineage.store.db import Graph
+    from hflineage.store.settings import resolve_connection
 
     policy = licenses.load_policy()
     try:

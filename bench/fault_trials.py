@@ -151,8 +151,8 @@ class Bench:
                 break
 
     def reconnect(self):
-        from hflineage.loader.db import Graph
-        from hflineage.loader.settings import resolve_connection
+        from hflineage.store.db import Graph
+        from hflineage.store.settings import resolve_connection
 
         if self._graph is not None:
             self._graph.close()

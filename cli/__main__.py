@@ -1,3 +1,3 @@
-from hflineage.cli.main import main
+from .main import main
 
 main()

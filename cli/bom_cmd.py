@@ -1,11 +1,11 @@
 """``hflineage bom``: a CycloneDX ML-BOM carrying the lineage and the licenses along it
-(built by ``hflineage.loader.bom``)."""
+(built by ``hflineage.outputs.bom``)."""
 
 from __future__ import annotations
 
 import click
 
-from hflineage.loader.files import write_atomic
+from ..outputs.files import write_atomic
 
 from .context import CliError, Context, pass_ctx
 from .license_cmd import policy_option

@@ -6,7 +6,7 @@ import datetime as dt
 
 import click
 
-from hflineage.loader import changes as ch
+from ..lineage import changes as ch
 
 from .context import pass_ctx
 from .output import emit, format_option, rows_table

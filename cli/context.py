@@ -9,11 +9,11 @@ from __future__ import annotations
 import click
 import neo4j.exceptions as nex
 
-from hflineage.loader import errors
-from hflineage.loader.api import Lineage
-from hflineage.loader.db import Graph
-from hflineage.loader.lock import running_load
-from hflineage.loader.settings import resolve_connection
+from ..store import errors
+from ..api.lineage import Lineage
+from ..store.db import Graph
+from ..store.lock import running_load
+from ..store.settings import resolve_connection
 
 from .output import warn
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hflineage.server.manage import LocalServer
+from ..server.manage import LocalServer
 
 from .context import Context, pass_ctx
 from .output import emit, format_option
@@ -83,7 +83,7 @@ def reset(ctx: Context, yes, force, fmt):
 
         hflineage db reset --yes
     """
-    from hflineage.loader.reset import reset as run_reset
+    from ..loader.reset import reset as run_reset
 
     graph = ctx.graph
     if not yes:

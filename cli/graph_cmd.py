@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hflineage.loader import graph_render
+from ..outputs import graph_render
 
 from .context import pass_ctx
 from .output import emit, format_option, rows_table

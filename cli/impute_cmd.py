@@ -10,16 +10,16 @@ Three command lines, one group:
 The group takes an optional MODEL argument *and* a subcommand, so ``ModelGroup`` (cli/groups.py) makes sure the
 word ``evaluate`` in first place names the subcommand rather than a model. (A model whose id is
 literally ``evaluate`` is reached by putting an option first: ``impute --attribute license evaluate``.)
-The rules themselves (tie-breaking, stored property names) are in ``hflineage.loader.impute``,
-the evaluation (holdout, populations, Table 1) in ``hflineage.loader.impute_eval``.
+The rules themselves (tie-breaking, stored property names) are in ``hflineage.impute.knn``,
+the evaluation (holdout, populations, Table 1) in ``hflineage.impute.evaluate``.
 """
 
 from __future__ import annotations
 
 import click
 
-from hflineage.loader import impute as lib
-from hflineage.loader import impute_eval as ev
+from ..impute import knn as lib
+from ..impute import evaluate as ev
 
 from .groups import ModelArgument, ModelGroup
 from .output import emit, format_option, rows_table

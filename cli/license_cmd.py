@@ -8,7 +8,7 @@ Three command lines, one group:
 
 ``ModelGroup`` (cli/groups.py) reads a first word that names a subcommand as that subcommand, and anything
 else as MODEL. (A model whose id is literally ``audit`` or ``downstream`` is reached by putting an
-option first: ``license --format table audit``.) The rules live in ``hflineage.loader.licenses``.
+option first: ``license --format table audit``.) The rules live in ``hflineage.licenses.propagation``.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import sys
 
 import click
 
-from hflineage.loader import licenses as lib
-from hflineage.loader import report as reports
-from hflineage.loader.files import write_atomic
+from ..licenses import propagation as lib
+from ..outputs import license_report as reports
+from ..outputs.files import write_atomic
 
 from .context import CliError, Context, pass_ctx
 from .groups import ModelArgument, ModelGroup
@@ -30,7 +30,7 @@ def policy_option(fn):
     """Add ``--policy FILE`` (env ``HFLINEAGE_LICENSE_POLICY``; default: the built-in policy)."""
     return click.option(
         "--policy", "policy_path", metavar="FILE", envvar=lib.POLICY_ENV,
-        help=f"License policy YAML [env {lib.POLICY_ENV}; default: the built-in loader/license_policy.yaml].",
+        help=f"License policy YAML [env {lib.POLICY_ENV}; default: the built-in licenses/license_policy.yaml].",
     )(fn)
 
 

@@ -7,9 +7,9 @@ import traceback
 
 import click
 
-from hflineage.cypher import registry
-from hflineage.loader.plan import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS
-from hflineage.loader.settings import environment
+from ..cypher import registry
+from ..loader.plan import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS
+from ..store.settings import environment
 
 from .context import CliError, Context, exit_code, one_line, pass_ctx
 from .output import emit, format_option
@@ -149,7 +149,7 @@ def queries_cmd(export, model, fmt):
         hflineage queries --export-browser hflineage-queries.zip
     """
     if export is not None:
-        from hflineage.server import browser
+        from ..server import browser
 
         if not export.lower().endswith(".zip"):
             raise click.BadParameter("the file name must end in .zip", param_hint="--export-browser")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
 
-from hflineage.loader.errors import QueryError
+from ..store.errors import QueryError
 
 _HEADER = re.compile(r"^//\s*(name|description|mode|param)\b\s*([A-Za-z_][A-Za-z0-9_]*)?\s*:\s*(.*)$")
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")

@@ -1,4 +1,3 @@
-"""hflineage's library: read hub-stats parquet, write the lineage graph, run stored queries.
-
-No click here: the CLI (hflineage.cli) parses, calls these functions and formats.
+"""Loading: read hub-stats parquet, plan the graph, write it (online, ``--bulk`` import files,
+weekly ``--snapshot`` loads with their kept copy), derive the stored per-model values.
 """

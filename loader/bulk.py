@@ -48,16 +48,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .db import Graph
+from ..store.db import Graph
 from .derive import DERIVED_PROPERTIES, Derived, Pending
-from .errors import HFLineageError
-from .lock import LoadLock, ensure_lock_schema, remove_dead_folders
+from ..store.errors import HFLineageError
+from ..store.lock import LoadLock, ensure_lock_schema, remove_dead_folders
 from .load import model_count
-from .load_report import LoadReport
+from .report import LoadReport
 from .plan import DEFAULT_BATCH_SIZE, open_source, plan
-from .schema import ensure_schema
+from ..store.schema import ensure_schema
 from .read import NODE_PROPERTIES, SCALAR_COLUMNS
-from .settings import environment
+from ..store.settings import environment
 
 ID_SPACE = "Model"
 # Neo4j property types of the node rows read.normalise produces; timestamps travel as epoch ms.
@@ -248,7 +248,7 @@ def _iso_utc(millis) -> pa.Array:
 def bulk_load(graph: Graph, path: str, batch_size: int = DEFAULT_BATCH_SIZE, progress: bool = True,
               force: bool = False) -> LoadReport:
     """Load ``path`` into the empty local database with the offline importer, holding the load
-    lock (loader/lock.py) until the import starts; see ``_bulk_load``."""
+    lock (store/lock.py) until the import starts; see ``_bulk_load``."""
     with LoadLock(graph, path, force=force):
         return _bulk_load(graph, path, batch_size, progress)
 
@@ -260,7 +260,7 @@ def _bulk_load(graph: Graph, path: str, batch_size: int, progress: bool) -> Load
     when the connection is not the local server, the server is not running, the database holds
     models, or the import fails (the server then runs again on its previous store).
     """
-    from hflineage.server.manage import LocalServer
+    from ..server.manage import LocalServer
 
     started = time.monotonic()
     if not graph.connection.local:

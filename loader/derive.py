@@ -42,8 +42,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import dag
-from .db import Graph, Writer, gc_paused
+from ..lineage import dag
+from ..store.db import Graph, Writer, gc_paused
 
 BATCH = 10_000
 WORKERS = 2  # concurrent write transactions for the write-back (plan.DEFAULT_WORKERS)

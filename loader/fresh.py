@@ -13,10 +13,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from tqdm import tqdm
 
-from .db import Graph, Writer
+from ..store.db import Graph, Writer
 from .derive import Derived, Pending, Spool
 from .plan import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS
-from .schema import ensure_schema
+from ..store.schema import ensure_schema
 from .update import batches_with_edges, spool_folder
 
 

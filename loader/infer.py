@@ -10,7 +10,7 @@ that matches wins; its name is stored on the edge (``rule``) with ``declared: fa
 
 from __future__ import annotations
 
-from .relations import RELATIONS
+from ..store.relations import RELATIONS
 
 ADAPTER_TAGS = frozenset({"lora", "adapter", "peft"})
 QUANTIZED_TAGS = frozenset({"quantized", "gguf", "int8", "int4", "4bit", "8bit"})

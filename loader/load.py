@@ -10,7 +10,7 @@ by batched writes over Bolt on any server (local, cluster, Aura).
   read and checked; then each node batch is one transaction with its models' edges and
   derived properties.
 
-Every load holds the database's load lock (loader/lock.py) from before its first read of the
+Every load holds the database's load lock (store/lock.py) from before its first read of the
 graph to its end, so two loads never interleave. Both sinks run their write transactions on
 background threads (db.Writer). ``bulk.bulk_load`` (an empty local database) writes import files
 for ``neo4j-admin database import full`` instead, with the derived columns computed the same way.
@@ -21,13 +21,13 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 
-from .db import Graph
-from .errors import LoadIncomplete
+from ..store.db import Graph
+from ..store.errors import LoadIncomplete
 from .fresh import FreshSink
-from .load_report import LoadReport
-from .lock import LoadLock
+from .report import LoadReport
+from ..store.lock import LoadLock
 from .plan import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, open_source, plan
-from .schema import ensure_schema
+from ..store.schema import ensure_schema
 from .update import StoredGraph, UpdateSink
 
 

@@ -26,10 +26,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from . import dag
-from .load_report import LoadReport
+from ..lineage import dag
+from .report import LoadReport
 from .read import EDGE_SCHEMA, check_schema, iter_batches, last_rows, normalise, open_parquet
-from .relations import EDGE_TYPE
+from ..store.relations import EDGE_TYPE
 from .update import StoredGraph
 
 # the defaults of every load: rows per record batch read and per write transaction, and

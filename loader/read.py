@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .errors import InputError
+from ..store.errors import InputError
 from .infer import RELATIONS, card_bases, infer_relation
 
 HF_PREFIX = "hf://"

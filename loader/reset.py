@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from hflineage.cypher import registry
+from ..cypher import registry
 
-from .db import Graph
-from .schema import drop_orphan_indexes
-from .lock import LoadLock
-from .results import Result
+from ..store.db import Graph
+from ..store.schema import drop_orphan_indexes
+from ..store.lock import LoadLock
+from ..lineage.results import Result
 
 _SCHEMA_NAME = re.compile(r"^CREATE\s+(CONSTRAINT|INDEX)\s+([A-Za-z_][A-Za-z0-9_]*)\s+IF NOT EXISTS", re.I)
 

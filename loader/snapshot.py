@@ -10,7 +10,7 @@
    derived values, comes from the copy the last snapshot load kept or, failing that, is read in
    one pass (``snapshot/state``) into a copy laid out the same way. A *pending* record
    (``:SnapshotPending``) naming that copy (``base``) is stored before anything else is written.
-   The interval's figures (loader/changes.py) come from G_P and G_N, computed in a thread during
+   The interval's figures (lineage/changes.py) come from G_P and G_N, computed in a thread during
    the writes (the server works, the client would wait).
 3. **write**, each step computed from the state read, so a load that dies midway and runs
    again converges (its figures come from the copy the pending record names):
@@ -49,18 +49,19 @@ import pyarrow.compute as pc
 from pyarrow import feather
 from tqdm import tqdm
 
-from . import changes as ch, dag
-from .db import Graph, Writer, gc_paused
+from ..lineage import changes as ch
+from ..lineage import dag
+from ..store.db import Graph, Writer, gc_paused
 from .derive import DERIVED_SCHEMA, DOWNLOADS_SCHEMA, VALUES, compute, same_values, write_changed
-from .errors import InputError, SnapshotRefused
+from ..store.errors import InputError, SnapshotRefused
 from .fresh import FreshSink
 from .load import model_count
-from .load_report import LoadReport
+from .report import LoadReport
 from .plan import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, Source, open_source, plan
 from .read import lean_memory, release_memory, reusing_memory
-from .schema import ensure_schema
-from .relations import RELATION_OF, RELATIONS
-from .settings import cache_home
+from ..store.schema import ensure_schema
+from ..store.relations import RELATION_OF, RELATIONS
+from ..store.settings import cache_home
 
 PROPS = ("author", "downloads", "downloadsAllTime", "likes", "trendingScore", "pipelineTag", "libraryName",
          "license", "licenseName", "parameters")
@@ -376,7 +377,7 @@ def _holds_any(old: pa.Table) -> pa.Array:
 # ~240 s), and after a snapshot load the current graph is exactly what the load computed: G_N's
 # rows, placeholders and edges, and the derived values of G_N. So the load keeps that as Arrow
 # files in the cache, named by a version that its commit stores in the graph (``:GraphVersion``).
-# Every write through loader.db.Graph first gives the graph a new random version, so the copy is
+# Every write through store.db.Graph first gives the graph a new random version, so the copy is
 # trusted only while nothing else wrote; the counts are checked as well (edits made without
 # hflineage, e.g. in Browser). An untrusted or absent copy only means the graph is read instead.
 #

@@ -41,9 +41,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from tqdm import tqdm
 
-from .db import Graph, Writer
+from ..store.db import Graph, Writer
 from .derive import Derived, Spool, _derive_inputs, changed_rows, compute, downloads_of
-from .lock import remove_dead_folders
+from ..store.lock import remove_dead_folders
 
 SPOOL_PREFIX = "hflineage-load-"
 EDGE_PAIRS = pa.schema([("child", pa.string()), ("base", pa.string())])

@@ -28,8 +28,8 @@ import re
 import zipfile
 from pathlib import Path
 
-from hflineage.cypher import StoredQuery, registry
-from hflineage.loader.relations import EDGE_TYPE
+from ..cypher import StoredQuery, registry
+from ..store.relations import EDGE_TYPE
 
 GUIDE_DIR = "hflineage"
 GUIDE_FILE = "guide.html"

@@ -1,6 +1,6 @@
 """Provision, start, stop and inspect a local Neo4j Community server built from Maven Central jars.
 
-Layout (``local_home()`` and ``jar_cache()`` below; the variables are read by ``hflineage.loader.settings``):
+Layout (``local_home()`` and ``jar_cache()`` below; the variables are read by ``hflineage.store.settings``):
 
     <cache>/neo4j-<version>/lib/*.jar     jars fetched once by Maven, shared by every home
     <home>/conf/neo4j.conf                written from neo4j.conf.template on every start
@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from hflineage.loader.errors import ServerError
-from hflineage.loader.lock import pid_alive
-from hflineage.loader.settings import DEFAULT_BOLT_PORT, DEFAULT_HTTP_PORT, cache_home, environment
+from ..store.errors import ServerError
+from ..store.lock import pid_alive
+from ..store.settings import DEFAULT_BOLT_PORT, DEFAULT_HTTP_PORT, cache_home, environment
 
 from . import browser
 

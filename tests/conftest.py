@@ -48,8 +48,8 @@ def server():
 @pytest.fixture
 def graph(server):
     """A Graph on the test server, emptied before the test."""
-    from hflineage.loader.db import Graph
-    from hflineage.loader.settings import resolve_connection
+    from hflineage.store.db import Graph
+    from hflineage.store.settings import resolve_connection
 
     g = Graph(resolve_connection())
     with g.driver.session(database=g.database) as session:  # IN TRANSACTIONS needs an implicit tx

@@ -9,7 +9,7 @@ import networkx as nx
 import pyarrow.parquet as pq
 import pytest
 
-from hflineage.loader import analyses
+from hflineage.lineage import analyses
 from hflineage.loader.load import load
 
 from conftest import FAMILIES, SAMPLE

@@ -12,7 +12,7 @@ import pytest
 
 import hflineage
 from hflineage.cli.output import to_json
-from hflineage.loader import results
+from hflineage.lineage import results
 
 from conftest import REPO
 from test_analyses import diamond

@@ -13,9 +13,9 @@ import hflineage
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
-from hflineage.loader import bom as lib
-from hflineage.loader.errors import ModelNotFound
-from hflineage.loader.licenses import load_policy
+from hflineage.outputs import bom as lib
+from hflineage.store.errors import ModelNotFound
+from hflineage.licenses.propagation import load_policy
 from hflineage.loader.load import load
 
 

@@ -19,15 +19,15 @@ import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 
-from hflineage.loader import analyses
+from hflineage.lineage import analyses
 from hflineage.loader.bulk import CsvSink, bulk_load, import_files
-from hflineage.loader.db import Graph
-from hflineage.loader.errors import HFLineageError
+from hflineage.store.db import Graph
+from hflineage.store.errors import HFLineageError
 from hflineage.loader.load import load
-from hflineage.loader.load_report import LoadReport
+from hflineage.loader.report import LoadReport
 from hflineage.loader.plan import open_source, plan
-from hflineage.loader.schema import ensure_schema
-from hflineage.loader.settings import Connection, resolve_connection
+from hflineage.store.schema import ensure_schema
+from hflineage.store.settings import Connection, resolve_connection
 
 from conftest import SAMPLE, node_count
 

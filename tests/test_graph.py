@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from hflineage.loader import graph_view
+from hflineage.outputs import graph_view
 from hflineage.loader.load import load
 
 from conftest import TEST_HOME

@@ -13,11 +13,11 @@ from collections import defaultdict
 import pyarrow as pa
 import pytest
 
-from hflineage.loader import impute as lib
-from hflineage.loader import impute_eval as ev
-from hflineage.loader.errors import ModelNotFound
+from hflineage.impute import knn as lib
+from hflineage.impute import evaluate as ev
+from hflineage.store.errors import ModelNotFound
 from hflineage.loader.load import load
-from hflineage.loader.results import Evaluation
+from hflineage.lineage.results import Evaluation
 
 from conftest import FAMILIES, graph_edges, node_count
 

@@ -14,8 +14,8 @@ from importlib import resources
 import pytest
 import yaml
 
-from hflineage.loader import licenses as lib
-from hflineage.loader.errors import ModelNotFound
+from hflineage.licenses import propagation as lib
+from hflineage.store.errors import ModelNotFound
 from hflineage.loader.load import load
 
 from conftest import SAMPLE, SHARED
@@ -78,7 +78,7 @@ def test_other_is_resolved_by_license_name(policy):
 
 
 def _write_policy(tmp_path, change) -> str:
-    data = yaml.safe_load(resources.files("hflineage.loader").joinpath("license_policy.yaml").read_text())
+    data = yaml.safe_load(resources.files("hflineage.licenses").joinpath("license_policy.yaml").read_text())
     change(data)
     path = tmp_path / "policy.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")

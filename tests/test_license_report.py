@@ -15,7 +15,7 @@ from test_bom import diamond
 
 CHROMIUM = os.environ.get("HFLINEAGE_CHROMIUM", "/usr/bin/chromium")
 POLICY_SHA = hashlib.sha256(
-    resources.files("hflineage.loader").joinpath("license_policy.yaml").read_bytes()).hexdigest()
+    resources.files("hflineage.licenses").joinpath("license_policy.yaml").read_bytes()).hexdigest()
 
 
 def ids_file(tmp_path, *ids):

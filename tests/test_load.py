@@ -7,8 +7,8 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
-from hflineage.loader import analyses
-from hflineage.loader.errors import InputError
+from hflineage.lineage import analyses
+from hflineage.store.errors import InputError
 from hflineage.loader.load import load
 
 from conftest import graph_edges, node_count

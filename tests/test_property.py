@@ -44,7 +44,7 @@ files_strategy = st.lists(st.lists(row_strategy, min_size=1, max_size=7), min_si
 
 
 def _edges_of(row: dict) -> set[tuple[str, str, str]]:
-    from hflineage.loader.relations import EDGE_TYPE
+    from hflineage.store.relations import EDGE_TYPE
 
     if row["base"] is None or row["relation"] not in EDGE_TYPE:
         return set()

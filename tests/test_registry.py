@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hflineage.cypher import parse, registry
-from hflineage.loader.errors import QueryError
+from hflineage.store.errors import QueryError
 
 GOOD = """// name: q
 // description: finds a model
@@ -66,10 +66,10 @@ def test_check_params_names_what_is_missing_or_extra():
 
 def test_every_relationship_type_list_in_cypher_names_the_four_edge_types():
     """Cypher spells the edge types out for Browser readers; a union must name exactly the four
-    types of ``loader/relations.py`` (a single type must be one of them)."""
+    types of ``store/relations.py`` (a single type must be one of them)."""
     import re
 
-    from hflineage.loader.relations import EDGE_TYPES
+    from hflineage.store.relations import EDGE_TYPES
 
     seen = 0
     for q in registry():

@@ -17,10 +17,12 @@ import sys
 import pyarrow as pa
 import pytest
 
-from hflineage.loader import analyses, changes, snapshot
-from hflineage.loader.errors import SnapshotRefused
+from hflineage.loader import snapshot
+from hflineage.lineage import analyses
+from hflineage.lineage import changes
+from hflineage.store.errors import SnapshotRefused
 from hflineage.loader.load import load
-from hflineage.loader.licenses import audit_all, downstream, load_policy, model_license
+from hflineage.licenses.propagation import audit_all, downstream, load_policy, model_license
 
 from conftest import SHARED, node_count
 from test_bulk import _sorted_ids, canon, empty

@@ -20,10 +20,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from hflineage.loader import analyses
-from hflineage.loader.errors import InputError, LoadLocked
+from hflineage.lineage import analyses
+from hflineage.store.errors import InputError, LoadLocked
 from hflineage.loader.load import load
-from hflineage.loader.lock import LoadLock, pid_alive
+from hflineage.store.lock import LoadLock, pid_alive
 
 from conftest import graph_edges, node_count
 
@@ -58,8 +58,8 @@ def test_two_loads_at_once_exclude_each_other(graph, make_parquet):
     outcomes: list = []
 
     def run():
-        from hflineage.loader.db import Graph
-        from hflineage.loader.settings import resolve_connection
+        from hflineage.store.db import Graph
+        from hflineage.store.settings import resolve_connection
 
         with Graph(resolve_connection()) as g:
             try:
@@ -459,10 +459,10 @@ def test_a_constraint_half_created_when_the_server_died_is_made_again(server, gr
     constraint (an orphan, POPULATING for ever): every later load failed on
     'IndexWithNameAlreadyExists', and so did every load after 'db reset'. The schema step drops
     such an orphan and creates the constraint again; 'db reset' drops it too."""
-    from hflineage.loader.db import Graph
-    from hflineage.loader.schema import ensure_schema
+    from hflineage.store.db import Graph
+    from hflineage.store.schema import ensure_schema
     from hflineage.loader.reset import reset
-    from hflineage.loader.settings import resolve_connection
+    from hflineage.store.settings import resolve_connection
 
     reset(graph)  # no constraint yet: the statement below creates it
     _kill_server_while_populating(server, graph, constraint, label, 400_000)
@@ -493,8 +493,8 @@ def test_batches_that_deadlock_past_the_driver_retries_run_again_alone(graph, mo
     DeadlockDetected. A re-run of a killed 300k load (2 workers) met this on every retry until
     the driver gave up, and the load stopped half-written. With the driver's retries off (so
     the first deadlock reaches the writer), the batch runs again alone and the load goes on."""
-    from hflineage.loader import db
-    from hflineage.loader.settings import resolve_connection
+    from hflineage.store import db
+    from hflineage.store.settings import resolve_connection
 
     filler = 60_000
     with graph.driver.session(database=graph.database) as session:

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from . import licenses as lic
-from .db import Graph
+from . import propagation as lic
+from ..store.db import Graph
 
 NONE = "(none)"
 
@@ -44,7 +44,7 @@ def classify(policy: lic.Policy, base: lic.Resolved | None, derived: lic.Resolve
 
 
 def drift(graph: Graph, policy: lic.Policy, top: int = 20) -> dict:
-    """The drift document (``hflineage.loader.results.LicenseDrift`` keys)."""
+    """The drift document (``hflineage.lineage.results.LicenseDrift`` keys)."""
     by_class: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     by_license: dict[tuple, dict] = {}
     by_change: dict[str, list[int]] = defaultdict(lambda: [0, 0])

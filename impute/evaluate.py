@@ -1,8 +1,8 @@
 """How well the lineage graph predicts a hidden attribute: ``impute evaluate`` (seed 002, Table 1).
 
-Prediction is ``hflineage.loader.impute``; this module hides declared values, asks it for
+Prediction is ``hflineage.impute.knn``; this module hides declared values, asks it for
 predictions and scores them. Nothing is written to the graph. The functions return the
-``--format json`` documents; ``hflineage.loader.results`` (``Evaluation``, ``Table1``) types them.
+``--format json`` documents; ``hflineage.lineage.results`` (``Evaluation``, ``Table1``) types them.
 
 The holdout
 -----------
@@ -51,9 +51,9 @@ from typing import Any
 
 from tqdm import tqdm
 
-from .db import Graph
-from .errors import HFLineageError
-from .impute import Attribute, Imputer, _order_key, resolve_attribute
+from ..store.db import Graph
+from ..store.errors import HFLineageError
+from .knn import Attribute, Imputer, _order_key, resolve_attribute
 
 BASELINE = "family_majority"
 EVALUATE_K = (1, 3, 5)  # the all-declared view

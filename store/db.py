@@ -17,7 +17,7 @@ from typing import Any
 import neo4j
 from neo4j import GraphDatabase, RoutingControl
 
-from hflineage.cypher import StoredQuery, registry
+from ..cypher import StoredQuery, registry
 
 from .settings import Connection
 

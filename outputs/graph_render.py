@@ -21,9 +21,9 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
-from .errors import InputError, RenderError
+from ..store.errors import InputError, RenderError
 from .graph_view import LineageGraph
-from .relations import RELATIONS
+from ..store.relations import RELATIONS
 
 COLOURS = {"adapter": "#E69F00", "finetune": "#0072B2", "quantized": "#009E73", "merge": "#CC79A7"}
 assert tuple(COLOURS) == RELATIONS
@@ -129,7 +129,7 @@ def _dot(dot_text: str, fmt: str) -> bytes:
 
 
 def _asset(name: str) -> str:
-    return resources.files("hflineage.loader").joinpath("assets", name).read_text(encoding="utf-8")
+    return resources.files(__package__).joinpath("assets", name).read_text(encoding="utf-8")
 
 
 def to_html(g: LineageGraph) -> str:

@@ -34,9 +34,9 @@ from cyclonedx.validation.json import JsonStrictValidator
 from license_expression import get_spdx_licensing
 from packageurl import PackageURL
 
-from . import licenses as lic
-from .db import Graph
-from .errors import BomError, ModelNotFound
+from ..licenses import propagation as lic
+from ..store.db import Graph
+from ..store.errors import BomError, ModelNotFound
 
 HUB = "https://huggingface.co"
 NS = "hflineage"

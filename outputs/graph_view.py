@@ -18,9 +18,9 @@ from __future__ import annotations
 import dataclasses
 import heapq
 
-from .db import Graph
-from .errors import ModelNotFound
-from .results import Result, frame
+from ..store.db import Graph
+from ..store.errors import ModelNotFound
+from ..lineage.results import Result, frame
 
 
 @dataclasses.dataclass

@@ -1,5 +1,5 @@
 """License propagation over the graph: the three lookups the CLI runs (one model, an audit, a
-model's downstream), with the rules of the policy (``hflineage.loader.policy``).
+model's downstream), with the rules of the policy (``hflineage.licenses.policy``).
 
 Distance is the number of hops on a shortest path (for a merge diamond, the shorter way).
 The policy's names are re-exported here (``licenses.load_policy``, ``licenses.Policy``, …).
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .db import Graph
-from .errors import ModelNotFound, PolicyError  # noqa: F401  (re-exported)
+from ..store.db import Graph
+from ..store.errors import ModelNotFound, PolicyError  # noqa: F401  (re-exported)
 from .policy import (KEPT_BY, POLICY_ENV, SEVERITIES, Conflict, Obligation, Policy, Resolved,  # noqa: F401
                      Terms, _effective, _norm, _RANK, load_policy, spdx_symbol)
 

@@ -7,9 +7,9 @@
         tree = lin.show("meta-llama/Llama-3.1-8B-Instruct")
         lin.stats().depth_frame               # a DataFrame, one column per pipeline tag
 
-Every method returns a typed result (``hflineage.loader.results``) whose ``to_dict()`` is what
+Every method returns a typed result (``hflineage.lineage.results``) whose ``to_dict()`` is what
 the CLI prints with ``--format json``: the CLI calls these methods and only formats, so a notebook
-and the command line cannot disagree. Failures raise ``hflineage.loader.errors.HFLineageError``
+and the command line cannot disagree. Failures raise ``hflineage.store.errors.HFLineageError``
 subclasses (or the driver's own errors); nothing here exits.
 """
 
@@ -18,19 +18,24 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Iterable
 
-from . import analyses, changes as changes_lib, drift as drift_lib, impute as impute_lib, impute_eval, licenses
-from .db import Graph
-from .errors import HFLineageError, QueryError
-from .load import load as run_load
-from .load_report import LoadReport
-from .lock import LoadLock
-from .plan import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, open_source
-from .results import (Chain, Descendants, Evaluation, Impact, ImputeAll, Imputed, License, LicenseAudit, LicenseDownstream,
+from ..lineage import analyses
+from ..lineage import changes as changes_lib
+from ..licenses import drift as drift_lib
+from ..impute import knn as impute_lib
+from ..impute import evaluate as impute_eval
+from ..licenses import propagation as licenses
+from ..store.db import Graph
+from ..store.errors import HFLineageError, QueryError
+from ..loader.load import load as run_load
+from ..loader.report import LoadReport
+from ..store.lock import LoadLock
+from ..loader.plan import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, open_source
+from ..lineage.results import (Chain, Descendants, Evaluation, Impact, ImputeAll, Imputed, License, LicenseAudit, LicenseDownstream,
                       LicenseDrift, Show, Stats, Table1)
-from .settings import Connection, resolve_connection
+from ..store.settings import Connection, resolve_connection
 
 if TYPE_CHECKING:  # plotting imports matplotlib: only when asked for
-    from .plots import Plots
+    from ..outputs.plots import Plots
 
 PolicyLike = "str | os.PathLike | licenses.Policy | None"
 
@@ -76,16 +81,16 @@ class Lineage:
              workers: int = DEFAULT_WORKERS, force: bool = False, snapshot: bool | str = False) -> LoadReport:
         """Load a hub-stats parquet (local path or ``hf://…``); ``bulk``: the offline importer
         into an empty local database. Holds the database's load lock (``force``: take it from
-        a holder that may still be alive; loader/lock.py). ``snapshot``: the file is the complete
+        a holder that may still be alive; store/lock.py). ``snapshot``: the file is the complete
         dump of that date (``True``: the file's own date, else ``YYYY-MM-DD``): models it lacks
         are deleted and kept as history, and the interval's changes recorded (the report's
         ``changes``)."""
         if snapshot:
-            from . import snapshot as snapshots
+            from ..loader import snapshot as snapshots
 
             date = snapshot if isinstance(snapshot, str) else None
             if bulk:
-                from .bulk import bulk_load
+                from ..loader.bulk import bulk_load
 
                 snapshots.check_new_snapshot(self.db, snapshots.parse_date(date) if date else
                                              snapshots.file_date(open_source(str(path))))
@@ -96,7 +101,7 @@ class Lineage:
                 return snapshots.snapshot_load(self.db, str(path), date, batch_size=batch_size,
                                                progress=self.progress, workers=workers)
         if bulk:
-            from .bulk import bulk_load
+            from ..loader.bulk import bulk_load
 
             return bulk_load(self.db, str(path), batch_size=batch_size, progress=self.progress, force=force)
         return run_load(self.db, str(path), batch_size=batch_size, progress=self.progress, workers=workers,
@@ -105,7 +110,7 @@ class Lineage:
     def reset(self, force: bool = False):
         """Empty the database (``hflineage db reset``): every node and edge, and the loader's
         constraint and indexes; returns a ResetResult."""
-        from .reset import reset
+        from ..loader.reset import reset
 
         return reset(self.db, force=force)
 
@@ -131,7 +136,7 @@ class Lineage:
 
     def plots(self, out_dir: str | os.PathLike, top: int = 10) -> "Plots":
         """The study's figures as PNG files in ``out_dir``, with ``stats.json`` beside them."""
-        from . import plots as plots_lib
+        from ..outputs import plots as plots_lib
 
         return plots_lib.write(self.db, self.stats(top=top), out_dir, intervals=self.changes().intervals)
 
@@ -139,8 +144,8 @@ class Lineage:
 
     def graph(self, model_id: str, up: int | None = None, down: int = 2, max_nodes: int = 200):
         """The ancestors and descendants ``hflineage graph`` draws (``LineageGraph``); render it
-        with ``hflineage.loader.graph_render.write(result, "x.html")``."""
-        from . import graph_view
+        with ``hflineage.outputs.graph_render.write(result, "x.html")``."""
+        from ..outputs import graph_view
 
         return graph_view.lineage(self.db, model_id, up=up, down=down, max_nodes=max_nodes)
 
@@ -169,14 +174,14 @@ class Lineage:
     def license_evidence(self, audit: LicenseAudit | dict, policy: PolicyLike = None) -> list[dict]:
         """Every conflict of an audit with its evidence (lineage path with each hop's license, the
         policy rule of each dropped obligation, why the severity), worst first."""
-        from . import report  # imported on use: the CLI's start-up stays light
+        from ..outputs import license_report as report  # imported on use: the CLI's start-up stays light
 
         doc = audit.to_dict() if isinstance(audit, LicenseAudit) else audit
         return report.evidence(self.db, doc, self.policy(policy), progress=self.progress)
 
     def bom(self, model_ids: str | Iterable[str], spec: str = "1.6", policy: PolicyLike = None) -> str:
         """A CycloneDX ML-BOM (JSON text, validated by the strict schema) for one or more models."""
-        from . import bom as bom_lib  # cyclonedx-python-lib and jsonschema load on use only
+        from ..outputs import bom as bom_lib  # cyclonedx-python-lib and jsonschema load on use only
 
         ids = [model_ids] if isinstance(model_ids, str) else list(model_ids)
         return bom_lib.to_json(bom_lib.build_bom(self.db, ids, self.policy(policy)), spec)
@@ -193,7 +198,7 @@ class Lineage:
                                                          batch_size=batch_size, progress=self.progress))
 
     def impute_evaluate(self, attribute: str, holdout: float = 0.2, seed: int = 0, scale: str = "raw") -> Evaluation:
-        """Hide a seeded fraction of declared values and score every method (``loader/impute_eval.py``)."""
+        """Hide a seeded fraction of declared values and score every method (``impute/evaluate.py``)."""
         return Evaluation.from_dict(impute_eval.evaluate(self.db, attribute, holdout=holdout, seed=seed, scale=scale,
                                                          progress=self.progress))
 
@@ -222,7 +227,7 @@ class Lineage:
 
     def query(self, name: str, **params) -> list[dict]:
         """Run a stored read query by name (``hflineage queries`` lists them) in a READ session."""
-        from hflineage.cypher import registry
+        from ..cypher import registry
 
         stored = registry().get(name)
         if not stored.read_only:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 
-from .errors import OutputError
+from ..store.errors import OutputError
 
 
 def write_atomic(path: str | os.PathLike, text: str) -> None:

@@ -22,9 +22,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import dag
-from .errors import ModelNotFound, QueryError
-from .read import release_memory
-from .relations import RELATIONS
+from ..store.errors import ModelNotFound, QueryError
+from ..loader.read import release_memory
+from ..store.relations import RELATIONS
 from .results import Result, frame
 
 TOP = 10

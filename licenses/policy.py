@@ -1,5 +1,5 @@
 """The license policy: the editable data file, how a declared license is classified, and the
-conflict rules. ``hflineage.loader.licenses`` runs the lookups over the graph with it.
+conflict rules. ``hflineage.licenses.propagation`` runs the lookups over the graph with it.
 
 The policy is data (``license_policy.yaml`` beside this module, or the user's own file given by
 ``--policy`` or ``HFLINEAGE_LICENSE_POLICY``): every license id gets a class and the obligations
@@ -28,8 +28,8 @@ from typing import Iterable
 import yaml
 from license_expression import ExpressionError, LicenseSymbol, get_spdx_licensing
 
-from .errors import PolicyError
-from .settings import environment
+from ..store.errors import PolicyError
+from ..store.settings import environment
 
 POLICY_ENV = "HFLINEAGE_LICENSE_POLICY"
 SEVERITIES = ("low", "medium", "high")  # conflict severities, rising
@@ -107,7 +107,7 @@ def load_policy(path: str | os.PathLike | None = None) -> "Policy":
     path = path or environment().license_policy
     if path is None:
         source = "license_policy.yaml (built in)"
-        text = resources.files("hflineage.loader").joinpath("license_policy.yaml").read_text(encoding="utf-8")
+        text = resources.files(__package__).joinpath("license_policy.yaml").read_text(encoding="utf-8")
     else:
         source = str(path)
         try:

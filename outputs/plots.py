@@ -26,10 +26,10 @@ import json
 import os
 from pathlib import Path
 
-from .db import Graph
-from .errors import RenderError
-from .relations import RELATIONS
-from .results import Result, Stats, frame
+from ..store.db import Graph
+from ..store.errors import RenderError
+from ..store.relations import RELATIONS
+from ..lineage.results import Result, Stats, frame
 
 COLOURS = {"adapter": "#E69F00", "finetune": "#0072B2", "quantized": "#009E73", "merge": "#CC79A7"}
 TAGS = 6  # pipeline tags drawn in the depth figure

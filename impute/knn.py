@@ -53,7 +53,7 @@ for which no prediction exists get nothing written and are looked at again by a 
 Evaluation
 ----------
 Hiding declared values and scoring these predictions (seed 002, Table 1) is
-``hflineage.loader.impute_eval``; this module only predicts.
+``hflineage.impute.evaluate``; this module only predicts.
 """
 
 from __future__ import annotations
@@ -66,10 +66,10 @@ from typing import Any, Iterable
 
 from tqdm import tqdm
 
-from .db import Graph
-from .derive import DERIVED_PROPERTIES
-from .errors import AttributeNotImputable, HFLineageError, ModelNotFound
-from .load import model_count
+from ..store.db import Graph
+from ..loader.derive import DERIVED_PROPERTIES
+from ..store.errors import AttributeNotImputable, HFLineageError, ModelNotFound
+from ..loader.load import model_count
 
 # CLI name -> graph property, decided by majority vote
 CATEGORICAL = {"license": "license", "pipeline_tag": "pipelineTag", "library_name": "libraryName",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from hflineage.cypher import registry
+from ..cypher import registry
 
 from .db import Graph
 

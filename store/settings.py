@@ -125,7 +125,7 @@ def resolve_connection(
     database = database or env.neo4j_database or DEFAULT_DATABASE
     local = uri is None
     if local:
-        from hflineage.server.manage import LocalServer
+        from ..server.manage import LocalServer
 
         server = LocalServer()
         uri = server.bolt_uri

@@ -1,0 +1,269 @@
+"""What a license audit hands on: a JUnit XML gate for CI servers, and an evidence report (HTML or
+Markdown) for compliance and legal readers.
+
+Both are built from the audit document of :mod:`.licenses` (``audit`` / ``audit_all``). The
+report adds, per conflict, the evidence: the lineage path from the model up to the ancestor with
+every hop's relation and declared license (from ``license MODEL`` of each conflicting model), the
+policy rule of each dropped obligation, the severity and why. The HTML is one self-contained file
+(inline CSS, no script, no external resource), so it opens offline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import xml.etree.ElementTree as ET
+from collections import Counter
+from typing import Iterable
+
+from tqdm import tqdm
+
+from ..licenses import propagation as lic
+from ..store.db import Graph
+
+KEPT_BY_TEXT = {
+    "same-license": "kept only by the same license, or one the policy lists as compatible with it",
+    "same-obligation": "kept by any license that imposes the same obligation",
+    "any-license": "kept by any license",
+    "nothing": "kept by no derivative license",
+}
+
+
+# --- JUnit XML -----------------------------------------------------------------------------------
+
+
+def junit_xml(doc: dict, policy: lic.Policy, model_ids: Iterable[str] | None = None) -> str:
+    """One test case per model: a failure when it has conflicts at or above the audit's
+    ``fail_on`` (each listed in the failure text), conflicts below it in ``system-out``; ids not in
+    the graph are skipped cases. ``model_ids``: the ids audited (None for ``--all``, where only
+    the models with a conflict get a case)."""
+    fail_on = doc["fail_on"]
+    by_model: dict[str, list[dict]] = {}
+    for row in doc["conflicts"]:
+        by_model.setdefault(row["model"], []).append(row)
+    unknown = set(doc["unknown"])
+    ids = list(dict.fromkeys(model_ids)) if model_ids is not None else sorted(by_model)
+    failing = {m for m, rows in by_model.items() if any(_at_or_above(r["severity"], fail_on) for r in rows)}
+
+    suites = ET.Element("testsuites", name="hflineage license audit")
+    suite = ET.SubElement(suites, "testsuite", name="hflineage license audit", tests=str(len(ids)),
+                          failures=str(len(failing & set(ids))), errors="0",
+                          skipped=str(len([i for i in ids if i in unknown])),
+                          timestamp=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat())
+    properties = ET.SubElement(suite, "properties")
+    for name, value in (("policy", doc["policy"]), ("policy_sha256", policy.sha256 or ""),
+                        ("fail_on", fail_on)):
+        ET.SubElement(properties, "property", name=name, value=value)
+    for model_id in ids:
+        case = ET.SubElement(suite, "testcase", classname="license", name=model_id)
+        if model_id in unknown:
+            ET.SubElement(case, "skipped", message="not in the graph")
+            continue
+        rows = by_model.get(model_id, [])
+        above = [r for r in rows if _at_or_above(r["severity"], fail_on)]
+        below = [r for r in rows if not _at_or_above(r["severity"], fail_on)]
+        if above:
+            worst = above[0]["severity"]  # rows are sorted worst first
+            failure = ET.SubElement(case, "failure", type=f"license-conflict-{worst}",
+                                    message=f"{len(above)} license conflict(s) at or above '{fail_on}' (worst {worst})")
+            failure.text = "\n".join(_conflict_line(r) for r in above)
+        if below:
+            out = ET.SubElement(case, "system-out")
+            out.text = f"below '{fail_on}':\n" + "\n".join(_conflict_line(r) for r in below)
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True)
+
+
+def _at_or_above(severity: str, fail_on: str) -> bool:
+    return lic.SEVERITIES.index(severity) >= lic.SEVERITIES.index(fail_on)
+
+
+def _conflict_line(row: dict) -> str:
+    return f"[{row['severity']}] {row['model']}: {row['reason']} (ancestor {row['ancestor']})"
+
+
+# --- the evidence ---------------------------------------------------------------------------------
+
+
+def evidence(graph: Graph, doc: dict, policy: lic.Policy, progress: bool = False) -> list[dict]:
+    """Every conflict of the audit with its evidence, worst first (the audit's order): the path
+    from the model to the ancestor (each hop: id, relation to the next, declared license), and the
+    rule of each dropped obligation. One ``license MODEL`` lookup per model with a conflict."""
+    models = list(dict.fromkeys(r["model"] for r in doc["conflicts"]))
+    reports = {m: lic.model_license(graph, m, policy)
+               for m in tqdm(models, desc="evidence", unit="model", disable=not progress)}
+    cases = []
+    for row in doc["conflicts"]:
+        report = reports[row["model"]]
+        licensed = {a["id"]: a for a in report["inherited"]}
+        licensed[report["id"]] = report
+        hops = [{"id": h["id"], "relation": h["relation"], "license": _label(licensed[h["id"]])}
+                for h in licensed[row["ancestor"]]["path"]]
+        rules = [{"obligation": o, "description": policy.obligations[o].description,
+                  "kept_by": policy.obligations[o].kept_by, "rule": KEPT_BY_TEXT[policy.obligations[o].kept_by],
+                  "severity": policy.obligations[o].severity} for o in row["dropped"]]
+        worst = max(rules, key=lambda r: policy.rank(r["severity"]))
+        why = f"The worst obligation dropped, {worst['obligation']}, is rated {worst['severity']} by the policy"
+        if worst["severity"] != row["severity"]:
+            why += f"; capped at {row['severity']} (see the reason)"
+        why += "."
+        cases.append({**row, "model_license": _label(report), "ancestor_license_label": _label(licensed[row["ancestor"]]),
+                      "path": hops, "rules": rules, "why": why})
+    return cases
+
+
+_NONE = "no license declared"
+
+
+def _label(entry: dict) -> str:
+    if entry["license"] is None:
+        return _NONE
+    if entry.get("license_name") and str(entry["license"]).lower() == "other":
+        return f"other ({entry['license_name']})"
+    return entry["license"]
+
+
+def summary(doc: dict, cases: list[dict]) -> dict:
+    pairs = Counter((c["ancestor_license_label"], c["model_license"]) for c in cases)
+    worst = {}
+    for c in cases:
+        key = (c["ancestor_license_label"], c["model_license"])
+        worst.setdefault(key, c["severity"])  # cases come worst first
+    return {
+        "checked": doc["checked"], "unknown": doc["unknown"], "conflicts": len(cases),
+        "models_with_conflicts": len({c["model"] for c in cases}), "counts": doc["counts"],
+        "failing": doc["failing"], "fail_on": doc["fail_on"],
+        "pairs": [{"ancestor_license": a, "model_license": m, "conflicts": n, "worst": worst[(a, m)]}
+                  for (a, m), n in sorted(pairs.items(), key=lambda kv: (-lic._RANK[worst[kv[0]]], -kv[1], kv[0]))],
+    }
+
+
+# --- Markdown ------------------------------------------------------------------------------------
+
+
+def _md(text) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _path_md(path: list[dict]) -> str:
+    parts = []
+    for hop in path:
+        parts.append(f"`{hop['id']}` ({_md(hop['license'])})")
+        if hop["relation"]:
+            parts.append(f"—{hop['relation']} of→")
+    return " ".join(parts)
+
+
+def markdown(doc: dict, cases: list[dict], policy: lic.Policy, generated: str | None = None) -> str:
+    s = summary(doc, cases)
+    generated = generated or _now()
+    lines = ["# License audit report", "",
+             f"- Policy: `{policy.source}` (SHA-256 `{policy.sha256}`)",
+             f"- Generated: {generated} by hflineage",
+             f"- Gate: fails on conflicts of severity **{s['fail_on']}** or higher: "
+             f"**{s['failing']}** conflict(s) fail", "",
+             "## Summary", "",
+             f"{s['checked']} model(s) checked, {s['models_with_conflicts']} with conflicts, "
+             f"{s['conflicts']} conflict(s) in all."
+             + (f" Not in the graph (ignored): {', '.join(s['unknown'])}." if s["unknown"] else ""), "",
+             "| Severity | Conflicts |", "|---|---:|"]
+    lines += [f"| {sev} | {n} |" for sev, n in s["counts"].items()]
+    lines += ["", "| Ancestor license | Model license | Conflicts | Worst |", "|---|---|---:|---|"]
+    lines += [f"| {_md(p['ancestor_license'])} | {_md(p['model_license'])} | {p['conflicts']} | {p['worst']} |"
+              for p in s["pairs"]] or ["| (none) | | | |"]
+    lines += ["", "## Conflicts, worst first", ""]
+    if not cases:
+        lines.append("No conflicts.")
+    for n, c in enumerate(cases, 1):
+        lines += [f"### {n}. {c['severity'].upper()}: `{c['model']}` ({_md(c['model_license'])}) "
+                  f"under `{c['ancestor']}` ({_md(c['ancestor_license_label'])})", "",
+                  f"- **Lineage path** ({c['distance']} hop(s)): {_path_md(c['path'])}",
+                  f"- **Why**: {_md(c['reason'])}",
+                  f"- **Severity {c['severity']}**: {_md(c['why'])}",
+                  "- **Obligations dropped**:"]
+        lines += [f"  - `{r['obligation']}` ({r['severity']}): {_md(r['description'])}; policy rule: {r['rule']}"
+                  for r in c["rules"]]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+_CSS = """
+:root { --high: #b00020; --medium: #b45309; --low: #4b5563; }
+body { font: 16px/1.5 Georgia, 'Times New Roman', serif; color: #111; max-width: 60rem; margin: 2rem auto; padding: 0 1.5rem; }
+h1 { font-size: 1.8rem; margin-bottom: .2rem; } h2 { border-bottom: 1px solid #ccc; margin-top: 2rem; }
+h3 { font-size: 1.1rem; margin: 0 0 .5rem; }
+.meta { color: #444; font-size: .95rem; } .meta code { font-size: .85rem; word-break: break-all; }
+table { border-collapse: collapse; margin: .8rem 0; } th, td { border: 1px solid #ccc; padding: .3rem .7rem; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; } caption { text-align: left; font-weight: bold; padding-bottom: .3rem; } td.n { text-align: right; }
+.sev { display: inline-block; color: #fff; font: bold .8rem/1.6 Arial, sans-serif; padding: 0 .5rem; border-radius: .25rem; text-transform: uppercase; }
+.sev.high { background: var(--high); } .sev.medium { background: var(--medium); } .sev.low { background: var(--low); }
+.case { border: 1px solid #ccc; border-left: .4rem solid var(--low); padding: .8rem 1rem; margin: 1rem 0; page-break-inside: avoid; }
+.case.high { border-left-color: var(--high); } .case.medium { border-left-color: var(--medium); }
+ol.path { margin: .3rem 0; padding-left: 1.5rem; } ol.path li { margin: .1rem 0; }
+.rel { color: #555; font-style: italic; } code { font-family: Menlo, Consolas, monospace; font-size: .9rem; }
+dl { display: grid; grid-template-columns: 10rem 1fr; gap: .2rem 1rem; margin: .5rem 0; } dt { font-weight: bold; }
+.gate { padding: .5rem 1rem; background: #f7f7f7; border: 1px solid #ddd; }
+@media print { body { margin: 0; } }
+"""
+
+
+def _e(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _sev(severity: str) -> str:
+    return f'<span class="sev {_e(severity)}">{_e(severity)}</span>'
+
+
+def html_report(doc: dict, cases: list[dict], policy: lic.Policy, generated: str | None = None) -> str:
+    s = summary(doc, cases)
+    generated = generated or _now()
+    out = ['<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           '<title>License audit report</title>', f'<style>{_CSS}</style></head><body>',
+           '<h1>License audit report</h1>',
+           f'<p class="meta">Policy: <code>{_e(policy.source)}</code><br>'
+           f'Policy SHA-256: <code>{_e(policy.sha256)}</code><br>Generated {_e(generated)} by hflineage</p>',
+           f'<p class="gate">Gate: conflicts of severity <b>{_e(s["fail_on"])}</b> or higher fail the audit. '
+           f'<b>{s["failing"]}</b> conflict(s) fail it.</p>',
+           '<h2>Summary</h2>',
+           f'<p>{s["checked"]} model(s) checked; {s["models_with_conflicts"]} with conflicts; '
+           f'{s["conflicts"]} conflict(s) in all.'
+           + (f' Not in the graph (ignored): {_e(", ".join(s["unknown"]))}.' if s["unknown"] else "") + '</p>',
+           '<table><caption>Conflicts by severity</caption><tr><th>Severity</th><th>Conflicts</th></tr>']
+    out += [f'<tr><td>{_sev(sev)}</td><td class="n">{n}</td></tr>' for sev, n in s["counts"].items()]
+    out += ['</table>', '<table><caption>Conflicts by license pair</caption><tr><th>Ancestor license</th>'
+            '<th>Model license</th><th>Conflicts</th><th>Worst</th></tr>']
+    out += [f'<tr><td>{_e(p["ancestor_license"])}</td><td>{_e(p["model_license"])}</td>'
+            f'<td class="n">{p["conflicts"]}</td><td>{_sev(p["worst"])}</td></tr>' for p in s["pairs"]]
+    if not s["pairs"]:
+        out.append('<tr><td colspan="4">No conflicts.</td></tr>')
+    out += ['</table>', '<h2>Conflicts, worst first</h2>']
+    if not cases:
+        out.append('<p>No conflicts.</p>')
+    for n, c in enumerate(cases, 1):
+        path = []
+        for hop in c["path"]:
+            rel = f' <span class="rel">is a {_e(hop["relation"])} of</span>' if hop["relation"] else ""
+            what = hop["license"] if hop["license"] == _NONE else f'license {hop["license"]}'
+            path.append(f'<li><code>{_e(hop["id"])}</code> — {_e(what)}{rel}</li>')
+        rules = "".join(f'<li><b>{_e(r["obligation"])}</b> ({_e(r["severity"])}): {_e(r["description"])}. '
+                        f'Policy rule: {_e(r["rule"])}.</li>' for r in c["rules"])
+        out += [f'<section class="case {_e(c["severity"])}">',
+                f'<h3>{n}. {_sev(c["severity"])} <code>{_e(c["model"])}</code> ({_e(c["model_license"])}) under '
+                f'<code>{_e(c["ancestor"])}</code> ({_e(c["ancestor_license_label"])})</h3>',
+                '<dl>',
+                f'<dt>Why</dt><dd>{_e(c["reason"])}</dd>',
+                f'<dt>Severity</dt><dd>{_sev(c["severity"])} {_e(c["why"])}</dd>',
+                f'<dt>Obligations dropped</dt><dd><ul>{rules}</ul></dd>',
+                f'<dt>Lineage path</dt><dd>{c["distance"]} hop(s) from the model up to the ancestor:'
+                f'<ol class="path">{"".join(path)}</ol></dd>',
+                '</dl></section>']
+    out.append('</body></html>')
+    return "\n".join(out) + "\n"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
