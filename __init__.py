@@ -21,7 +21,7 @@ __all__ = ["connect", "Lineage", "LoadReport", "Result", "HFLineageError", "Inpu
 
 # where each name lives; imported when first asked for, so that ``import hflineage`` (and the
 # CLI's --help) loads neither the driver nor Arrow
-_HOMES = {"connect": "api.lineage", "Lineage": "api.lineage", "LoadReport": "outputs.license_report", "Result": "lineage.results",
+_HOMES = {"connect": "api.lineage", "Lineage": "api.lineage", "LoadReport": "loader.report", "Result": "lineage.results",
           **{name: "store.errors" for name in ("HFLineageError", "InputError", "ModelNotFound", "PolicyError", "QueryError",
                                          "ServerError", "SnapshotRefused", "AttributeNotImputable")}}
 

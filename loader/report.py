@@ -1,8 +1,7 @@
 """The load report: what a load read, wrote, skipped and dropped, with every reason counted.
 
 Every way of loading fills one (online, ``--bulk``; a snapshot load extends it), and
-``hflineage load --format json`` prints ``as_dict()``. Not to be confused with outputs/license_report.py,
-the license audit's evidence report.
+``hflineage load --format json`` prints ``as_dict()``.
 """
 
 from __future__ import annotations
