@@ -18,26 +18,23 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Iterable
 
-from ..lineage import analyses
-from ..lineage import changes as changes_lib
-from ..licenses import drift as drift_lib
-from ..impute import knn as impute_lib
-from ..impute import evaluate as impute_eval
-from ..licenses import propagation as licenses
-from ..store.db import Graph
+from ..impute import BATCH as IMPUTE_BATCH, DEFAULT_K
+from ..licenses import SEVERITIES
 from ..store.errors import HFLineageError, QueryError
-from ..loader.load import load as run_load
 from ..loader.report import LoadReport
-from ..store.lock import LoadLock
-from ..loader.plan import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, open_source
 from ..lineage.results import (Chain, Descendants, Evaluation, Impact, ImputeAll, Imputed, License, LicenseAudit, LicenseDownstream,
                       LicenseDrift, Show, Stats, Table1)
-from ..store.settings import Connection, resolve_connection
+from ..store.settings import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, Connection, resolve_connection
 
-if TYPE_CHECKING:  # plotting imports matplotlib: only when asked for
+# The library is imported by the methods that use it: importing this module (the CLI does, for
+# --help too) loads neither the driver nor Arrow.
+if TYPE_CHECKING:
+    from ..licenses.policy import Policy
+    from ..lineage import changes as changes_lib
     from ..outputs.plots import Plots
+    from ..store.db import Graph
 
-PolicyLike = "str | os.PathLike | licenses.Policy | None"
+PolicyLike = "str | os.PathLike | Policy | None"
 
 
 class Lineage:
@@ -66,8 +63,10 @@ class Lineage:
     def __repr__(self) -> str:
         return f"<Lineage {self.connection.uri} database={self.connection.database}>"
 
-    def policy(self, policy: PolicyLike = None) -> licenses.Policy:
+    def policy(self, policy: PolicyLike = None) -> "Policy":
         """The license policy: a Policy, a YAML path, else ``HFLINEAGE_LICENSE_POLICY``, else the built-in one."""
+        from ..licenses import propagation as licenses
+
         if isinstance(policy, licenses.Policy):
             return policy
         key = str(policy) if policy else None
@@ -85,27 +84,33 @@ class Lineage:
         dump of that date (``True``: the file's own date, else ``YYYY-MM-DD``): models it lacks
         are deleted and kept as history, and the interval's changes recorded (the report's
         ``changes``)."""
-        if snapshot:
-            from ..loader import snapshot as snapshots
+        from ..loader.load import load as run_load
+        from ..loader.plan import open_source
+        from ..store import memory
+        from ..store.lock import LoadLock
 
-            date = snapshot if isinstance(snapshot, str) else None
+        with memory.lean():  # a load's phases free what the next allocates: hand it back
+            if snapshot:
+                from ..loader import snapshot as snapshots
+
+                date = snapshot if isinstance(snapshot, str) else None
+                if bulk:
+                    from ..loader.bulk import bulk_load
+
+                    snapshots.check_new_snapshot(self.db, snapshots.parse_date(date) if date else
+                                                 snapshots.file_date(open_source(str(path))))
+                    report = bulk_load(self.db, str(path), batch_size=batch_size, progress=self.progress, force=force)
+                    with LoadLock(self.db, str(path), force=force):
+                        return snapshots.record_bulk_snapshot(self.db, str(path), date, report, progress=self.progress)
+                with LoadLock(self.db, str(path), force=force):
+                    return snapshots.snapshot_load(self.db, str(path), date, batch_size=batch_size,
+                                                   progress=self.progress, workers=workers)
             if bulk:
                 from ..loader.bulk import bulk_load
 
-                snapshots.check_new_snapshot(self.db, snapshots.parse_date(date) if date else
-                                             snapshots.file_date(open_source(str(path))))
-                report = bulk_load(self.db, str(path), batch_size=batch_size, progress=self.progress, force=force)
-                with LoadLock(self.db, str(path), force=force):
-                    return snapshots.record_bulk_snapshot(self.db, str(path), date, report, progress=self.progress)
-            with LoadLock(self.db, str(path), force=force):
-                return snapshots.snapshot_load(self.db, str(path), date, batch_size=batch_size,
-                                               progress=self.progress, workers=workers)
-        if bulk:
-            from ..loader.bulk import bulk_load
-
-            return bulk_load(self.db, str(path), batch_size=batch_size, progress=self.progress, force=force)
-        return run_load(self.db, str(path), batch_size=batch_size, progress=self.progress, workers=workers,
-                        force=force)
+                return bulk_load(self.db, str(path), batch_size=batch_size, progress=self.progress, force=force)
+            return run_load(self.db, str(path), batch_size=batch_size, progress=self.progress, workers=workers,
+                            force=force)
 
     def reset(self, force: bool = False):
         """Empty the database (``hflineage db reset``): every node and edge, and the loader's
@@ -117,21 +122,31 @@ class Lineage:
     # --- lineage ---
 
     def show(self, model_id: str) -> Show:
+        from ..lineage import analyses
+
         return Show.from_dict(analyses.show(self.db, model_id))
 
     def descendants(self, model_id: str) -> Descendants:
         """Every model deriving from ``model_id`` (``to_pandas()``: one row each, most downloaded first)."""
+        from ..lineage import analyses
+
         return Descendants.from_dict(analyses.descendants(self.db, model_id))
 
     def chain(self, model_id: str) -> Chain:
+        from ..lineage import analyses
+
         return Chain.from_dict(analyses.chain(self.db, model_id))
 
     def impact(self, model_ids: str | Iterable[str], with_list: bool = False) -> Impact:
         """Deletion impact of one model or a set (ids not in the graph are reported as unknown)."""
+        from ..lineage import analyses
+
         ids = [model_ids] if isinstance(model_ids, str) else list(model_ids)
         return Impact.from_dict(analyses.impact(self.db, ids, with_list=with_list))
 
     def stats(self, top: int = 10) -> Stats:
+        from ..lineage import analyses
+
         return Stats.from_dict(analyses.stats(self.db, top=top))
 
     def plots(self, out_dir: str | os.PathLike, top: int = 10) -> "Plots":
@@ -152,23 +167,31 @@ class Lineage:
     # --- licenses ---
 
     def license(self, model_id: str, policy: PolicyLike = None) -> License:
+        from ..licenses import propagation as licenses
+
         return License.from_dict(licenses.model_license(self.db, model_id, self.policy(policy)))
 
     def license_audit(self, model_ids: Iterable[str] | None = None, fail_on: str = "low",
                       policy: PolicyLike = None) -> LicenseAudit:
         """Conflicts over ``model_ids``, or over every model when ``model_ids`` is None."""
-        if fail_on not in licenses.SEVERITIES:
-            raise HFLineageError(f"fail_on must be one of {', '.join(licenses.SEVERITIES)}, not '{fail_on}'")
+        from ..licenses import propagation as licenses
+
+        if fail_on not in SEVERITIES:
+            raise HFLineageError(f"fail_on must be one of {', '.join(SEVERITIES)}, not '{fail_on}'")
         pol = self.policy(policy)
         if model_ids is None:
             return LicenseAudit.from_dict(licenses.audit_all(self.db, pol, fail_on=fail_on))
         return LicenseAudit.from_dict(licenses.audit(self.db, list(model_ids), pol, fail_on=fail_on))
 
     def license_downstream(self, model_id: str, policy: PolicyLike = None) -> LicenseDownstream:
+        from ..licenses import propagation as licenses
+
         return LicenseDownstream.from_dict(licenses.downstream(self.db, model_id, self.policy(policy)))
 
     def license_drift(self, top: int = 20, policy: PolicyLike = None) -> LicenseDrift:
         """How declared licenses change from base to derived over every lineage edge."""
+        from ..licenses import drift as drift_lib
+
         return LicenseDrift.from_dict(drift_lib.drift(self.db, self.policy(policy), top=top))
 
     def license_evidence(self, audit: LicenseAudit | dict, policy: PolicyLike = None) -> list[dict]:
@@ -188,22 +211,30 @@ class Lineage:
 
     # --- imputation ---
 
-    def impute(self, model_id: str, attribute: str, k: int = impute_lib.DEFAULT_K, method: str = "knn") -> Imputed:
+    def impute(self, model_id: str, attribute: str, k: int = DEFAULT_K, method: str = "knn") -> Imputed:
+        from ..impute import knn as impute_lib
+
         return Imputed.from_dict(impute_lib.impute(self.db, model_id, attribute, k=k, method=method).as_dict())
 
-    def impute_all(self, attribute: str, method: str = "knn", k: int = impute_lib.DEFAULT_K,
-                   batch_size: int = impute_lib.BATCH) -> ImputeAll:
+    def impute_all(self, attribute: str, method: str = "knn", k: int = DEFAULT_K,
+                   batch_size: int = IMPUTE_BATCH) -> ImputeAll:
         """Store predictions for every linked model lacking ``attribute`` (beside the declared value)."""
+        from ..impute import knn as impute_lib
+
         return ImputeAll.from_dict(impute_lib.impute_all(self.db, attribute, method=method, k=k,
                                                          batch_size=batch_size, progress=self.progress))
 
     def impute_evaluate(self, attribute: str, holdout: float = 0.2, seed: int = 0, scale: str = "raw") -> Evaluation:
         """Hide a seeded fraction of declared values and score every method (``impute/evaluate.py``)."""
+        from ..impute import evaluate as impute_eval
+
         return Evaluation.from_dict(impute_eval.evaluate(self.db, attribute, holdout=holdout, seed=seed, scale=scale,
                                                          progress=self.progress))
 
     def impute_table1(self, holdout: float = 0.2, seed: int = 0) -> Table1:
         """Seed 002's Table 1 (hub vs graph majority; kNN regression) with the paper's figures beside ours."""
+        from ..impute import evaluate as impute_eval
+
         return Table1.from_dict(impute_eval.table1(self.db, holdout=holdout, seed=seed, progress=self.progress))
 
     # --- snapshots ---
@@ -211,29 +242,55 @@ class Lineage:
     def changes(self, since: str | None = None, until: str | None = None) -> "changes_lib.Changes":
         """The figures of every interval between consecutive snapshot loads (``to_pandas()``: one
         row per interval), and the top families of the first snapshot against the last."""
+        from ..lineage import changes as changes_lib
+
         return changes_lib.changes(self.db, since, until)
 
     def change_list(self, kind: str, week: str | None = None) -> "changes_lib.ChangeList":
         """The models ``added``, ``deleted``, ``updated`` or ``rebased`` in the interval ending on
         ``week`` (default: the latest), with class and relation."""
+        from ..lineage import changes as changes_lib
+
         return changes_lib.change_list(self.db, kind, week)
 
     def deleted_impact(self, week: str | None = None) -> "changes_lib.DeletedImpact":
         """Each base model deleted in the interval ending on ``week`` (default: the latest), with
         its affected downstream models and their downloads, largest first."""
+        from ..lineage import changes as changes_lib
+
         return changes_lib.deleted_impact(self.db, week)
 
     # --- stored queries ---
 
-    def query(self, name: str, **params) -> list[dict]:
-        """Run a stored read query by name (``hflineage queries`` lists them) in a READ session."""
+    def query(self, name: str, params: dict | None = None, write: bool = False, **kw) -> list[dict]:
+        """Run a stored query by name (``hflineage queries`` lists them): a read query in a READ
+        session; a write query only with ``write=True``, through the one write gateway."""
         from ..cypher import registry
 
+        params = {**(params or {}), **kw}
         stored = registry().get(name)
-        if not stored.read_only:
-            raise QueryError(f"'{name}' writes to the graph; the API runs read queries only")
+        if not stored.read_only and not write:
+            raise QueryError(f"'{name}' writes to the graph; pass write=True (the CLI: --write) to run it")
         registry().check_params(stored, params)
         return self.db.run(stored, params)
+
+    def running_load(self) -> dict | None:
+        """The holder of the load lock (source, owner, started), or None."""
+        from ..store.lock import running_load
+
+        return running_load(self.db)
+
+
+def open_lineage(uri: str | None = None, user: str | None = None, password: str | None = None,
+                 database: str | None = None, progress: bool = False) -> Lineage:
+    """``connect``, and fail at once (ServiceUnavailable, AuthError) when the server cannot be reached."""
+    lineage = connect(uri=uri, user=user, password=password, database=database, progress=progress)
+    try:
+        lineage.db.verify()
+    except BaseException:
+        lineage.close()
+        raise
+    return lineage
 
 
 def connect(uri: str | None = None, user: str | None = None, password: str | None = None,
@@ -241,5 +298,7 @@ def connect(uri: str | None = None, user: str | None = None, password: str | Non
     """A Lineage on the graph the CLI would use: these arguments, else ``NEO4J_URI`` /
     ``NEO4J_USER`` / ``NEO4J_PASSWORD`` / ``NEO4J_DATABASE``, else the local server that
     ``hflineage db start`` runs. ``progress``: tqdm bars on stderr for long work."""
+    from ..store.db import Graph
+
     return Lineage(Graph(resolve_connection(uri=uri, user=user, password=password, database=database)),
                    progress=progress)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from ..outputs.files import write_atomic
+from .. import api
 
 from .context import CliError, Context, pass_ctx
 from .license_cmd import policy_option
@@ -52,7 +52,7 @@ def bom(ctx: Context, model_ids, ids_path, out_path, spec, policy_path):
         raise click.UsageError("give one or more MODELs, or --file FILE")
     document = ctx.lineage.bom(ids, spec=spec, policy=policy_path)
     if out_path:
-        write_atomic(out_path, document + "\n")
+        api.files.write_atomic(out_path, document + "\n")
     else:
         click.echo(document)
 

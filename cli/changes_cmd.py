@@ -6,7 +6,7 @@ import datetime as dt
 
 import click
 
-from ..lineage import changes as ch
+from ..api import LIST_KINDS, flatten
 
 from .context import pass_ctx
 from .output import emit, format_option, rows_table
@@ -42,7 +42,7 @@ def _get(doc, path):
     return doc
 
 
-def _text(result: ch.Changes) -> str:
+def _text(result) -> str:
     if not result.snapshots:
         return "no snapshot stored (hflineage load FILE --snapshot)"
     parts = ["snapshots: " + ", ".join(f"{s['date']} ({s['models']:,} models)" for s in result.snapshots)]
@@ -63,7 +63,7 @@ def _text(result: ch.Changes) -> str:
 @click.command("changes")
 @click.option("--since", callback=_date, help="First snapshot date to include (YYYY-MM-DD).")
 @click.option("--until", callback=_date, help="Last snapshot date to include (YYYY-MM-DD).")
-@click.option("--list", "kind", type=click.Choice(ch.LIST_KINDS),
+@click.option("--list", "kind", type=click.Choice(LIST_KINDS),
               help="List the models of one interval that were added, deleted, updated or rebased.")
 @click.option("--deleted-impact", is_flag=True,
               help="For one interval: each deleted base model with its affected downstream models and their "
@@ -100,7 +100,7 @@ def changes(ctx, since, until, kind, deleted_impact, week, fmt):
         return
     result = ctx.lineage.changes(since, until)
     doc = result.to_dict()
-    emit(fmt, doc, rows=[ch.flatten(i) for i in doc["intervals"]], text=_text(result))
+    emit(fmt, doc, rows=[flatten(i) for i in doc["intervals"]], text=_text(result))
 
 
 commands = [changes]

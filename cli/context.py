@@ -6,58 +6,49 @@ Command modules import from here, never from ``cli.main`` (which imports them).
 
 from __future__ import annotations
 
-import click
-import neo4j.exceptions as nex
+from typing import TYPE_CHECKING
 
-from ..store import errors
-from ..api.lineage import Lineage
-from ..store.db import Graph
-from ..store.lock import running_load
-from ..store.settings import resolve_connection
+import click
+
+from .. import api
+from ..api import errors
 
 from .output import warn
 
+if TYPE_CHECKING:
+    from ..api.lineage import Lineage
+
 
 class Context:
-    """What every command needs: connection options, resolved lazily into one Graph."""
+    """What every command needs: connection options, resolved lazily into one Lineage."""
 
     def __init__(self, uri, user, password, database, progress):
         self.options = dict(uri=uri, user=user, password=password, database=database)
         self.progress = progress
-        self._graph: Graph | None = None
+        self._lineage: Lineage | None = None
 
     @property
-    def graph(self) -> Graph:
-        if self._graph is None:
-            graph = Graph(resolve_connection(**self.options))
-            try:
-                graph.verify()
-            except BaseException:
-                graph.close()
-                raise
-            self._graph = graph
-        return self._graph
-
-    @property
-    def lineage(self) -> Lineage:
+    def lineage(self) -> "Lineage":
         """The public API over this command's graph: commands call it and only format."""
-        return Lineage(self.graph, progress=self.progress)
+        if self._lineage is None:
+            self._lineage = api.open_lineage(**self.options, progress=self.progress)
+        return self._lineage
 
     def read_across_models(self, read):
         """``read()``, an answer that reads many models (license, impact), and a note on stderr
         when a load held the database before or after it: a load commits a batch at a time, so
         such an answer can mix models from before and after it (each model itself is whole)."""
-        before = running_load(self.graph)
+        before = self.lineage.running_load()
         out = read()
-        holder = running_load(self.graph) or before
+        holder = self.lineage.running_load() or before
         if holder is not None:
             warn(f"note: a load was writing while this was read ({holder['source']}, since {holder['started']}); "
                  "models it had not reached yet are from before it: ask again when it ends")
         return out
 
     def close(self) -> None:
-        if self._graph is not None:
-            self._graph.close()
+        if self._lineage is not None:
+            self._lineage.close()
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -99,6 +90,12 @@ def one_line(e: BaseException) -> str | None:
     """The one-line message for a known failure, or None (an unknown failure is a bug)."""
     if isinstance(e, errors.HFLineageError):
         return str(e) + (f" ({e.hint})" if e.hint else "")
+    import sys
+
+    if "neo4j" not in sys.modules:  # not a driver error: the driver was never imported
+        return None
+    import neo4j.exceptions as nex
+
     if isinstance(e, nex.AuthError):
         return f"Neo4j rejected the credentials: {e.message} (check NEO4J_USER / NEO4J_PASSWORD)"
     if isinstance(e, nex.ServiceUnavailable):

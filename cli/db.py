@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..server.manage import LocalServer
+from .. import api
 
 from .context import Context, pass_ctx
 from .output import emit, format_option
@@ -43,7 +43,7 @@ def start(timeout, fmt):
 
         hflineage db start
     """
-    _emit_status(LocalServer().start(timeout=timeout), fmt)
+    _emit_status(api.LocalServer().start(timeout=timeout), fmt)
 
 
 @db.command()
@@ -55,7 +55,7 @@ def stop(fmt):
 
         hflineage db stop
     """
-    server = LocalServer()
+    server = api.LocalServer()
     was = server.stop()
     emit(fmt, {"stopped": was, "home": str(server.home)}, text="stopped" if was else "not running")
 
@@ -69,7 +69,7 @@ def status(fmt):
 
         hflineage db status --format json
     """
-    _emit_status(LocalServer().status(), fmt)
+    _emit_status(api.LocalServer().status(), fmt)
 @db.command()
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (scripts).")
 @click.option("--force", is_flag=True, help="Take the load lock even if another load seems to hold it.")
@@ -83,13 +83,12 @@ def reset(ctx: Context, yes, force, fmt):
 
         hflineage db reset --yes
     """
-    from ..loader.reset import reset as run_reset
-
-    graph = ctx.graph
+    lineage = ctx.lineage
     if not yes:
-        click.confirm(f"delete every node of database '{graph.database}' at {graph.connection.uri}?", abort=True,
+        connection = lineage.connection
+        click.confirm(f"delete every node of database '{connection.database}' at {connection.uri}?", abort=True,
                       err=True)
-    result = run_reset(graph, force=force)
+    result = lineage.reset(force=force)
     doc = result.to_dict()
     emit(fmt, doc, rows=[doc], text=f"deleted {doc['nodes_deleted']:,} nodes from '{doc['database']}'; "
                                     f"dropped {', '.join(doc['schema_dropped'])}")

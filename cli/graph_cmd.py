@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..outputs import graph_render
+from .. import api
 
 from .context import pass_ctx
 from .output import emit, format_option, rows_table
@@ -33,10 +33,10 @@ def graph(ctx, model_id, up, down, max_nodes, out, fmt):
         hflineage graph meta-llama/Llama-3.1-8B-Instruct --down 1 --out lineage.html
     """
     if out is not None:
-        graph_render.format_of(out)  # a bad suffix fails before any query runs
+        api.pictures.format_of(out)  # a bad suffix fails before any query runs
     result = ctx.lineage.graph(model_id, up=up, down=down, max_nodes=max_nodes)
     if out is not None:
-        path = graph_render.write(result, out)
+        path = api.pictures.write(result, out)
         if fmt == "json":
             emit(fmt, {"out": str(path), **result.to_dict()})
         else:

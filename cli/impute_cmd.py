@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import click
 
-from ..impute import knn as lib
-from ..impute import evaluate as ev
+from .. import api
 
 from .groups import ModelArgument, ModelGroup
 from .output import emit, format_option, rows_table
@@ -35,13 +34,13 @@ def _attribute_option(fn):
              subcommand_metavar="| evaluate [OPTIONS]")
 @click.argument("model_id", metavar="[MODEL]", required=False, cls=ModelArgument)
 @_attribute_option
-@click.option("--k", "k", type=click.IntRange(1, 1000), default=lib.DEFAULT_K, show_default=True,
+@click.option("--k", "k", type=click.IntRange(1, 1000), default=api.DEFAULT_K, show_default=True,
               help="Neighbours that vote (knn only).")
-@click.option("--method", type=click.Choice(lib.METHODS), default="knn", show_default=True,
+@click.option("--method", type=click.Choice(api.METHODS), default="knn", show_default=True,
               help="knn: the K nearest labelled models; hub: every labelled sibling.")
 @click.option("--all", "all_models", is_flag=True, help="Every model that lacks the attribute (needs --write).")
 @click.option("--write", is_flag=True, help="With --all: store <prop>_imputed, _method and _confidence.")
-@click.option("--batch-size", type=click.IntRange(1, 100_000), default=lib.BATCH, show_default=True,
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=api.IMPUTE_BATCH, show_default=True,
               help="With --all: models per write transaction.")
 @format_option
 @click.pass_context
@@ -90,7 +89,7 @@ def impute(click_ctx, model_id, attribute, k, method, all_models, write, batch_s
 @click.option("--holdout", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.2,
               show_default=True, help="Fraction of the declared values to hide.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the holdout draw.")
-@click.option("--scale", type=click.Choice(ev.SCALES), default="raw", show_default=True,
+@click.option("--scale", type=click.Choice(api.SCALES), default="raw", show_default=True,
               help="Numeric attributes: the regression view on the values or on log10(1 + value).")
 @click.option("--table1", is_flag=True,
               help="Table 1 of the paper: license, pipeline_tag, library_name, model_type, relation_type "
@@ -206,12 +205,12 @@ def _scaled_name(prop: str, scale: str) -> str:
 def _emit_evaluation(fmt: str, report: dict) -> None:
     """All declared in Table 1b's layout (a row, the baseline first, each method with its gain),
     then the paper's population: the hub population (categorical) or the regression (numeric)."""
-    scores, base = report["scores"], report["scores"][ev.BASELINE]
+    scores, base = report["scores"], report["scores"][api.BASELINE]
     accuracy = report["metric"] == "accuracy"
     number, gain = ("{:.2f}", "{:+.2f}") if accuracy else ("{:.4g}", "{:+.3g}")
     cells = {"Attribute": report["attribute"]}
     for name, header in _HEADERS.items():
-        cells[header] = _num(scores[name], number) if name == ev.BASELINE else \
+        cells[header] = _num(scores[name], number) if name == api.BASELINE else \
             _with_gain(scores[name], base, number, gain)
     metric = "accuracy (no prediction counts as wrong)" if accuracy else "mean absolute error over the predicted models"
     coverage = "  ".join(f"{_HEADERS[n]} {_num(c)}" for n, c in report["coverage"].items())

@@ -17,9 +17,7 @@ import sys
 
 import click
 
-from ..licenses import propagation as lib
-from ..outputs import license_report as reports
-from ..outputs.files import write_atomic
+from .. import api
 
 from .context import CliError, Context, pass_ctx
 from .groups import ModelArgument, ModelGroup
@@ -29,8 +27,8 @@ from .output import emit, format_option, rows_table, warn
 def policy_option(fn):
     """Add ``--policy FILE`` (env ``HFLINEAGE_LICENSE_POLICY``; default: the built-in policy)."""
     return click.option(
-        "--policy", "policy_path", metavar="FILE", envvar=lib.POLICY_ENV,
-        help=f"License policy YAML [env {lib.POLICY_ENV}; default: the built-in licenses/license_policy.yaml].",
+        "--policy", "policy_path", metavar="FILE", envvar=api.POLICY_ENV,
+        help=f"License policy YAML [env {api.POLICY_ENV}; default: the built-in licenses/license_policy.yaml].",
     )(fn)
 
 
@@ -69,7 +67,7 @@ def license_group(click_ctx, model_id, policy_path, fmt):
 @license_group.command()
 @click.argument("ids_file", metavar="[FILE]", type=click.File("r"), required=False)
 @click.option("--all", "all_models", is_flag=True, help="Audit every model in the graph.")
-@click.option("--fail-on", type=click.Choice(lib.SEVERITIES), default="low", show_default=True,
+@click.option("--fail-on", type=click.Choice(api.SEVERITIES), default="low", show_default=True,
               help="Exit 3 when a conflict of this severity or higher exists.")
 @click.option("--report", "report_path", metavar="FILE.html|FILE.md",
               help="Also write an evidence report (self-contained HTML, or Markdown, by the suffix).")
@@ -109,10 +107,10 @@ def audit(ctx, ids_file, all_models, fail_on, report_path, policy_path, fmt):
         warn(f"unknown (ignored): {', '.join(doc['unknown'])}")
     if report_path:
         cases = lineage.license_evidence(doc, policy)
-        render = reports.markdown if report_path.lower().endswith(".md") else reports.html_report
-        write_atomic(report_path, render(doc, cases, policy))
+        render = api.reports.markdown if report_path.lower().endswith(".md") else api.reports.html_report
+        api.files.write_atomic(report_path, render(doc, cases, policy))
     if fmt == "junit":
-        click.echo(reports.junit_xml(doc, policy, ids))
+        click.echo(api.reports.junit_xml(doc, policy, ids))
     else:
         _emit_audit(fmt, doc)
     if doc["failing"]:
@@ -219,7 +217,7 @@ def _emit_model(fmt: str, doc: dict) -> None:
     ]
     lines += [f"  {o:<18} {', '.join(keys)}" for o, keys in doc["effective"].items()] or ["  (none)"]
     inherited = [{"distance": a["distance"], "id": a["id"], "license": _licence_text(a["license"], a["license_name"]),
-                  "class": a["class"] or "", "path": lib.path_text(a["path"])} for a in doc["inherited"]]
+                  "class": a["class"] or "", "path": api.path_text(a["path"])} for a in doc["inherited"]]
     lines += ["", f"inherited from {len(inherited)} ancestor(s):", rows_table(inherited)]
     lines += ["", f"conflicts ({len(doc['conflicts'])}):", rows_table(doc["conflicts"], _CONFLICT_COLUMNS)]
     rows = [{"id": doc["id"], "license": doc["license"], "license_name": doc["license_name"], "terms": doc["terms"],

@@ -7,9 +7,8 @@ import traceback
 
 import click
 
-from ..cypher import registry
-from ..loader.plan import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS
-from ..store.settings import environment
+from .. import api
+from ..api import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, environment
 
 from .context import CliError, Context, exit_code, one_line, pass_ctx
 from .output import emit, format_option
@@ -149,15 +148,14 @@ def queries_cmd(export, model, fmt):
         hflineage queries --export-browser hflineage-queries.zip
     """
     if export is not None:
-        from ..server import browser
-
+        browser = api.browser
         if not export.lower().endswith(".zip"):
             raise click.BadParameter("the file name must end in .zip", param_hint="--export-browser")
         names = browser.favorites_zip(export, model or browser.EXAMPLE_MODEL)
         emit(fmt, {"out": export, "favorites": names}, text=f"{export}: {len(names)} favourites")
         return
     rows = [{"name": q.name, "mode": q.mode, "params": ", ".join(q.params), "description": q.description}
-            for q in registry()]
+            for q in api.registry()]
     emit(fmt, rows, rows=rows)
 
 
@@ -183,7 +181,7 @@ def query_cmd(ctx: Context, name, params, json_params, write, fmt):
     """
     import json
 
-    stored = registry().get(name)
+    stored = api.registry().get(name)
     if not stored.read_only and not write:
         raise click.UsageError(f"'{name}' writes to the graph; pass --write to run it")
     values = dict(params)
@@ -192,8 +190,7 @@ def query_cmd(ctx: Context, name, params, json_params, write, fmt):
             values[key] = json.loads(raw)
         except ValueError as e:
             raise click.BadParameter(f"{key}: not JSON ({e})", param_hint="-j") from None
-    registry().check_params(stored, values)
-    rows = ctx.graph.run(stored, values)
+    rows = ctx.lineage.query(name, values, write=write)
     emit(fmt, rows, rows=rows)
 
 

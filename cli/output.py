@@ -10,7 +10,6 @@ import re
 import sys
 
 import click
-from neo4j.graph import Node, Path
 
 
 def format_option(fn):
@@ -28,6 +27,8 @@ def _default(value):
         return value.iso_format()
     if isinstance(value, (set, frozenset)):
         return sorted(value)
+    from neo4j.graph import Node, Path  # only a raw query's nodes and paths get here
+
     if isinstance(value, Path):  # queries written for Browser's graph view (lineage_paths)
         return {"nodes": [dict(n) for n in value.nodes],
                 "relationships": [{"start": r.start_node["id"], "type": r.type, "end": r.end_node["id"], **dict(r)}

@@ -53,15 +53,14 @@ from tqdm import tqdm
 
 from ..store.db import Graph
 from ..store.errors import HFLineageError
+from . import BASELINE, SCALES  # noqa: F401
 from .knn import Attribute, Imputer, _order_key, resolve_attribute
 
-BASELINE = "family_majority"
 EVALUATE_K = (1, 3, 5)  # the all-declared view
 REGRESSION_K = (1, 2, 3, 5)  # Table 1a
 EVALUATED = (BASELINE, "hub", *(f"knn_{k}" for k in EVALUATE_K))
 HUB_METHODS = ("graph_majority", "hub", "global_majority")
 REGRESSION_METHODS = ("family_mean", *(f"knn_{k}" for k in REGRESSION_K))
-SCALES = ("raw", "log10")
 
 HUB_POPULATION = ("hidden models with at least one labelled sibling: another child of one of their direct bases "
                   "(any relation) whose value is declared and not hidden")

@@ -67,6 +67,7 @@ from typing import Any, Iterable
 from tqdm import tqdm
 
 from ..store.db import Graph
+from . import BATCH, DEFAULT_K, METHODS  # noqa: F401  (the package's public choices)
 from ..loader.derive import DERIVED_PROPERTIES
 from ..store.errors import AttributeNotImputable, HFLineageError, ModelNotFound
 from ..loader.load import model_count
@@ -80,12 +81,9 @@ KNOWN_NUMERIC = ("parameters", "downloads", "downloadsAllTime", "likes", "trendi
 NOT_ATTRIBUTES = ("id", *DERIVED_PROPERTIES.values())
 IMPUTED_SUFFIXES = ("_imputed", "_imputed_method", "_imputed_confidence")
 
-METHODS = ("knn", "hub")
-DEFAULT_K = 5
 NUMERIC_TOLERANCE = 0.10  # a numeric neighbour "agrees" with the mean when within 10% of it
 HUB_LISTED = 100  # labelled siblings listed by a hub imputation (all of them are tallied)
 SAMPLE = 100  # values checked to accept an unlisted property as numeric
-BATCH = 500  # models per write transaction in impute --all
 
 _PROPERTY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

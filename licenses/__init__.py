@@ -1,3 +1,18 @@
 """License propagation through the lineage, the license policy (a YAML file users can edit) and
 license drift between snapshots.
+
+The names below are what a caller needs before any graph work; importing them loads nothing else.
 """
+
+POLICY_ENV = "HFLINEAGE_LICENSE_POLICY"
+SEVERITIES = ("low", "medium", "high")  # conflict severities, rising
+
+
+def path_text(path: list[dict]) -> str:
+    """``a -finetune-> b -merge-> c``: a lineage path as text, the model asked about first."""
+    parts = []
+    for hop in path:
+        parts.append(hop["id"])
+        if hop["relation"]:
+            parts.append(f"-{hop['relation']}->")
+    return " ".join(parts)

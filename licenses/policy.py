@@ -31,8 +31,8 @@ from license_expression import ExpressionError, LicenseSymbol, get_spdx_licensin
 from ..store.errors import PolicyError
 from ..store.settings import environment
 
-POLICY_ENV = "HFLINEAGE_LICENSE_POLICY"
-SEVERITIES = ("low", "medium", "high")  # conflict severities, rising
+from . import POLICY_ENV, SEVERITIES
+
 _RANK = {"none": 0, "low": 1, "medium": 2, "high": 3}
 KEPT_BY = ("same-license", "same-obligation", "any-license", "nothing")
 _ENTRY_FIELDS = ("name", "class", "obligations", "spdx", "compatible", "max_severity", "note")

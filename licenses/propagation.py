@@ -10,19 +10,10 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..store.db import Graph
+from . import path_text  # noqa: F401  (re-exported)
 from ..store.errors import ModelNotFound, PolicyError  # noqa: F401  (re-exported)
 from .policy import (KEPT_BY, POLICY_ENV, SEVERITIES, Conflict, Obligation, Policy, Resolved,  # noqa: F401
                      Terms, _effective, _norm, _RANK, load_policy, spdx_symbol)
-
-
-def path_text(path: list[dict]) -> str:
-    """``a -finetune-> b -merge-> c``: a lineage path as text, the model asked about first."""
-    parts = []
-    for hop in path:
-        parts.append(hop["id"])
-        if hop["relation"]:
-            parts.append(f"-{hop['relation']}->")
-    return " ".join(parts)
 
 
 def _sort_conflicts(policy: Policy, rows: list[dict], *keys: str) -> list[dict]:

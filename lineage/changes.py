@@ -21,9 +21,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import dag
+from . import LIST_KINDS, dag, flatten
+from ..store import memory
 from ..store.errors import ModelNotFound, QueryError
-from ..loader.read import release_memory
 from ..store.relations import RELATIONS
 from .results import Result, frame
 
@@ -232,11 +232,11 @@ class Interval:
         figures' work. Arrow's freed memory is handed back between the steps, as the numpy work
         next cannot reuse it."""
         names, codes = id_codes(views)
-        release_memory()
+        memory.release()
         p = _Encoded(views.pop(0), names, codes.pop(0))
-        release_memory()
+        memory.release()
         n = _Encoded(views.pop(0), names, codes.pop(0), downloads=False)
-        release_memory()
+        memory.release()
         return cls(names, p, n)
 
     def sets(self) -> dict[str, np.ndarray]:
@@ -365,7 +365,6 @@ def interval_of(views: list) -> tuple[dict, dict]:
 
 # --- reading the stored records (hflineage changes) -------------------------------------------
 
-LIST_KINDS = ("added", "deleted", "updated", "rebased")
 
 
 def records(graph) -> list[dict]:
@@ -417,17 +416,6 @@ class DeletedImpact(Result):
     def to_pandas(self):
         return frame(self.models, ["id", "affected_downstream", "downstream_downloads",
                                    "downstream_downloads_all_time"])
-
-
-def flatten(doc: dict, prefix: str = "") -> dict:
-    """Nested dicts as ``outer_inner`` keys (one CSV row per interval); lists stay as they are."""
-    out = {}
-    for key, value in doc.items():
-        if isinstance(value, dict):
-            out.update(flatten(value, f"{prefix}{key}_"))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
 
 
 def _in_range(date: str, since: str | None, until: str | None) -> bool:

@@ -30,12 +30,9 @@ from ..lineage import dag
 from .report import LoadReport
 from .read import EDGE_SCHEMA, check_schema, iter_batches, last_rows, normalise, open_parquet
 from ..store.relations import EDGE_TYPE
+from ..store.settings import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS  # noqa: F401  (re-exported)
 from .update import StoredGraph
 
-# the defaults of every load: rows per record batch read and per write transaction, and
-# concurrent write transactions (the server runs each on its own thread)
-DEFAULT_BATCH_SIZE = 10_000
-DEFAULT_WORKERS = 2
 
 
 class Sink(Protocol):

@@ -7,11 +7,8 @@ whole batch; only rows that need it (an undeclared relation) have their card JSO
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import json
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -20,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from ..store import memory
 from ..store.errors import InputError
 from .infer import RELATIONS, card_bases, infer_relation
 
@@ -202,65 +200,6 @@ def too_long(values: pa.Array) -> pa.Array:
     return pc.fill_null(pc.greater(pc.binary_length(values), MAX_INDEXED_BYTES), False)
 
 
-def release_memory() -> None:
-    """Hand freed memory back to the system between the phases of a load. Arrow's allocator
-    keeps freed pages for reuse, and so does the C allocator for numpy's arrays of a few MB (its
-    mmap threshold rises after the first large free); neither can reuse the other's, so without
-    this a phase's peak stays resident through the next."""
-    pa.default_memory_pool().release_unused()
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
-
-
-def lean_memory() -> None:
-    """Have the C allocator map every block over 128 KiB by itself, so that a freed array goes
-    back to the system at once: by default glibc raises that threshold after the first large
-    free and keeps later blocks for reuse, which holds a phase's transient peak through the next
-    one (numpy's arrays; Arrow's too where Arrow allocates from the C allocator, as the command
-    line has it do: hflineage/cli/__init__.py). Process-wide; the cost is a page fault per page of
-    each new large block, which reusing_memory lifts for a phase that pays it (BENCHMARKS.md
-    section 5)."""
-    _thresholds(_LEAN, _LEAN)
-
-
-@contextmanager
-def reusing_memory(under: int = 4 << 20) -> Iterator[None]:
-    """Inside the ``with``, have the C allocator keep freed blocks smaller than ``under`` bytes
-    for reuse; on leaving, back to lean_memory's settings, and every freed block handed back.
-    Process-wide. For a phase that frees the sizes it allocates next, batch after batch (a
-    snapshot load's read): under lean memory each batch's arrays are new mappings whose every
-    page the kernel zeroes on first touch, and those faults took most of the third of the read's
-    CPU spent in the kernel (BENCHMARKS.md section 5)."""
-    try:
-        _thresholds(under, 4 * under)
-        yield
-    finally:
-        lean_memory()
-        release_memory()
-
-
-def _thresholds(mmap: int, trim: int) -> None:
-    """Set glibc's mmap and trim thresholds (bytes); nothing elsewhere."""
-    if _LIBC is not None and hasattr(_LIBC, "mallopt"):
-        _LIBC.mallopt(_M_MMAP_THRESHOLD, mmap)
-        _LIBC.mallopt(_M_TRIM_THRESHOLD, trim)
-
-
-_M_MMAP_THRESHOLD, _M_TRIM_THRESHOLD = -3, -1  # glibc's malloc.h
-_LEAN = 128 * 1024  # glibc's default for both
-
-
-def _libc():
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc if hasattr(libc, "malloc_trim") else None  # glibc only
-    except OSError:
-        return None
-
-
-_LIBC = _libc()
-
-
 def last_rows(pf: pq.ParquetFile) -> np.ndarray:
     """Mask over the file's rows: True where the row is its id's last (the row that wins).
 
@@ -286,7 +225,7 @@ def last_rows(pf: pq.ParquetFile) -> np.ndarray:
     _, last_in_reversed = np.unique(codes[::-1], return_index=True)
     mask[rows[::-1][last_in_reversed]] = True
     del encoded
-    release_memory()
+    memory.release()
     return mask
 
 

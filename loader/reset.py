@@ -33,8 +33,7 @@ def reset(graph: Graph, force: bool = False) -> ResetResult:
     with LoadLock(graph, "db reset", force=force):
         before = graph.read("load/node_count")[0]["nodes"]
         query = registry().get("load/reset_nodes")
-        with graph.driver.session(database=graph.database) as session:  # IN TRANSACTIONS: implicit tx
-            session.run(query.text).consume()
+        graph.run_implicit(query.text)
         dropped = []
         for stored in registry():
             if not stored.name.startswith("schema/"):
@@ -44,7 +43,7 @@ def reset(graph: Graph, force: bool = False) -> ResetResult:
                 continue
             kind, name = match.group(1).upper(), match.group(2)
             # the name comes from our own stored schema text, never from user input
-            records, _, _ = graph.driver.execute_query(f"DROP {kind} {name} IF EXISTS", database_=graph.database)
+            graph.transact(lambda tx: tx.run(f"DROP {kind} {name} IF EXISTS").consume())
             dropped.append(name)
         # a constraint's index left without its constraint (the server died while creating it)
         drop_orphan_indexes(graph)

@@ -58,9 +58,10 @@ from .fresh import FreshSink
 from .load import model_count
 from .report import LoadReport
 from .plan import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, Source, open_source, plan
-from .read import lean_memory, release_memory, reusing_memory
 from ..store.schema import ensure_schema
 from ..store.relations import RELATION_OF, RELATIONS
+from ..store import memory
+from ..store.commits import read_mark
 from ..store.settings import cache_home
 
 PROPS = ("author", "downloads", "downloadsAllTime", "likes", "trendingScore", "pipelineTag", "libraryName",
@@ -281,7 +282,7 @@ class State:
         columns = {}
         for n in names:
             columns[n] = self.column(n).take(where)
-            release_memory()  # each column read whole, one at a time
+            memory.release()  # each column read whole, one at a time
         return pa.table(columns)
 
     @property
@@ -403,9 +404,13 @@ def state_version(path: str) -> str:
     return digest.hexdigest()
 
 
+MARK = "commit.json"  # the transaction that left the graph as the copy describes it
+
+
 def kept_folder(graph: Graph) -> Path | None:
-    """The folder of the copy the last snapshot load kept, when the graph still is that copy
-    (its version names it and the counts agree)."""
+    """The folder of the copy the last snapshot load kept, when the graph is still exactly that:
+    its version names the copy, the counts agree, and nobody has committed anything to the
+    database since the transaction the copy names but bookkeeping (store/commits.py)."""
     row = graph.read("snapshot/version")[0]
     if row["version"] is None:
         return None
@@ -414,7 +419,9 @@ def kept_folder(graph: Graph) -> Path | None:
         counts = json.loads((folder / "counts.json").read_text())
     except (OSError, ValueError):
         return None
-    return folder if counts == {k: row[k] for k in ("models", "missing", "edges")} else None
+    if counts != {k: row[k] for k in ("models", "missing", "edges")}:
+        return None
+    return folder if graph.unchanged_since(read_mark(folder / MARK)) else None
 
 
 def kept_state(graph: Graph) -> State | None:
@@ -435,11 +442,11 @@ def open_copy(folder: Path) -> State | None:
     return State(folder, edges, table)
 
 
-def stored_nodes(graph: Graph) -> tuple[Path, np.ndarray] | None:
-    """Each row of the kept copy's table with the internal node id of its model in the graph
-    (-1: none), or None without a trusted copy. Read while the load reads its file, when the
-    server has nothing else to do: snapshot/set_counters then finds most models by node id."""
-    folder = kept_folder(graph)
+def stored_nodes(graph: Graph, folder: Path | None) -> tuple[Path, np.ndarray] | None:
+    """Each row of the kept copy's table (in ``folder``, a trusted copy) with the internal node
+    id of its model in the graph (-1: none), or None without one. Read while the load reads its
+    file, when the server has nothing else to do: snapshot/set_counters then finds most models
+    by node id."""
     if folder is None:
         return None
     ids, nodes = [], []
@@ -456,7 +463,7 @@ def stored_nodes(graph: Graph) -> tuple[Path, np.ndarray] | None:
     found = at.is_valid().to_numpy(zero_copy_only=False)
     out = np.full(len(at), -1, np.int64)
     out[found] = nodes[at.drop_null().to_numpy()]
-    release_memory()
+    memory.release()
     return folder, out
 
 
@@ -553,7 +560,6 @@ def snapshot_load(graph: Graph, path: str, date: str | None = None, batch_size: 
     report.snapshot = {"date": date, "previous": latest}
     phases = report.phases
     sink = None
-    lean_memory()
     try:
         if pending is None and model_count(graph) == 0:
             # the first load into an empty graph: the one-pass writer, with G_N kept beside it
@@ -588,18 +594,19 @@ def _interval_load(graph: Graph, source: Source, sink: Collect, report: Snapshot
     path = source.path
     warming = threading.Thread(target=_warm_up, args=(graph,), daemon=True)
     warming.start()  # the server plans the write queries while the file is read
+    trusted = kept_folder(graph)  # before any write of this load: see store/commits.py
     reading = ThreadPoolExecutor(1, thread_name_prefix="node-ids")
-    nodes = reading.submit(stored_nodes, graph)  # and it sends the models' node ids
+    nodes = reading.submit(stored_nodes, graph, trusted)  # and it sends the models' node ids
     reading.shutdown(wait=False)
     # the sink writes nothing to the graph, so the batches can be larger than a transaction:
     # each batch's read has a fixed cost (BENCHMARKS.md section 5)
-    with reusing_memory():
+    with memory.reusing():
         plan(source, sink, report, max(batch_size, READ_BATCH), progress)
         sink.close()
     version = state_version(path)
     phases["read"] = time.monotonic() - started
     clock = time.monotonic()
-    state = kept_state(graph)
+    state = open_copy(trusted) if trusted is not None else None
     report.snapshot["compared_with"] = "kept copy" if state is not None else "stored graph"
     read = state is None
     if read:
@@ -645,7 +652,7 @@ def _interval_load(graph: Graph, source: Source, sink: Collect, report: Snapshot
 
         report.writes = _apply(graph, state, sink, date, latest, first, batch_size, workers, progress,
                                meanwhile=meanwhile, node_ids=_nodes_of(nodes, state))
-        release_memory()
+        memory.release()
         phases["write"] = time.monotonic() - clock
         clock = time.monotonic()
         derived = aside[-1].result()
@@ -653,7 +660,7 @@ def _interval_load(graph: Graph, source: Source, sink: Collect, report: Snapshot
         replaced = base.folder.name if base is not None else previous_version
         del state  # the stored graph's rows are compared and written: only its derived values are read again
         edges = sink.edge_table()
-        release_memory()
+        memory.release()
         result = write_changed(graph, derived, stored_derived, batch_size, workers)
         del stored_derived
         report.depth_updates, report.max_depth = result.updated, result.max_depth
@@ -673,7 +680,7 @@ def _figures(base: State, sink: Collect) -> tuple[dict, dict]:
     base.unload()
     sink.unload()
     out = ch.interval_of(views)
-    release_memory()
+    memory.release()
     return out
 
 
@@ -700,8 +707,10 @@ def _commit(graph: Graph, report: SnapshotReport, view, figures, lists, started:
     graph.write("snapshot/begin", record=record)
     keep(version)
     _crash_point("snapshot/copy_kept")
-    graph.write("snapshot/commit", date=date, mine=graph.mark_changed(), state=version)
-    graph.version = None  # the graph's version is the copy's now: this connection's next write marks it again
+    graph.write("snapshot/commit", date=date, state=version)
+    commit = graph.commits.last()
+    if commit is not None:  # else the copy names no transaction, and the next load reads the graph
+        graph.commits.follow(state_folder() / version / MARK, commit)
     report.changes = figures
     report.phases["report"] = time.monotonic() - clock
     report.phases = {k: round(v, 3) for k, v in report.phases.items()}
@@ -741,7 +750,7 @@ def _apply(graph: Graph, state: State, sink: Collect, date: str, latest: str | N
     gone_edges = stored_edges.filter(pc.invert(_is_in(old_key, new_key)))
     added_edges = new_edges.filter(pc.invert(_is_in(new_key, old_key)))
     del new_key, old_key
-    release_memory()
+    memory.release()
 
     table = state.table
     nodes = sink.nodes
@@ -751,7 +760,7 @@ def _apply(graph: Graph, state: State, sink: Collect, date: str, latest: str | N
     # each file row's stored row (null: none), and each stored row's presence in the file: one
     # lookup table over the stored ids serves every comparison below (building one is the cost)
     where = pc.index_in(file_ids, value_set=current)
-    release_memory()  # the lookup's hash table is not needed again
+    memory.release()  # the lookup's hash table is not needed again
     in_file = np.zeros(len(current), bool)
     in_file[where.drop_null().to_numpy()] = True
     # the placeholder ids the stored graph holds, found through the few stored rows that are one
@@ -760,7 +769,7 @@ def _apply(graph: Graph, state: State, sink: Collect, date: str, latest: str | N
     # rows to write: new to the current graph, a placeholder before, history to clear, or any
     # property differs (first: its column reads are the phase's largest transient memory)
     rows, moved = _changed_rows(sink, state, where, node_ids) if sink.model_count else (None, None)
-    release_memory()
+    memory.release()
     first_seen = date if first is not None else None
 
     # ids the new graph holds that the current graph lacks: deleted models come back
@@ -777,7 +786,7 @@ def _apply(graph: Graph, state: State, sink: Collect, date: str, latest: str | N
     missing = table["missing"].to_numpy(zero_copy_only=False)
     gone = ~missing & ~in_file
     deleted = state.rows(pa.array(np.flatnonzero(gone)), ["id", *PROPS, *LATER_PROPS, "createdAt", "lastModified"])
-    release_memory()
+    memory.release()
     to_missing = deleted.filter(_is_in(deleted["id"], ph_ids))
     to_history = deleted.filter(pc.invert(_is_in(deleted["id"], ph_ids)))
     placeholders = current.filter(pa.array(missing & ~in_file))
@@ -792,7 +801,7 @@ def _apply(graph: Graph, state: State, sink: Collect, date: str, latest: str | N
     del table, nodes, current, file_ids, new_edges, gone, deleted, in_file, missing
     state.unload()
     sink.unload()
-    release_memory()
+    memory.release()
     if meanwhile is not None:
         meanwhile()
     bar = tqdm(total=sum(v for v in counts.values()), unit="items", desc="writing", disable=not progress, dynamic_ncols=True)
@@ -910,7 +919,7 @@ def _changed_rows(sink: Collect, state: State, where: pa.Array, node_ids: np.nda
         else:
             full = pc.or_(full, differs)
         del a, b
-        release_memory()  # a column pair at a time: what one pair freed is not kept for the next
+        memory.release()  # a column pair at a time: what one pair freed is not kept for the next
     added = pc.or_(pc.invert(known), pc.fill_null(table["missing"].take(where), True))
     chosen = pc.indices_nonzero(full)
     props = [sink.column(p).take(chosen) for p in (*PROPS, *LATER_PROPS)]

@@ -19,6 +19,7 @@ from neo4j import GraphDatabase, RoutingControl
 
 from ..cypher import StoredQuery, registry
 
+from .commits import Commit, Commits, parse_bookmarks
 from .settings import Connection
 
 
@@ -51,8 +52,7 @@ class Graph:
         self.connection = connection
         self.database = connection.database
         self.driver = self._new_driver()
-        self.version: str | None = None  # the graph version this connection's first write set
-        self._version_lock = threading.Lock()
+        self.commits = Commits()  # what this connection committed (store/commits.py)
 
     def _new_driver(self):
         c = self.connection
@@ -74,7 +74,6 @@ class Graph:
         the old driver's bookmarks name transactions the new store never reached."""
         old, self.driver = self.driver, self._new_driver()
         old.close()
-        self.version = None  # a new store: its first write marks it
 
     def close(self) -> None:
         self.driver.close()
@@ -92,55 +91,73 @@ class Graph:
         return self.run(query, params)
 
     def run(self, query: StoredQuery, params: dict) -> list[dict]:
-        routing = RoutingControl.READ if query.read_only else RoutingControl.WRITE
+        """Run a stored query: a read in a READ session, a write through the gateway."""
+        if not query.read_only:
+            def work(tx) -> list[dict]:
+                return [dict(record) for record in tx.run(query.text, params)]
+
+            return self.transact(work)
         records, _, _ = self.driver.execute_query(
-            query.text, params, database_=self.database, routing_=routing
+            query.text, params, database_=self.database, routing_=RoutingControl.READ
         )
         # stored queries return values, never nodes or paths, so no record.data(): its walk
         # through nested lists was half of impact's time on a 36k-model subgraph
         return [dict(record) for record in records]
 
-    def mark_changed(self) -> str:
-        """Give the graph a new random version, once per connection, before its first write.
+    # --- the write gateway: every write of the project commits here ---
 
-        A snapshot load keeps a copy of the graph it leaves (loader/snapshot.py) and trusts that
-        copy only while the graph's version is the one its commit set: any write through this
-        class, by any process, comes after a new version and so makes the copy stale.
-        """
-        with self._version_lock:
-            if self.version is None:
-                version = uuid.uuid4().hex
-                query = registry().get("snapshot/version_mark")
+    def transact(self, work, aside: bool = False):
+        """Run ``work(tx)`` in one managed write transaction and record its commit (the driver
+        retries transient failures for RETRY_TIME; Writer runs a batch that still deadlocks once
+        more alone). ``aside``: the transaction writes only bookkeeping beside the lineage graph
+        (the load lock), which a kept copy of the graph survives (store/commits.py)."""
+        results: list = []
+        changed = [False]
 
-                def work(tx: neo4j.ManagedTransaction) -> None:
-                    tx.run(query.text, {"version": version}).consume()
+        def counted(tx: neo4j.ManagedTransaction):
+            results.clear()  # a retried transaction starts again
+            value = work(_Counting(tx, results))
+            # read while the transaction is open: did any of its statements change anything?
+            changed[0] = any(_changes(result.consume().counters) for result in results)
+            return value
 
-                with self.driver.session(database=self.database) as session:
-                    session.execute_write(work)
-                self.version = version
-            return self.version
+        with self.driver.session(database=self.database) as session:
+            value = session.execute_write(counted)
+            if changed[0]:
+                self.commits.record(parse_bookmarks(session.last_bookmarks().raw_values), aside)
+        return value
+
+    def run_implicit(self, text: str) -> None:
+        """Run our own stored text in an implicit transaction (``CALL { … } IN TRANSACTIONS``
+        needs one); it commits many transactions, recorded as changes of unknown number."""
+        with self.driver.session(database=self.database) as session:
+            session.run(text).consume()
+        self.commits.record(None, aside=False)
+
+    def unchanged_since(self, mark: Commit | None) -> bool:
+        """True when nobody committed to the database since ``mark`` but this connection's own
+        bookkeeping: one more such commit (a probe) proves it now."""
+        if mark is None:
+            return False
+        self.write_aside("snapshot/probe", token=uuid.uuid4().hex)
+        return self.commits.since(mark)
 
     def write(self, name: str, **params: Any) -> list[dict]:
         """Run a stored write query in one managed write transaction."""
-        self.mark_changed()
-        return self.write_aside(name, **params)
+        return self._write(name, params, aside=False)
 
     def write_aside(self, name: str, **params: Any) -> list[dict]:
-        """``write`` for bookkeeping beside the lineage graph (the load lock): the graph keeps
-        its version."""
+        """``write`` for bookkeeping beside the lineage graph (the load lock, a probe)."""
+        return self._write(name, params, aside=True)
+
+    def _write(self, name: str, params: dict, aside: bool) -> list[dict]:
         query = registry().get(name)
         registry().check_params(query, params)
 
-        def work(tx: neo4j.ManagedTransaction) -> list[dict]:
+        def work(tx) -> list[dict]:
             return [record.data() for record in tx.run(query.text, params)]
 
-        return self._execute_write(work)
-
-    def _execute_write(self, work):
-        """A managed write transaction (the driver retries transient failures for RETRY_TIME;
-        Writer runs a batch that still deadlocks once more alone)."""
-        with self.driver.session(database=self.database) as session:
-            return session.execute_write(work)
+        return self.transact(work, aside=aside)
 
     def warm_up(self, steps: list[tuple[str, dict]]) -> None:
         """Run each stored write query once on rows that match nothing, in a transaction that is
@@ -165,13 +182,12 @@ class Graph:
             query = registry().get(name)
             registry().check_params(query, params)
             queries.append((query, params))
-        self.mark_changed()
 
-        def work(tx: neo4j.ManagedTransaction) -> None:
+        def work(tx) -> None:
             for query, params in queries:
                 tx.run(query.text, params).consume()
 
-        self._execute_write(work)
+        self.transact(work)
 
     def fetch_table(self, name: str, columns: list[str], types: list, chunk: int = 100_000):
         """A stored read query's whole result as an Arrow table, built in slices to bound memory."""
@@ -200,6 +216,23 @@ class Graph:
             result = session.run(query.text, params)
             for record in result:
                 yield record.values()
+
+
+def _changes(counters) -> bool:
+    return counters.contains_updates or counters.contains_system_updates
+
+
+class _Counting:
+    """A transaction that keeps each result it runs, so that the gateway can tell from their
+    counters whether the transaction changed anything."""
+
+    def __init__(self, tx: neo4j.ManagedTransaction, results: list):
+        self._tx, self._results = tx, results
+
+    def run(self, query: str, parameters: dict | None = None, **kw):
+        result = self._tx.run(query, parameters, **kw)
+        self._results.append(result)
+        return result
 
 
 class _Turns:

@@ -38,10 +38,9 @@ def ensure_schema(graph: Graph, wait: bool = False, timeout: int = 3600) -> None
                 tx.run(query.text).consume()
         return work
 
-    with graph.driver.session(database=graph.database) as session:
-        session.execute_write(run_all(indexes))
-        for query in constraints:
-            session.execute_write(run_all([query]))
+    graph.transact(run_all(indexes))
+    for query in constraints:
+        graph.transact(run_all([query]))
     if wait:
         graph.read("load/await_indexes", seconds=timeout)
 
@@ -63,13 +62,13 @@ def drop_orphan_indexes(graph: Graph) -> list[str]:
     IndexWithNameAlreadyExists (found by bench/fault_trials.py). Loads hold the load lock, so
     no other load is creating the constraint meanwhile."""
     names = constraint_names()
-    records, _, _ = graph.driver.execute_query(
+    records, _, _ = graph.driver.execute_query(  # a read: SHOW commits nothing
         "SHOW INDEXES YIELD name, owningConstraint WHERE name IN $names AND owningConstraint IS NULL RETURN name",
-        {"names": names}, database_=graph.database)
+        {"names": names}, database_=graph.database, routing_="r")
     dropped = []
     for record in records:
         name = record["name"]
         if name in names:  # the name is one of our own stored schema names, never user input
-            graph.driver.execute_query(f"DROP INDEX {name} IF EXISTS", database_=graph.database)
+            graph.transact(lambda tx, name=name: tx.run(f"DROP INDEX {name} IF EXISTS").consume())
             dropped.append(name)
     return dropped

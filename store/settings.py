@@ -26,6 +26,11 @@ from pathlib import Path
 
 from .errors import HFLineageError
 
+# the defaults of every load: rows per record batch read and per write transaction, and
+# concurrent write transactions (the server runs each on its own thread)
+DEFAULT_BATCH_SIZE = 10_000
+DEFAULT_WORKERS = 2
+
 DEFAULT_USER = "neo4j"
 DEFAULT_DATABASE = "neo4j"
 DEFAULT_BOLT_PORT = 7687
