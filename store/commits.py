@@ -107,7 +107,13 @@ class Commits:
 
     def since(self, mark: Commit) -> bool:
         with self._lock:
-            after = [(c, aside) for c, aside in self._seen
+            seen = self._seen
+            # when the mark is one of our own commits, what we committed before it is older
+            for at in range(len(seen) - 1, -1, -1):
+                if seen[at][0] == mark:
+                    seen = seen[at + 1:]
+                    break
+            after = [(c, aside) for c, aside in seen
                      if c is None or c.database != mark.database or c.tx > mark.tx]
         if not after:
             return False  # nothing of ours to compare with: a probe is needed first
