@@ -7,7 +7,7 @@ BIN     = $(VENV)/bin
 SAMPLE ?= ../shared/data/hub_stats_sample.parquet
 MODEL  ?= meta-llama/Llama-3.1-8B-Instruct
 
-.PHONY: setup system demo test wheel-test bench bench-load clean
+.PHONY: setup system demo test wheel-test docs bench bench-load clean
 
 # Java 17 and Maven fetch the Neo4j jars once; docker-compose only validates docker-compose.yml;
 # chromium renders the pages we write (reports, lineage graphs, the Neo4j Browser) in the tests;
@@ -46,6 +46,12 @@ wheel-test: setup
 	cd /tmp && $(CURDIR)/.wheel-venv/bin/python -c "import hflineage, hflineage.loader as m; assert 'site-packages' in m.__file__ and 'site-packages' in hflineage.__file__, m.__file__"
 	.wheel-venv/bin/python -m pytest -q -p no:cacheprovider tests/test_registry.py tests/test_cli.py tests/test_server.py tests/test_api.py
 
+# The documentation site (docs/, mkdocs.yml): --strict makes a page missing from nav, a link to a
+# missing page or a missing anchor an error.
+docs: setup
+	test -x $(BIN)/mkdocs || $(BIN)/pip install -q -e '.[docs]'
+	$(BIN)/mkdocs build --strict --site-dir site
+
 # The peer benchmark suite (our loader vs naive vs neo4j-admin import; lookups vs DuckDB and
 # networkx) at 100k..2.5M models; writes BENCHMARKS.md and bench/cost_vs_size.png.
 bench: setup
@@ -55,4 +61,4 @@ bench-load: setup
 	$(BIN)/python bench/bench_load.py
 
 clean:
-	rm -rf $(VENV) .wheel-venv dist build *.egg-info
+	rm -rf $(VENV) .wheel-venv dist build *.egg-info site

@@ -113,8 +113,8 @@ below was measured in that one run, on one machine, one tool after the other. Ra
 {m['java']}; Neo4j {m['neo4j']} (heap {s['heap']}, page cache {s['pagecache']}); DuckDB {m['duckdb']};
 networkx {m['networkx']}.
 
-**Data.** Synthetic hub-stats files from `../shared/tools/synth_hubstats.py` (seed {s['seed']}) and, as a
-sanity row, the real files in `../shared/data/`.
+**Data.** Synthetic hub-stats files from the shared tools' `synth_hubstats.py` (seed {s['seed']}) and, as a
+sanity row, the real sample files (`hub_stats_sample.parquet`, `family_trees.parquet`).
 
 ## 1. Loading
 
@@ -157,7 +157,7 @@ def _method() -> str:
 | descendants of X (count, subtree downloads) | `analyses.show` (`hflineage show`) | recursive CTE down, `USING KEY` + visited set | `nx.descendants` |
 | depth of X (depth, roots) | `analyses.chain` (`hflineage chain`) | recursive CTE up, `USING KEY` (a node keeps its longest distance) | `dag_longest_path_length` on the ancestors |
 | ancestors' licenses of X (each with shortest distance) | `licenses.model_license` (`hflineage license`) | recursive CTE up, `USING KEY` + visited set | `single_source_shortest_path_length` |
-| deletion impact of {X} (SPEC.md's eight numbers) | `analyses.impact` (`hflineage impact`) | 5 recursive CTEs: descendants, anchored models, path counts up and down (HUGEINT) | descendants, anchored set, path-count DP |
+| deletion impact of {X} (the eight numbers of its definition) | `analyses.impact` (`hflineage impact`) | 5 recursive CTEs: descendants, anchored models, path counts up and down (HUGEINT) | descendants, anchored set, path-count DP |
 
 **How answers are compared.** All tools answer over the same graph: the loader's, read back from
 Neo4j after the load into two parquet files (edges: child, base, relation; nodes: license,
@@ -171,7 +171,7 @@ indexes on `edges(child)`, `edges(base)`, `nodes(id)`; **DuckDB (parquet per que
 on `read_parquet(...)` of the files in every query, for the first 20 random models and the 3
 biggest roots only (it rescans both files at every recursive step: minutes per lookup at 2.5M);
 its ratio is taken against ours on those same models. **networkx**: a `DiGraph` built once per process
-from the files with pandas (seed 001's tools), then queried in memory. Each tool runs in its own
+from the files with pandas, then queried in memory. Each tool runs in its own
 process; cold first answer = a new process answering one descendants lookup."""
 
 
