@@ -23,7 +23,7 @@ from ..store.db import Graph, gc_paused
 from ..loader.derive import DERIVED_PROPERTIES, TOO_MANY
 from ..store.errors import HFLineageError, ModelNotFound
 from ..store.relations import RELATION_OF, RELATIONS
-from ..loader.snapshot import EMPTY_HISTORY, HISTORY_PROPERTIES, deleted_show, snapshot_history
+from .history import EMPTY_HISTORY, HISTORY_PROPERTIES, deleted_show, snapshot_history
 
 CHAIN_BUCKETS = ("<=2", "<=5", "6-15", ">15")
 

@@ -13,18 +13,21 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
-from hflineage.loader import snapshot
-from hflineage.lineage import analyses
+from hflineage.loader import kept_copy, snapshot
+from hflineage.lineage import analyses, history
 from hflineage.lineage import changes
 from hflineage.store.errors import SnapshotRefused
 from hflineage.loader.load import load
 from hflineage.licenses.propagation import audit_all, downstream, load_policy, model_license
 
 from conftest import SHARED, node_count
+
+KILL_AFTER = Path(__file__).with_name("kill_after.py")
 from test_bulk import _sorted_ids, canon, empty
 
 TOOLS = SHARED / "tools"
@@ -48,7 +51,7 @@ def weeks(tmp_path_factory) -> list[str]:
 
 def graph_dump(graph) -> dict:
     """Every current node (labels, every property but the history ones) and every edge."""
-    hidden = list(snapshot.HISTORY_PROPERTIES)
+    hidden = list(history.HISTORY_PROPERTIES)
     records, _, _ = graph.driver.execute_query(
         "MATCH (n:Model) RETURN n.id AS id, labels(n) AS labels, "
         "[k IN keys(n) WHERE NOT k IN $hidden | [k, n[k]]] AS props ORDER BY id",
@@ -93,7 +96,7 @@ def answers(graph, cli, ids: list[str]) -> dict:
         out[f"query/{name}"] = {i: canon(graph.read(name, model_id=i)) for i in ids}
     # history adds node properties; every other field of the raw query is the same
     out["query/show"] = {i: canon([{**r, "properties": {k: v for k, v in r["properties"].items()
-                                                         if k not in snapshot.HISTORY_PROPERTIES}}
+                                                         if k not in history.HISTORY_PROPERTIES}}
                                    for r in graph.read("show", model_id=i)]) for i in ids}
     out["query/impact"] = _sorted_ids(canon(graph.read("impact", ids=ids[:25])))
     for name in ("stats_depth_histogram", "stats_relation_mix", "stats_edges", "license_values", "impute_edges"):
@@ -104,14 +107,14 @@ def answers(graph, cli, ids: list[str]) -> dict:
     return out
 
 
-def same_state(kept: snapshot.State, read: snapshot.State) -> None:
+def same_state(kept: kept_copy.State, read: kept_copy.State) -> None:
     """The copy a snapshot load keeps reads as the stored graph does (row order aside; the
     ``history`` column only matters on models, and no current model has any)."""
     def rows(table, keys):
         return table.sort_by([(k, "ascending") for k in keys]).to_pylist()
 
     def whole(state):  # a kept copy holds the LIGHT columns; the others are read by column()
-        return pa.table({n: state.column(n) for n in snapshot.TABLE_SCHEMA.names if n != "history"})
+        return pa.table({n: state.column(n) for n in kept_copy.TABLE_SCHEMA.names if n != "history"})
 
     assert not any(read.models["history"].to_pylist())
     assert rows(whole(kept), ["id"]) == rows(whole(read), ["id"])
@@ -125,9 +128,9 @@ def test_four_snapshot_weeks_equal_a_fresh_load_of_the_last(graph, cli, weeks):
         assert report.snapshot["kind"] == ("first" if path == weeks[0] else "interval")
         if path != weeks[0]:
             assert report.snapshot["compared_with"] == "kept copy"
-        kept = snapshot.kept_state(graph)
+        kept = kept_copy.kept_state(graph)
         assert kept is not None
-        stored = snapshot.read_state(graph, progress=False)
+        stored = kept_copy.read_state(graph, progress=False)
         same_state(kept, stored)
         assert changes.records(graph)[-1]["top_families"] == changes.top_families(stored.view())
     deleted_total = sum(r["changes"]["deleted"]["total"] for r in changes.records(graph)[1:])
@@ -289,12 +292,12 @@ def test_counters_are_written_by_node_id_and_through_the_id_where_that_fails(gra
     writes a model found by a node id that still is its own, and falls back to the id index for
     an unknown node id, a node id that is gone, and one that is another model's."""
     snapshot.snapshot_load(graph, make_parquet(week_p()), P_DATE, progress=False)
-    folder, nodes = snapshot.stored_nodes(graph, snapshot.kept_folder(graph))
-    table = snapshot.kept_state(graph).table
+    folder, nodes = kept_copy.stored_nodes(graph, kept_copy.kept_folder(graph))
+    table = kept_copy.kept_state(graph).table
     records, _, _ = graph.driver.execute_query("MATCH (m:Model) RETURN m.id AS id, id(m) AS node",
                                                database_=graph.database)
     node_of = {r["id"]: r["node"] for r in records}
-    assert folder == snapshot.kept_folder(graph)
+    assert folder == kept_copy.kept_folder(graph)
     assert nodes.tolist() == [node_of[i] for i in table["id"].to_pylist()]
 
     ids = sorted(node_of)[:4]
@@ -354,19 +357,19 @@ def test_killed_snapshot_load_converges(graph, weeks):
     """A snapshot load killed after its model rows are written, again after its stale edges
     are deleted, and again after it kept its copy of the graph but before its commit, then run
     again, leaves the same graph and record as one clean run (the copy is not trusted: the
-    killed runs gave the graph new versions)."""
+    killed runs committed transactions after it)."""
     snapshot.snapshot_load(graph, weeks[0], progress=False)
     env = {**os.environ, "HFLINEAGE_NO_PROGRESS": "1"}
     command = [sys.executable, "-m", "hflineage.cli", "load", weeks[1], "--snapshot"]
     for step in ("snapshot/write_models", "snapshot/delete_edges", "snapshot/copy_kept"):
-        killed = subprocess.run(command, env={**env, "HFLINEAGE_TEST_KILL_AFTER": step}, capture_output=True)
+        killed = subprocess.run([sys.executable, str(KILL_AFTER), step, *command[3:]], env=env, capture_output=True)
         assert killed.returncode == -signal.SIGKILL
         record = graph.read("snapshot/pending")[0]["record"]
         assert record["date"] == "2025-10-30"
         if step != "snapshot/copy_kept":
             # the figures were being computed beside the writes: the re-run computes them again
             # from the copy of the graph the killed load compared with
-            assert "changes" not in record and (snapshot.state_folder() / record["base"] / "table.arrow").is_file()
+            assert "changes" not in record and (kept_copy.state_folder() / record["base"] / "table.arrow").is_file()
         assert [r["date"] for r in changes.records(graph)] == ["2025-10-23"]
     # another snapshot is refused while this one is unfinished
     with pytest.raises(SnapshotRefused, match="did not finish"):
@@ -404,14 +407,14 @@ def test_killed_load_that_read_the_stored_graph_converges(graph, weeks):
     load(graph, weeks[1], progress=False)  # a plain load: the kept copy is no longer trusted
     env = {**os.environ, "HFLINEAGE_NO_PROGRESS": "1"}
     command = [sys.executable, "-m", "hflineage.cli", "load", weeks[2], "--snapshot"]
-    killed = subprocess.run(command, env={**env, "HFLINEAGE_TEST_KILL_AFTER": "snapshot/write_models"},
+    killed = subprocess.run([sys.executable, str(KILL_AFTER), "snapshot/write_models", *command[3:]], env=env,
                             capture_output=True)
     assert killed.returncode == -signal.SIGKILL
     base = graph.read("snapshot/pending")[0]["record"]["base"]
-    assert base.startswith("stored-") and (snapshot.state_folder() / base / "table.arrow").is_file()
+    assert base.startswith("stored-") and (kept_copy.state_folder() / base / "table.arrow").is_file()
     subprocess.run(command, env=env, check=True, capture_output=True)
     resumed = everything(graph), changes.records(graph)
-    assert not [p for p in snapshot.state_folder().iterdir() if p.name.startswith("stored-")]
+    assert not [p for p in kept_copy.state_folder().iterdir() if p.name.startswith("stored-")]
 
     empty(graph)
     snapshot.snapshot_load(graph, weeks[0], progress=False)
@@ -425,19 +428,19 @@ def test_kept_copy_is_trusted_only_while_nothing_else_wrote(graph, weeks):
     anything since: after any other write through hflineage, or an outside edit (even one undone
     since, the counts back as they were), it reads the stored graph instead."""
     snapshot.snapshot_load(graph, weeks[0], progress=False)
-    assert snapshot.kept_state(graph) is not None
+    assert kept_copy.kept_state(graph) is not None
     load(graph, weeks[1], progress=False)  # a plain load: a new version
-    assert snapshot.kept_state(graph) is None
+    assert kept_copy.kept_state(graph) is None
     report = snapshot.snapshot_load(graph, weeks[2], progress=False)
     assert report.snapshot["compared_with"] == "stored graph"
-    assert snapshot.kept_state(graph) is not None
+    assert kept_copy.kept_state(graph) is not None
     # the copy it read the stored graph into (named in its pending record) went with its commit
-    assert not [p.name for p in snapshot.state_folder().iterdir() if p.name.startswith("stored-")]
+    assert not [p.name for p in kept_copy.state_folder().iterdir() if p.name.startswith("stored-")]
     graph.driver.execute_query("CREATE (:Model {id: 'outside/edit'})", database_=graph.database)
-    assert snapshot.kept_state(graph) is None
+    assert kept_copy.kept_state(graph) is None
     graph.driver.execute_query("MATCH (m:Model {id: 'outside/edit'}) DELETE m", database_=graph.database)
     # the counts are back, but two transactions were committed since the copy: not trusted
-    assert snapshot.kept_state(graph) is None
+    assert kept_copy.kept_state(graph) is None
     report = snapshot.snapshot_load(graph, weeks[3], progress=False)
     assert report.snapshot["compared_with"] == "stored graph"
     report = snapshot.snapshot_load(graph, weeks[4], progress=False)
@@ -496,7 +499,7 @@ def test_an_edit_that_keeps_the_counts_makes_the_next_load_read_the_graph(graph,
     Neo4j Browser) leaves the kept copy untrusted, and the next snapshot load equals a fresh
     load of its file, model by model and edge by edge."""
     snapshot.snapshot_load(graph, weeks[0], progress=False)
-    assert snapshot.kept_state(graph) is not None
+    assert kept_copy.kept_state(graph) is not None
     if how == "query --write":
         records, _, _ = graph.driver.execute_query(
             "MATCH (m:Model) WHERE NOT m:Missing RETURN m.id AS id ORDER BY id LIMIT 1", database_=graph.database,
@@ -515,7 +518,7 @@ def test_an_edit_that_keeps_the_counts_makes_the_next_load_read_the_graph(graph,
         else:
             _edit_in_browser(MOVE_EDGE, params)
         assert (child, base, "FINETUNE_OF") not in {(e["c"], e["b"], e["t"]) for e in graph_dump(graph)["edges"]}
-    assert snapshot.kept_state(graph) is None
+    assert kept_copy.kept_state(graph) is None
     report = snapshot.snapshot_load(graph, weeks[1], progress=False)
     assert report.snapshot["compared_with"] == "stored graph"
     after = graph_dump(graph)
