@@ -68,7 +68,7 @@ from tqdm import tqdm
 
 from ..store.db import Graph
 from . import BATCH, DEFAULT_K, METHODS  # noqa: F401  (the package's public choices)
-from ..loader.derive import DERIVED_PROPERTIES
+from ..store.properties import DERIVED_PROPERTIES
 from ..store.errors import AttributeNotImputable, HFLineageError, ModelNotFound
 from ..loader.load import model_count
 

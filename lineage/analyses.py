@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from . import dag
 from ..store.db import Graph, gc_paused
-from ..loader.derive import DERIVED_PROPERTIES, TOO_MANY
+from ..store.properties import DERIVED_PROPERTIES, TOO_MANY
 from ..store.errors import HFLineageError, ModelNotFound
 from ..store.relations import RELATION_OF, RELATIONS
 from .history import EMPTY_HISTORY, HISTORY_PROPERTIES, deleted_show, snapshot_history

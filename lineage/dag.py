@@ -13,6 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..store.properties import TOO_MANY  # path_counts' mark for a count beyond int64
+
 
 @dataclass(frozen=True)
 class Encoded:
@@ -183,7 +185,6 @@ def ancestor_pairs(n: int, child: np.ndarray, base: np.ndarray, depth: np.ndarra
     return np.concatenate(nodes), np.concatenate(ancestors)
 
 
-TOO_MANY = -1  # path_counts' mark for a count beyond int64
 
 
 def path_counts(n: int, child: np.ndarray, base: np.ndarray, depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

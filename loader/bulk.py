@@ -56,22 +56,13 @@ from .load import model_count
 from .report import LoadReport
 from .plan import DEFAULT_BATCH_SIZE, open_source, plan
 from ..store.schema import ensure_schema
-from .read import NODE_PROPERTIES, SCALAR_COLUMNS
+from ..store.properties import ARROW, MODEL_PROPERTIES, NODE_PROPERTIES, TIMES
 from ..store.settings import environment
 
 ID_SPACE = "Model"
-# Neo4j property types of the node rows read.normalise produces; timestamps travel as epoch ms.
-PROPERTY_TYPES: dict[str, pa.DataType] = {
-    **{prop: typ for prop, typ in SCALAR_COLUMNS.values()},
-    "license": pa.string(),
-    "licenseName": pa.string(),
-    "parameters": pa.int64(),
-    "modelType": pa.string(),
-    "relationType": pa.string(),
-}
-if set(PROPERTY_TYPES) | {"id"} != set(NODE_PROPERTIES):  # a new property needs its import type here
-    raise RuntimeError(f"bulk.PROPERTY_TYPES does not match read.NODE_PROPERTIES: {sorted(NODE_PROPERTIES)}")
-_TIMES = ("createdAt", "lastModified")
+# Arrow types of the node rows read.normalise produces; timestamps travel as epoch ms.
+PROPERTY_TYPES: dict[str, pa.DataType] = {p.name: ARROW[p.kind] for p in MODEL_PROPERTIES}
+_TIMES = TIMES
 _HEADER_TYPE = {pa.string(): "", pa.int64(): ":long", pa.float64(): ":double", pa.bool_(): ":boolean"}
 _CSV_OPTIONS = pacsv.WriteOptions(include_header=False)
 # derived properties (derive.compute, in derive.VALUES order), the last columns of both node files;

@@ -23,9 +23,9 @@ Two halves:
 
 * ``compute`` -- pure: the whole edge list (child and base id arrays) and the models' downloads
   in, one row per model with an edge out (nulls where a property is absent).
-* ``refresh_derived`` -- after an online load into a graph that held models: reads the graph's
-  edges, computes, and writes back only where a stored value differs (so a re-load writes
-  nothing here), in parallel batches.
+* ``write_changed`` -- after a load into a graph that held models (loader/update.py, the
+  snapshot loads): writes back only where a stored value differs (so a re-load writes nothing
+  here), in parallel batches; ``derive_inputs`` reads what the stored graph holds.
 
 Node rows reach a loader before the edges that decide their derived values, so the loaders that
 write each node once, complete (into an empty graph online, or into import files), keep what
@@ -44,6 +44,7 @@ import pyarrow.compute as pc
 
 from ..lineage import dag
 from ..store.db import Graph, Writer, gc_paused
+from ..store.properties import DERIVED_PROPERTIES
 
 BATCH = 10_000
 WORKERS = 2  # concurrent write transactions for the write-back (plan.DEFAULT_WORKERS)
@@ -52,11 +53,7 @@ DERIVED_SCHEMA = pa.schema([("id", pa.string()), ("depth", pa.int64()), ("via", 
                             ("below_all_time", pa.int64()), ("orphaned", pa.int64()), ("paths_up", pa.int64()),
                             ("paths_down", pa.int64())])
 VALUES = DERIVED_SCHEMA.names[1:]  # the columns the write queries take, in this order
-# the stored property of each column (load/set_derived, load/create_models, bulk's node files)
-DERIVED_PROPERTIES = {"depth": "depth", "via": "depthVia", "family": "family", "descendants": "descendants",
-                      "below": "descendantDownloads", "below_all_time": "descendantDownloadsAllTime",
-                      "orphaned": "orphanedIfDeleted", "paths_up": "pathsFromRoots", "paths_down": "pathsToLeaves"}
-TOO_MANY = dag.TOO_MANY  # a stored path count beyond int64
+# the stored property of each column: store/properties.py (load/set_derived, load/create_models, bulk's node files)
 if list(DERIVED_PROPERTIES) != VALUES:
     raise RuntimeError("derive.DERIVED_PROPERTIES must list derive.VALUES in order")
 DOWNLOADS_SCHEMA = pa.schema([("id", pa.string()), ("downloads", pa.int64()), ("downloadsAllTime", pa.int64())])
@@ -275,15 +272,6 @@ class Pending:
         self.spool.close()
 
 
-def refresh_derived(graph: Graph, batch_size: int = BATCH, workers: int = WORKERS) -> DeriveReport:
-    """Recompute the derived properties from the graph's edges and store the ones that changed."""
-    inputs = _derive_inputs(graph)
-    derived = compute(inputs["child"], inputs["base"], inputs["downloads"])
-    stored = inputs["stored"]
-    del inputs
-    return write_changed(graph, derived, stored, batch_size, workers)
-
-
 def changed_rows(wanted: pa.Table, stored: pa.Table) -> pa.Table:
     """Rows (``id`` + VALUES) of ``wanted`` whose derived values differ from ``stored`` (``id``
     and ``old_<column>`` of the models that hold any), and the stored models ``wanted`` lacks
@@ -315,23 +303,23 @@ def write_changed(graph: Graph, derived: Derived, stored: pa.Table, batch_size: 
                         updated=updates.num_rows)
 
 
-def _derive_inputs(graph: Graph, chunk: int = 20_000) -> dict:
+def derive_inputs(graph: Graph, chunk: int = 20_000) -> dict:
     """The graph's edges (``child``, ``base``), downloads (DOWNLOADS_SCHEMA) and stored derived
     values (``id`` and ``old_<column>``, models with any), from ``load/derive_inputs``: each
     record's rows turned into Arrow columns at once, so Python holds one chunk of objects."""
     edges, downloads, stored = [], [], []
     stored_schema = pa.schema([("id", pa.string()), *((f"old_{c}", DERIVED_SCHEMA.field(c).type) for c in VALUES)])
     with gc_paused():
-        for (rows,) in graph.stream("load/derive_inputs", fetch_size=1, chunk=chunk):
+        for names, rows in graph.stream("load/derive_inputs", fetch_size=1, chunk=chunk):
             if not rows:
                 continue
-            cols = list(zip(*rows))
-            ids = pa.array(cols[0], pa.string())
-            bases = pa.array(cols[1], pa.list_(pa.string()))
+            cols = dict(zip(names, zip(*rows)))
+            ids = pa.array(cols["id"], pa.string())
+            bases = pa.array(cols["bases"], pa.list_(pa.string()))
             edges.append(pa.table({"child": ids.take(pc.list_parent_indices(bases)), "base": pc.list_flatten(bases)}))
-            downloads.append(pa.table([ids, pa.array(cols[2], pa.int64()), pa.array(cols[3], pa.int64())],
-                                      schema=DOWNLOADS_SCHEMA))
-            old = pa.table([ids, *(pa.array(v, f.type) for v, f in zip(cols[4:], list(stored_schema)[1:]))],
+            downloads.append(pa.table([ids, pa.array(cols["downloads"], pa.int64()),
+                                       pa.array(cols["downloadsAllTime"], pa.int64())], schema=DOWNLOADS_SCHEMA))
+            old = pa.table([ids, *(pa.array(cols[c], f.type) for c, f in zip(VALUES, list(stored_schema)[1:]))],
                            schema=stored_schema)
             held = pc.is_valid(old[1])
             for name in old.column_names[2:]:

@@ -23,18 +23,14 @@ from tqdm import tqdm
 
 from ..lineage import changes as ch
 from ..store.db import Graph, gc_paused
-from .derive import DERIVED_SCHEMA, DOWNLOADS_SCHEMA, VALUES
+from .derive import DERIVED_SCHEMA, DOWNLOADS_SCHEMA, VALUES as DERIVED_VALUES
 from ..store.relations import RELATION_OF
 from ..store import memory
 from ..store.commits import read_mark
+from ..store.properties import VALUES as MODEL_VALUES, arrow_type
 from ..store.settings import cache_home
 
-PROPS = ("author", "downloads", "downloadsAllTime", "likes", "trendingScore", "pipelineTag", "libraryName",
-         "license", "licenseName", "parameters")
-LATER_PROPS = ("modelType", "relationType")  # strings, at the end of snapshot/state's rows
-PROP_TYPES = {"author": pa.string(), "downloads": pa.int64(), "downloadsAllTime": pa.int64(), "likes": pa.int64(),
-              "trendingScore": pa.float64(), "pipelineTag": pa.string(), "libraryName": pa.string(),
-              "license": pa.string(), "licenseName": pa.string(), "parameters": pa.int64()}
+PROPS = MODEL_VALUES  # every model property but the timestamps (store/properties.py)
 EDGE_COLUMNS = pa.schema([("child", pa.string()), ("base", pa.string()), ("type", pa.string()),
                           ("declared", pa.bool_()), ("rule", pa.string())])
 
@@ -152,8 +148,7 @@ def _flat(rows: pa.Table) -> pa.Table:
     """Node rows (read.normalise's table) as TABLE_SCHEMA rows of current models."""
     props = rows["props"].combine_chunks()
     none = pa.array(np.zeros(rows.num_rows, bool))
-    columns = [rows["id"], none, none, *(props.field(p) for p in PROPS), rows["createdAt"], rows["lastModified"],
-               *(props.field(p) for p in LATER_PROPS)]
+    columns = [rows["id"], none, none, *(props.field(p) for p in PROPS), rows["createdAt"], rows["lastModified"]]
     return pa.table(columns, names=TABLE_SCHEMA.names).cast(TABLE_SCHEMA)
 
 
@@ -243,10 +238,10 @@ class State:
 
 
 STATE_SCHEMA = pa.schema([("id", pa.string()), ("missing", pa.bool_()), ("history", pa.bool_()),
-                          *((p, PROP_TYPES[p]) for p in PROPS),
+                          *((p, arrow_type(p)) for p in PROPS),
                           ("createdAt", pa.int64()), ("lastModified", pa.int64())])
-TABLE_SCHEMA = pa.schema([*STATE_SCHEMA, *((p, pa.string()) for p in LATER_PROPS)])
-OLD_SCHEMA = pa.schema([("id", pa.string()), *((f"old_{c}", DERIVED_SCHEMA.field(c).type) for c in VALUES)])
+TABLE_SCHEMA = STATE_SCHEMA
+OLD_SCHEMA = pa.schema([("id", pa.string()), *((f"old_{c}", DERIVED_SCHEMA.field(c).type) for c in DERIVED_VALUES)])
 # the columns a snapshot load holds of a kept copy from the start: the interval's figures read them
 LIGHT = ("id", "missing", "history", "lastModified", "downloads", "downloadsAllTime")
 NODE_LIGHT = ("id", "lastModified", "downloads", "downloadsAllTime")  # the same of the new graph's models
@@ -265,13 +260,11 @@ def read_state(graph: Graph, chunk: int = 20_000, progress: bool = True) -> Stat
         bar = tqdm(unit="models", desc="stored graph", disable=not progress, dynamic_ncols=True)
         with pa.ipc.new_file(str(folder / "table.arrow"), TABLE_SCHEMA,
                              options=pa.ipc.IpcWriteOptions(compression="zstd")) as writer, gc_paused():
-            for (rows,) in graph.stream("snapshot/state", fetch_size=1, chunk=chunk):
-                cols = list(zip(*rows))
-                ids = pa.array(cols[0], pa.string())
-                writer.write_table(pa.table(
-                    [pa.array(v, f.type) for v, f in zip(cols[:15], STATE_SCHEMA)]
-                    + [pa.array(v, pa.string()) for v in cols[25:]], schema=TABLE_SCHEMA))
-                bases = cols[15]
+            for names, rows in graph.stream("snapshot/state", fetch_size=1, chunk=chunk, props=list(PROPS)):
+                cols = dict(zip(names, zip(*rows)))
+                ids = pa.array(cols["id"], pa.string())
+                writer.write_table(pa.table([pa.array(cols[f.name], f.type) for f in TABLE_SCHEMA], schema=TABLE_SCHEMA))
+                bases = cols["bases"]
                 lengths = [len(b) for b in bases]
                 if sum(lengths):
                     flat = [e for b in bases for e in b]
@@ -280,7 +273,7 @@ def read_state(graph: Graph, chunk: int = 20_000, progress: bool = True) -> Stat
                     edges.append(pa.table([children, pa.array(fc[0], pa.string()), pa.array(fc[1], pa.string()),
                                            pa.array(fc[2], pa.bool_()), pa.array(fc[3], pa.string())],
                                           schema=EDGE_COLUMNS))
-                old = pa.table([ids, *(pa.array(v, f.type) for v, f in zip(cols[16:25], list(OLD_SCHEMA)[1:]))],
+                old = pa.table([ids, *(pa.array(cols[c], f.type) for c, f in zip(DERIVED_VALUES, list(OLD_SCHEMA)[1:]))],
                                schema=OLD_SCHEMA)
                 derived.append(old.filter(_holds_any(old)))
                 bar.update(len(ids))
@@ -319,7 +312,7 @@ def _holds_any(old: pa.Table) -> pa.Array:
 # A load holds only the LIGHT columns of it and reads the others one at a time: the copies are
 # what keeps a 2.5M-model refresh under 1.5 GB (BENCHMARKS.md section 5).
 
-STATE_FORMAT = "3"  # the copy's layout; another layout is another version
+STATE_FORMAT = "4"  # the copy's layout; another layout is another version
 
 
 def state_folder() -> Path:

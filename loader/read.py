@@ -19,37 +19,23 @@ import pyarrow.parquet as pq
 
 from ..store import memory
 from ..store.errors import InputError
+from ..store.properties import ARROW, INDEXED_PROPERTIES, MODEL_PROPERTIES
 from .infer import RELATIONS, card_bases, infer_relation
 
 HF_PREFIX = "hf://"
 
-# parquet column -> (Neo4j property, Arrow type it is cast to)
-SCALAR_COLUMNS = {
-    "author": ("author", pa.string()),
-    "createdAt": ("createdAt", pa.timestamp("us", tz="UTC")),
-    "lastModified": ("lastModified", pa.timestamp("us", tz="UTC")),
-    "downloads": ("downloads", pa.int64()),
-    "downloadsAllTime": ("downloadsAllTime", pa.int64()),
-    "likes": ("likes", pa.int64()),
-    "trendingScore": ("trendingScore", pa.float64()),
-    "pipeline_tag": ("pipelineTag", pa.string()),
-    "library_name": ("libraryName", pa.string()),
-}
+# parquet column -> (Neo4j property, Arrow type it is cast to): the properties taken as they are
+SCALAR_COLUMNS = {p.column: (p.name, ARROW[p.kind]) for p in MODEL_PROPERTIES if p.column is not None}
 # the other columns the loader reads; anything else in the file is ignored
 OTHER_COLUMNS = ("id", "tags", "cardData", "safetensors", "gguf", "baseModels", "siblings", "config")
 
-# Properties every loaded model carries (null where the file has no value), so a newer row
-# replaces all of them. ``modelType`` is the ``model_type`` of the ``config`` JSON;
-# ``relationType`` the relation of the model's declared base edges (``baseModels.relation``),
-# kept on the node so it can be imputed and evaluated like any other declared attribute.
-NODE_PROPERTIES = ("id", *[p for p, _ in SCALAR_COLUMNS.values()], "license", "licenseName", "parameters",
-                   "modelType", "relationType")
+# Every loaded model carries every property of store/properties.py (null where the file has no
+# value), so a newer row replaces all of them.
 
 # Neo4j refuses index keys over ~8 KB (a range index entry must fit in a page): one such value
 # under the id constraint or an index fails the index and leaves the schema broken. No real id
 # or tag comes near; a row holding one is skipped and counted.
 MAX_INDEXED_BYTES = 4096
-INDEXED_PROPERTIES = ("author", "license", "pipelineTag", "libraryName")
 # Timestamps Neo4j and Python both hold: years 1 to 9999, in microseconds since the epoch.
 _MIN_US = -62_135_596_800_000_000
 _MAX_US = 253_402_300_799_999_999
@@ -67,11 +53,6 @@ class Batch:
     created: pa.Array  # their createdAt
     skipped: Counter = field(default_factory=Counter)
     dropped: Counter = field(default_factory=Counter)
-
-    @property
-    def nodes(self) -> list[dict]:
-        """The node rows as load/write_models takes them (dicts)."""
-        return self.node_table.to_pylist()
 
 
 EDGE_SCHEMA = pa.schema([
@@ -305,7 +286,7 @@ def normalise(batch: pa.RecordBatch, first_row: int, path: str, last: np.ndarray
 
 
 def _node_table(props: dict[str, pa.Array], valid: pa.Array) -> pa.Table:
-    """Rows for load/write_models: {id, props: {...}, createdAt, lastModified}, as a table (the
+    """Rows for load/upsert_models and load/create_models: {id, props: {...}, createdAt, lastModified}, as a table (the
     online writer sends ``to_pylist()`` of it, the bulk writer converts columns).
 
     Timestamps travel as epoch milliseconds and become DateTime on the server: converting

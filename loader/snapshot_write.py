@@ -18,7 +18,8 @@ from ..store.db import Graph, Writer
 from .derive import VALUES, same_values
 from ..store.relations import RELATION_OF
 from ..store import memory
-from .kept_copy import LATER_PROPS, PROPS, Collect, State
+from ..store.properties import COUNTERS
+from .kept_copy import PROPS, Collect, State
 
 
 def apply(graph: Graph, state: State, sink: Collect, date: str, latest: str | None,
@@ -70,7 +71,7 @@ def apply(graph: Graph, state: State, sink: Collect, date: str, latest: str | No
 
     missing = table["missing"].to_numpy(zero_copy_only=False)
     gone = ~missing & ~in_file
-    deleted = state.rows(pa.array(np.flatnonzero(gone)), ["id", *PROPS, *LATER_PROPS, "createdAt", "lastModified"])
+    deleted = state.rows(pa.array(np.flatnonzero(gone)), ["id", *PROPS, "createdAt", "lastModified"])
     memory.release()
     to_missing = deleted.filter(_is_in(deleted["id"], ph_ids))
     to_history = deleted.filter(pc.invert(_is_in(deleted["id"], ph_ids)))
@@ -163,7 +164,6 @@ def warm_up(graph: Graph) -> None:
         pass
 
 
-COUNTERS = ("downloads", "downloadsAllTime", "likes", "trendingScore")  # drift on most models every week
 COUNTER_BATCH = 25_000  # counter rows are small: larger transactions, fewer round trips
 
 
@@ -196,10 +196,10 @@ def _changed_rows(sink: Collect, state: State, where: pa.Array, node_ids: np.nda
         memory.release()  # a column pair at a time: what one pair freed is not kept for the next
     added = pc.or_(pc.invert(known), pc.fill_null(table["missing"].take(where), True))
     chosen = pc.indices_nonzero(full)
-    props = [sink.column(p).take(chosen) for p in (*PROPS, *LATER_PROPS)]
+    props = [sink.column(p).take(chosen) for p in PROPS]
     rows = pa.table({
         "id": nodes["id"].take(chosen),
-        "props": pa.StructArray.from_arrays([dag.plain(p) for p in props], names=[*PROPS, *LATER_PROPS]),
+        "props": pa.StructArray.from_arrays([dag.plain(p) for p in props], names=[*PROPS]),
         "createdAt": sink.column("createdAt").take(chosen), "lastModified": nodes["lastModified"].take(chosen),
         "_added": added.take(chosen),
     })
@@ -213,7 +213,7 @@ def _changed_rows(sink: Collect, state: State, where: pa.Array, node_ids: np.nda
     return rows, moved
 
 
-COMPARED = (*PROPS, *LATER_PROPS, "createdAt", "lastModified")  # the columns a model's row is compared by
+COMPARED = (*PROPS, "createdAt", "lastModified")  # the columns a model's row is compared by
 
 
 def _edge_key(edges: pa.Table) -> pa.Array:
@@ -234,8 +234,8 @@ def _last(deleted: pa.Table, stored_edges: pa.Table) -> list[dict]:
     for child, base, typ in zip(mine["child"].to_pylist(), mine["base"].to_pylist(), mine["type"].to_pylist()):
         bases.setdefault(child, []).append((base, RELATION_OF[typ]))
     out = []
-    for row in deleted.select(["id", *PROPS, *LATER_PROPS, "createdAt", "lastModified"]).to_pylist():
-        props = {k: row[k] for k in (*PROPS, *LATER_PROPS)}
+    for row in deleted.select(["id", *PROPS, "createdAt", "lastModified"]).to_pylist():
+        props = {k: row[k] for k in PROPS}
         for k in ("createdAt", "lastModified"):
             props[k] = (dt.datetime.fromtimestamp(row[k] / 1000, dt.timezone.utc).isoformat()
                         if row[k] is not None else None)

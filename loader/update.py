@@ -32,7 +32,6 @@ import datetime as dt
 import os
 import shutil
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +41,7 @@ import pyarrow.compute as pc
 from tqdm import tqdm
 
 from ..store.db import Graph, Writer
-from .derive import Derived, Spool, _derive_inputs, changed_rows, compute, downloads_of
+from .derive import Derived, Spool, derive_inputs, changed_rows, compute, downloads_of
 from ..store.lock import remove_dead_folders
 
 SPOOL_PREFIX = "hflineage-load-"
@@ -64,7 +63,7 @@ def remove_stale_spools() -> list[Path]:
 @dataclass
 class StoredGraph:
     """What the graph holds before a load writes: its base edges (child, base), the downloads
-    and stored derived values of the models on them (derive._derive_inputs)."""
+    and stored derived values of the models on them (derive.derive_inputs)."""
 
     graph: Graph
     edges: pa.Table  # EDGE_PAIRS
@@ -73,7 +72,7 @@ class StoredGraph:
 
     @classmethod
     def read(cls, graph: Graph) -> "StoredGraph":
-        inputs = _derive_inputs(graph)
+        inputs = derive_inputs(graph)
         edges = pa.table({"child": inputs["child"], "base": inputs["base"]}, schema=EDGE_PAIRS)
         return cls(graph, edges, inputs["downloads"], inputs["stored"])
 
@@ -210,6 +209,3 @@ def batches_with_edges(spool: Spool, edges: pa.Table | None):
         n = int(bounds[k + 1] - bounds[k])
         yield rows, (edges.slice(int(bounds[k]), n) if n else None)
 
-
-def wall(started: float) -> float:
-    return round(time.monotonic() - started, 3)

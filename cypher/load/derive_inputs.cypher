@@ -1,5 +1,5 @@
 // name: load/derive_inputs
-// description: What the derived properties are computed from, and their stored values: one row per model on a base edge or carrying a derived property, [id, base ids, downloads, downloadsAllTime, depth, depthVia, family, descendants, descendantDownloads, descendantDownloadsAllTime, orphanedIfDeleted, pathsFromRoots, pathsToLeaves], in records of $chunk rows (a list per record: one record per model cost the driver 4x the time).
+// description: What the derived properties are computed from, and their stored values: one row per model on a base edge or carrying a derived property, in records of $chunk rows (a list per record: one record per model cost the driver 4x the time). Each record holds `columns` (the names of a row's values) and `rows`.
 // param chunk: rows per record, e.g. 20000
 // mode: read
 MATCH (m:Model)
@@ -9,4 +9,6 @@ WITH collect([m.id, [(m)-[:FINETUNE_OF|ADAPTER_OF|QUANTIZATION_OF|MERGE_OF]->(b)
               m.downloadsAllTime, m.depth, m.depthVia, m.family, m.descendants, m.descendantDownloads,
               m.descendantDownloadsAllTime, m.orphanedIfDeleted, m.pathsFromRoots, m.pathsToLeaves]) AS rows
 UNWIND range(0, size(rows) - 1, $chunk) AS start
-RETURN rows[start..start + $chunk] AS rows
+RETURN ["id", "bases", "downloads", "downloadsAllTime", "depth", "via", "family", "descendants", "below",
+        "below_all_time", "orphaned", "paths_up", "paths_down"] AS columns,
+       rows[start..start + $chunk] AS rows
