@@ -20,6 +20,7 @@ import click
 
 from .. import api
 
+from .context import Context, pass_ctx
 from .groups import ModelArgument, ModelGroup
 from .output import emit, format_option, rows_table
 
@@ -68,7 +69,7 @@ def impute(click_ctx, model_id, attribute, k, method, all_models, write, batch_s
     if attribute is None:
         raise click.UsageError("--attribute is required (license, pipeline_tag, library_name, model_type, "
                                "relation_type or a numeric property)")
-    ctx = click_ctx.find_root().obj
+    ctx = click_ctx.find_object(Context)
     if all_models:
         if model_id is not None:
             raise click.UsageError("give either MODEL or --all, not both")
@@ -95,8 +96,8 @@ def impute(click_ctx, model_id, attribute, k, method, all_models, write, batch_s
               help="Table 1 of the paper: license, pipeline_tag, library_name, model_type, relation_type "
                    "(1b) and parameters, downloads on the log scale (1a), the paper's figures beside ours.")
 @format_option
-@click.pass_context
-def evaluate(click_ctx, attribute, holdout, seed, scale, table1, fmt):
+@pass_ctx
+def evaluate(ctx, attribute, holdout, seed, scale, table1, fmt):
     """Hide a seeded fraction of declared values, predict them, and score against the majority label.
 
     All declared: knn with K = 1, 3, 5 and hub against the family majority (most common visible
@@ -120,7 +121,6 @@ def evaluate(click_ctx, attribute, holdout, seed, scale, table1, fmt):
         hflineage impute evaluate --attribute parameters --scale log10
         hflineage impute evaluate --table1 --seed 0
     """
-    ctx = click_ctx.find_root().obj
     if table1:
         if attribute is not None:
             raise click.UsageError("--table1 evaluates its own attributes; drop --attribute")
