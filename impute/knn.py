@@ -66,11 +66,10 @@ from typing import Any, Iterable
 
 from tqdm import tqdm
 
-from ..store.db import Graph
+from ..store.db import Graph, model_count
 from . import BATCH, DEFAULT_K, METHODS  # noqa: F401  (the package's public choices)
 from ..store.properties import DERIVED_PROPERTIES
 from ..store.errors import AttributeNotImputable, HFLineageError, ModelNotFound
-from ..loader.load import model_count
 
 # CLI name -> graph property, decided by majority vote
 CATEGORICAL = {"license": "license", "pipeline_tag": "pipelineTag", "library_name": "libraryName",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 
-from ..store.db import Graph
+from ..store.db import Graph, model_count  # noqa: F401  (re-exported)
 from ..store.errors import LoadIncomplete
 from .fresh import FreshSink
 from .report import LoadReport
@@ -29,11 +29,6 @@ from ..store.lock import LoadLock
 from .plan import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, open_source, plan
 from ..store.schema import ensure_schema
 from .update import StoredGraph, UpdateSink
-
-
-def model_count(graph: Graph) -> int:
-    """How many models the graph holds (O(1), from the count store)."""
-    return graph.read("load/model_count")[0]["models"]
 
 
 def load(

@@ -222,6 +222,11 @@ def _changes(counters) -> bool:
     return counters.contains_updates or counters.contains_system_updates
 
 
+def model_count(graph: Graph) -> int:
+    """How many models the graph holds (O(1), from the count store)."""
+    return graph.read("load/model_count")[0]["models"]
+
+
 class _Counting:
     """A transaction that keeps each result it runs, so that the gateway can tell from their
     counters whether the transaction changed anything."""

@@ -8,6 +8,7 @@ fail: there is no skip.
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -114,3 +115,39 @@ def graph_edges(graph) -> set[tuple[str, str, str]]:
 def node_count(graph, label: str = "Model") -> int:
     records, _, _ = graph.driver.execute_query(f"MATCH (n:{label}) RETURN count(n) AS n", database_=graph.database)
     return records[0]["n"]
+
+
+# --- helpers the test files share -------------------------------------------------------------
+
+def canon(value):
+    """Values that compare by what they are: NaN equals NaN, a DateTime keeps its zone."""
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN"
+    if isinstance(value, dict):
+        return {k: canon(v) for k, v in sorted(value.items())}
+    if isinstance(value, (list, tuple)):
+        return [canon(v) for v in value]
+    if hasattr(value, "iso_format"):
+        return (type(value).__name__, value.iso_format(), str(getattr(value, "tzinfo", None)))
+    return value
+
+
+def sorted_ids(rows: list[dict]) -> list[dict]:
+    """impact lists ids (and its subgraphs' parallel lists) in store order, which differs
+    between two stores of one graph: sort them, each subgraph row kept together."""
+    def subgraph(r, prefix, columns):
+        names = [f"{prefix}_{c}" for c in columns]
+        rows = zip(*(r.pop(n) for n in names))
+        return sorted(([sorted(v) if isinstance(v, list) else v for v in row] for row in rows), key=str)
+    out = []
+    for r in rows:
+        r = dict(r)
+        r["down"] = subgraph(r, "down", ("ids", "depths", "bases", "merge_bases"))
+        r["up"] = subgraph(r, "up", ("ids", "depths", "bases"))
+        out.append({**r, "deleted": sorted(r["deleted"]), "unknown": sorted(r["unknown"])})
+    return out
+
+
+def empty(graph) -> None:
+    with graph.driver.session(database=graph.database) as session:
+        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()

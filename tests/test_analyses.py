@@ -13,25 +13,9 @@ from hflineage.lineage import analyses
 from hflineage.loader.load import load
 
 from conftest import FAMILIES, SAMPLE
+from graphs import merge_diamond as diamond
 
 
-def diamond():
-    """R1, R2 roots; A finetune of R1; B merge of R1+R2; C merge of A+B; L1 finetune, L2 quantized
-    of C; Q adapter of A; I isolated. Chains (root to leaf): R1-A-Q, R1-A-C-L1, R1-A-C-L2,
-    R1-B-C-L1, R1-B-C-L2, R2-B-C-L1, R2-B-C-L2: 7, one of length 3 and six of length 4."""
-    return [
-        {"id": "t/R1", "downloads": 1000, "downloadsAllTime": 5000},
-        {"id": "t/R2"},
-        {"id": "t/A", "base": ["t/R1"], "relation": "finetune", "downloads": 1},
-        {"id": "t/B", "base": ["t/R1", "t/R2"], "relation": "merge", "downloads": 2},
-        {"id": "t/C", "base": ["t/A", "t/B"], "relation": "merge", "downloads": 10, "downloadsAllTime": 100},
-        {"id": "t/L1", "base": ["t/C"], "relation": "finetune", "downloads": 20, "downloadsAllTime": 200},
-        {"id": "t/L2", "base": ["t/C"], "relation": "quantized", "downloadsAllTime": 300},
-        {"id": "t/Q", "base": ["t/A"], "relation": "adapter", "downloads": 5},
-        {"id": "t/I"},
-        {"id": "u/S"}, {"id": "u/T", "base": ["u/S"], "relation": "finetune"},
-        {"id": "u/M", "base": ["ghost/base"], "relation": "finetune"},
-    ]
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from hflineage.cli.output import to_json
 from hflineage.lineage import results
 
 from conftest import REPO
-from test_analyses import diamond
+from graphs import merge_diamond as diamond
 
 
 def _rows():

@@ -17,24 +17,11 @@ from hflineage.outputs import bom as lib
 from hflineage.store.errors import ModelNotFound
 from hflineage.licenses.propagation import load_policy
 from hflineage.loader.load import load
+from graphs import lic, license_diamond as diamond
 
 
-def lic(license_id: str) -> list[str]:
-    return [f"license:{license_id}"]
 
 
-def diamond():
-    """base/llama (llama3) and base/nc (cc-by-nc-4.0) roots; org/ft finetunes llama; org/merge
-    merges ft and nc (apache-2.0: drops both); org/diamond merges ft and llama itself."""
-    return [
-        {"id": "base/llama", "tags": lic("llama3"), "pipeline_tag": "text-generation", "library_name": "transformers",
-         "downloads": 1234, "createdAt": dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.timezone.utc)},
-        {"id": "base/nc", "tags": lic("cc-by-nc-4.0")},
-        {"id": "org/ft", "base": ["base/llama"], "relation": "finetune", "tags": lic("llama3.1")},
-        {"id": "org/merge", "base": ["org/ft", "base/nc"], "relation": "merge", "tags": lic("apache-2.0"),
-         "pipeline_tag": "text-generation", "downloads": 7},
-        {"id": "org/diamond", "base": ["org/ft", "base/llama"], "relation": "merge", "tags": lic("llama3")},
-    ]
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from hflineage.store.schema import ensure_schema
 from hflineage.store.settings import Connection, resolve_connection
 
 from conftest import SAMPLE, node_count
+from conftest import canon, empty, sorted_ids
 
 D = dt.datetime
 UTC = dt.timezone.utc
@@ -72,17 +73,6 @@ def tricky_rows() -> list[dict]:
 
 # --- snapshots -------------------------------------------------------------------------------
 
-def canon(value):
-    """Values that compare by what they are: NaN equals NaN, a DateTime keeps its zone."""
-    if isinstance(value, float) and math.isnan(value):
-        return "NaN"
-    if isinstance(value, dict):
-        return {k: canon(v) for k, v in sorted(value.items())}
-    if isinstance(value, (list, tuple)):
-        return [canon(v) for v in value]
-    if hasattr(value, "iso_format"):
-        return (type(value).__name__, value.iso_format(), str(getattr(value, "tzinfo", None)))
-    return value
 
 
 def _query(graph, text: str) -> list[dict]:
@@ -114,31 +104,14 @@ def query_answers(graph, ids: list[str]) -> dict:
     return {
         "show": {i: canon(graph.read("show", model_id=i)) for i in ids},
         "chain": {i: canon(graph.read("chain", model_id=i)) for i in ids},
-        "impact": [_sorted_ids(canon(graph.read("impact", ids=s))) for s in [*sets, ids]],
+        "impact": [sorted_ids(canon(graph.read("impact", ids=s))) for s in [*sets, ids]],
         "impact_lists": [canon(analyses.impact(graph, s, with_list=True)) for s in sets],
         "stats": canon(analyses.stats(graph)),
     }
 
 
-def _sorted_ids(rows: list[dict]) -> list[dict]:
-    """impact lists ids (and its subgraphs' parallel lists) in store order, which differs
-    between two stores of one graph: sort them, each subgraph row kept together."""
-    def subgraph(r, prefix, columns):
-        names = [f"{prefix}_{c}" for c in columns]
-        rows = zip(*(r.pop(n) for n in names))
-        return sorted(([sorted(v) if isinstance(v, list) else v for v in row] for row in rows), key=str)
-    out = []
-    for r in rows:
-        r = dict(r)
-        r["down"] = subgraph(r, "down", ("ids", "depths", "bases", "merge_bases"))
-        r["up"] = subgraph(r, "up", ("ids", "depths", "bases"))
-        out.append({**r, "deleted": sorted(r["deleted"]), "unknown": sorted(r["unknown"])})
-    return out
 
 
-def empty(graph) -> None:
-    with graph.driver.session(database=graph.database) as session:
-        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
 
 
 def fingerprint(snapshot: dict) -> str:

@@ -14,7 +14,7 @@ import click
 
 from conftest import REPO, node_count
 
-from test_load import small_tree
+from graphs import small_tree
 
 
 def test_load_json_is_one_clean_document(graph, cli, make_parquet):

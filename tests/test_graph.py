@@ -12,20 +12,10 @@ from hflineage.outputs import graph_view
 from hflineage.loader.load import load
 
 from conftest import TEST_HOME
+from graphs import FAMILY
 
 # Branch weights (downloads + descendants' downloads): ft1 500+5+50+7 = 562, ft2 10+300+1 = 311,
 # m1 50+7 = 57, ad1 300, deep 7, q1 5, ad2 1. ghost/base has no row: a placeholder.
-FAMILY = [
-    {"id": "org/root", "downloads": 1000, "tags": ["license:apache-2.0"]},
-    {"id": "a/ft1", "downloads": 500, "base": ["org/root"], "relation": "finetune", "tags": ["license:mit"]},
-    {"id": "a/ft2", "downloads": 10, "base": ["org/root"], "relation": "finetune"},
-    {"id": "a/q1", "downloads": 5, "base": ["a/ft1"], "relation": "quantized"},
-    {"id": "a/m1", "downloads": 50, "base": ["a/ft1", "ghost/base"], "relation": "merge"},
-    {"id": "a/ad1", "downloads": 300, "base": ["a/ft2"], "relation": "adapter"},
-    {"id": "a/ad2", "downloads": 1, "base": ["a/ft2"], "relation": "adapter"},
-    {"id": "a/deep", "downloads": 7, "base": ["a/m1"], "relation": "finetune"},
-    {"id": "x/other", "downloads": 99},
-]
 
 
 @pytest.fixture

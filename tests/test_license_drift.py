@@ -11,7 +11,7 @@ import hflineage
 from hflineage.cli.output import to_json
 from hflineage.loader.load import load
 
-from test_bom import diamond, lic
+from graphs import lic, license_diamond as diamond
 
 
 def rows():

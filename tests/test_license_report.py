@@ -11,7 +11,7 @@ from importlib import resources
 
 from playwright.sync_api import sync_playwright
 
-from test_bom import diamond
+from graphs import license_diamond as diamond
 
 CHROMIUM = os.environ.get("HFLINEAGE_CHROMIUM", "/usr/bin/chromium")
 POLICY_SHA = hashlib.sha256(

@@ -12,20 +12,11 @@ from hflineage.store.errors import InputError
 from hflineage.loader.load import load
 
 from conftest import graph_edges, node_count
+from graphs import small_tree
 
 D = dt.datetime
 
 
-def small_tree():
-    """A(root) <- B finetune, C adapter; D quantized of B; E merge of B and C; F finetune of E."""
-    return [
-        {"id": "org/A", "tags": ["license:apache-2.0"], "downloads": 100, "createdAt": D(2023, 1, 1)},
-        {"id": "org/B", "base": ["org/A"], "relation": "finetune", "downloads": 10, "createdAt": D(2023, 2, 1)},
-        {"id": "org/C", "base": ["org/A"], "relation": "adapter", "downloads": 5},
-        {"id": "org/D", "base": ["org/B"], "relation": "quantized", "downloads": 1},
-        {"id": "org/E", "base": ["org/B", "org/C"], "relation": "merge", "downloads": 0},
-        {"id": "org/F", "base": ["org/E"], "relation": "finetune", "downloads": None},
-    ]
 
 
 def test_depth_tree_and_descendants(graph, make_parquet):

@@ -7,7 +7,7 @@ import json
 
 from hflineage.loader.load import load
 
-from test_graph import FAMILY
+from graphs import FAMILY
 
 TAGS = {"a/ad1": "text-to-image", "a/ad2": "text-to-image", "a/q1": "text-generation"}
 
@@ -49,7 +49,7 @@ def test_weekly_plots_with_snapshots(graph, make_parquet, cli, tmp_path):
     affecting 1 derived model with 7 downloads."""
     from hflineage.loader import snapshot
 
-    from test_snapshot import N_DATE, P_DATE, week_n, week_p
+    from graphs import N_DATE, P_DATE, week_n, week_p
 
     out = tmp_path / "figures"
     r = cli("stats", "--plots", str(out))  # an empty graph: one line, nothing written

@@ -14,7 +14,7 @@ from hflineage.cypher import registry
 from hflineage.loader.load import load
 
 from conftest import REPO
-from test_load import small_tree
+from graphs import small_tree
 
 
 def test_status_json(cli, server):

@@ -28,7 +28,8 @@ from hflineage.licenses.propagation import audit_all, downstream, load_policy, m
 from conftest import SHARED, node_count
 
 KILL_AFTER = Path(__file__).with_name("kill_after.py")
-from test_bulk import _sorted_ids, canon, empty
+from conftest import canon, empty, sorted_ids
+from graphs import N2_DATE, N_DATE, P_DATE, week_n, week_p
 
 TOOLS = SHARED / "tools"
 HISTORY_KEYS = ("first_seen", "last_seen", "deleted_at", "last_bases", "last_properties")
@@ -98,7 +99,7 @@ def answers(graph, cli, ids: list[str]) -> dict:
     out["query/show"] = {i: canon([{**r, "properties": {k: v for k, v in r["properties"].items()
                                                          if k not in history.HISTORY_PROPERTIES}}
                                    for r in graph.read("show", model_id=i)]) for i in ids}
-    out["query/impact"] = _sorted_ids(canon(graph.read("impact", ids=ids[:25])))
+    out["query/impact"] = sorted_ids(canon(graph.read("impact", ids=ids[:25])))
     for name in ("stats_depth_histogram", "stats_relation_mix", "stats_edges", "license_values", "impute_edges"):
         out[f"query/{name}"] = sorted(json.dumps(canon(r), sort_keys=True, default=str) for r in graph.read(name))
     out["query/stats_top_degree"] = canon(graph.read("stats_top_degree", limit=10))
@@ -154,47 +155,10 @@ def test_four_snapshot_weeks_equal_a_fresh_load_of_the_last(graph, cli, weeks):
 # --- known answers -----------------------------------------------------------------------------
 
 D = dt.datetime
-P_DATE, N_DATE, N2_DATE = "2025-01-01", "2025-01-08", "2025-01-15"
 
 
-def week_p() -> list[dict]:
-    """P: A <- B, C, L, D (finetunes); M merge of B and K; S adapter of R; isolated P1, P2, I, J."""
-    t = D(2024, 6, 1)
-    return [
-        {"id": "org/A", "lastModified": t, "downloads": 100},
-        {"id": "u/B", "base": ["org/A"], "relation": "finetune", "lastModified": t, "downloads": 3},
-        {"id": "u/C", "base": ["org/A"], "relation": "finetune", "lastModified": t},
-        {"id": "org/K", "lastModified": t},
-        {"id": "u/M", "base": ["u/B", "org/K"], "relation": "merge", "lastModified": t,
-         "downloads": 7, "downloadsAllTime": 70},
-        {"id": "u/L", "base": ["org/A"], "relation": "finetune", "lastModified": t},
-        {"id": "u/D", "base": ["org/A"], "relation": "finetune", "lastModified": t},
-        {"id": "fam/R", "lastModified": t, "tags": ["license:mit"]},
-        {"id": "fam/S", "base": ["fam/R"], "relation": "adapter", "lastModified": t, "downloads": 5},
-        {"id": "cyc/P1", "createdAt": D(2023, 1, 1), "lastModified": t},
-        {"id": "cyc/P2", "createdAt": D(2023, 6, 1), "lastModified": t},
-        {"id": "iso/I", "lastModified": t},
-        {"id": "iso/J", "lastModified": t},
-    ]
 
 
-def week_n() -> list[dict]:
-    """N: B, R, S, I deleted (B stays M's base); C updated; D rebased onto K as adapter; L2
-    extends the old leaf L; New <- NewFt a new family; Add isolated; P1 and P2 name each other
-    (a cycle: the edge P1 -> P2, whose base is newer, is dropped)."""
-    rows = {r["id"]: r for r in week_p()}
-    for gone in ("u/B", "fam/R", "fam/S", "iso/I"):
-        del rows[gone]
-    t2 = D(2025, 1, 5)
-    rows["u/C"] = {**rows["u/C"], "lastModified": t2}
-    rows["u/D"] = {**rows["u/D"], "base": ["org/K"], "relation": "adapter"}
-    rows["cyc/P1"] = {**rows["cyc/P1"], "base": ["cyc/P2"], "relation": "finetune"}
-    rows["cyc/P2"] = {**rows["cyc/P2"], "base": ["cyc/P1"], "relation": "finetune"}
-    new = [{"id": "u/L2", "base": ["u/L"], "relation": "finetune", "lastModified": t2},
-           {"id": "org/New", "lastModified": t2},
-           {"id": "u/NewFt", "base": ["org/New"], "relation": "finetune", "lastModified": t2},
-           {"id": "iso/Add", "lastModified": t2}]
-    return [*rows.values(), *new]
 
 
 def labels_of(graph, model_id: str) -> list[str]:
@@ -388,9 +352,11 @@ def test_killed_snapshot_load_converges(graph, weeks):
 
 
 def everything(graph) -> list:
-    """Every node (current, history, records) with all labels and properties, and every edge."""
+    """Every node (current, history, records) with all labels and properties, and every edge; the
+    graph version's last probe (a random token each snapshot load writes) aside."""
     records, _, _ = graph.driver.execute_query(
-        "MATCH (n) RETURN coalesce(n.id, n.date) AS key, labels(n) AS labels, properties(n) AS props ORDER BY key",
+        "MATCH (n) RETURN coalesce(n.id, n.date) AS key, labels(n) AS labels, "
+        "CASE WHEN n:GraphVersion THEN n {.*, probe: null} ELSE properties(n) END AS props ORDER BY key",
         database_=graph.database)
     nodes = [canon({"key": r["key"], "labels": sorted(r["labels"]), "props": r["props"]}) for r in records]
     records, _, _ = graph.driver.execute_query(
