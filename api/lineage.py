@@ -3,7 +3,7 @@
     import hflineage
 
     with hflineage.connect() as lin:          # arguments, else NEO4J_* env, else the local server
-        lin.load("../shared/data/hub_stats_sample.parquet")
+        lin.load("models.parquet")
         tree = lin.show("meta-llama/Llama-3.1-8B-Instruct")
         lin.stats().depth_frame               # a DataFrame, one column per pipeline tag
 

@@ -1,4 +1,4 @@
-"""kNN and hub imputation of a model attribute from the lineage graph (SPEC.md, "kNN imputation").
+"""kNN and hub imputation of a model attribute from the lineage graph (docs/graph.md and docs/imputation.md).
 
 Distance is the hop count in the undirected lineage graph (every FINETUNE_OF, ADAPTER_OF,
 QUANTIZATION_OF and MERGE_OF edge, either direction; ``:Missing`` placeholders are walked through

@@ -6,7 +6,7 @@ the subgraph the stored query returns, in topological order given by the stored 
 (every base of a model has a smaller depth than the model). Chain counts are exact Python
 integers; they reach ~10^14 on real merge ladders.
 
-Definitions are SPEC.md's: a chain is a path from a root down to a leaf, its length the number of
+Definitions are docs/graph.md's: a chain is a path from a root down to a leaf, its length the number of
 models on it; a family is a weakly connected component, read from the ``family`` key every load
 stores (loader/derive.py).
 """
@@ -83,7 +83,7 @@ def descendants(graph: Graph, model_id: str) -> dict:
 # --- deletion impact -----------------------------------------------------------------------
 
 def impact(graph: Graph, ids: list[str], with_list: bool = False) -> dict:
-    """What deleting the models ``ids`` breaks (SPEC.md "deletion impact of a set D")."""
+    """What deleting the models ``ids`` breaks (docs/graph.md, "deletion impact of a set D")."""
     ids = list(dict.fromkeys(i.strip() for i in ids if i and i.strip()))
     if not ids:
         raise HFLineageError("no model ids given")
@@ -125,7 +125,7 @@ def impact(graph: Graph, ids: list[str], with_list: bool = False) -> dict:
 def _impact_one(graph: Graph, model_id: str) -> dict | None:
     """One model's impact from its stored derived properties (O(1), whatever its subtree), or
     None when the model is not in the graph or a path count was too large to store: then the
-    subgraph is read. For one model M the SPEC.md numbers are: its children (derived), its
+    subgraph is read. For one model M the defined numbers are: its children (derived), its
     descendants and their downloads (downstream), the models M dominates (orphaned: every path
     up to a root passes through M), its merge children, and the chains through M, the paths from
     a root to M times the paths from M to a leaf (none when M has no derived model)."""

@@ -1,4 +1,4 @@
-"""What changed between two snapshots: SPEC.md "Snapshots and changes over time", seed 003 RQ2.
+"""What changed between two snapshots: docs/snapshots.md, "The figures of an interval" (the supply-chain study's RQ2).
 
 Pure: two ``GraphView``s in (P, the previous graph, and N, the new one, each as "Graph model"
 builds it: models, placeholders, the cleaned edges), the interval's figures out. Both graphs

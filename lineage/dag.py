@@ -62,7 +62,7 @@ def break_cycles(
     edges: list[tuple[str, str]],
     created: dict[str, object],
 ) -> list[tuple[str, str]]:
-    """Edges to drop so that ``edges`` (child, base) has no cycle, as SPEC.md defines it.
+    """Edges to drop so that ``edges`` (child, base) has no cycle, as docs/graph.md defines it.
 
     Repeatedly: find a cycle (DFS from the smallest node id, neighbours in id order, so the
     result is deterministic); drop its edge whose base is newer than its child by the largest

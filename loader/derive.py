@@ -1,6 +1,6 @@
 """Properties derived from the whole graph at every load, stored so lookups read them in O(1).
 
-* ``depth``: the number of edges on the longest path from M up to a root (SPEC.md);
+* ``depth``: the number of edges on the longest path from M up to a root (docs/graph.md, "Definitions");
   ``depthVia``: the base that path goes through (on a tie, the smallest base id), so ``chain``
   walks the path without enumerating paths.
 * ``family``: M's weakly connected component, named by its smallest member id (a key; ``stats``

@@ -101,7 +101,7 @@ class FreshSink:
                 bar.update(chunk.num_rows)
             writer.join()
             # MATCH and MERGE by id need the constraint's index; the rest go faster with the
-            # other populations done than beside them (1M models: 9.9 s against 14.7 s)
+            # other populations done than beside them (BENCHMARKS.md, "Design measurements")
             ensure_schema(self.graph, wait=True)
             edges = pa.concat_tables(self._edges) if self._edges else None
             self._edges = []

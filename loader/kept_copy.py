@@ -298,8 +298,7 @@ def _holds_any(old: pa.Table) -> pa.Array:
 
 # --- the kept copy ------------------------------------------------------------------------------
 #
-# Reading the stored graph back through Bolt was most of a weekly refresh (1M models: ~70 s of
-# ~240 s), and after a snapshot load the current graph is exactly what the load computed: G_N's
+# Reading the stored graph back through Bolt was most of a weekly refresh, and after a snapshot load the current graph is exactly what the load computed: G_N's
 # rows, placeholders and edges, and the derived values of G_N. So the load keeps that as Arrow
 # files in the cache, named by a version that its commit stores in the graph (``:GraphVersion``),
 # beside the number of that commit's transaction (``commit.json``). The copy is trusted only
@@ -310,7 +309,7 @@ def _holds_any(old: pa.Table) -> pa.Array:
 # Layout: a folder of Arrow IPC files (zstd): ``table.arrow`` (TABLE_SCHEMA, the models, then the
 # placeholders), ``edges.arrow`` (EDGE_COLUMNS), ``derived.arrow`` (OLD_SCHEMA) and ``counts.json``.
 # A load holds only the LIGHT columns of it and reads the others one at a time: the copies are
-# what keeps a 2.5M-model refresh under 1.5 GB (BENCHMARKS.md section 5).
+# what keeps a 2.5M-model refresh under 1.5 GB (BENCHMARKS.md §5).
 
 STATE_FORMAT = "4"  # the copy's layout; another layout is another version
 

@@ -187,7 +187,7 @@ def last_rows(pf: pq.ParquetFile) -> np.ndarray:
     Reads only the ``id`` column, a row group at a time, so it costs a fraction of the load;
     with it every id is written once, and batches can be written in any order. The ids are
     dictionary-encoded (one hash table, integer codes) rather than grouped, which holds the
-    prepass to a fraction of the memory (BENCHMARKS.md section 5).
+    prepass to a fraction of the memory (BENCHMARKS.md, "Design measurements").
     """
     chunks, masks = [], []
     for batch in pf.iter_batches(batch_size=100_000, columns=["id"]):
@@ -290,7 +290,7 @@ def _node_table(props: dict[str, pa.Array], valid: pa.Array) -> pa.Table:
     online writer sends ``to_pylist()`` of it, the bulk writer converts columns).
 
     Timestamps travel as epoch milliseconds and become DateTime on the server: converting
-    Python datetimes costs the driver ~10x more than the rest of the row.
+    Python datetimes costs the driver far more than the rest of the row.
     """
     times = {name: pc.divide(props[name].cast(pa.int64()), 1000) for name in ("createdAt", "lastModified")}
     rest = {k: v for k, v in props.items() if k not in times and k != "id"}

@@ -1,6 +1,6 @@
 """Snapshot loads: a complete hub-stats dump of a date, applied as the difference to the graph.
 
-``snapshot_load`` keeps the stored graph equal to a fresh load of the latest snapshot (SPEC.md,
+``snapshot_load`` keeps the stored graph equal to a fresh load of the latest snapshot (docs/graph.md and docs/snapshots.md,
 "Snapshots and changes over time") while writing only what changed, and keeps history:
 
 1. **read**: the file goes through the same plan as every load (plan.plan) into a sink that
@@ -158,7 +158,7 @@ def _interval_load(graph: Graph, source: Source, sink: Collect, report: Snapshot
     nodes = reading.submit(stored_nodes, graph, trusted)  # and it sends the models' node ids
     reading.shutdown(wait=False)
     # the sink writes nothing to the graph, so the batches can be larger than a transaction:
-    # each batch's read has a fixed cost (BENCHMARKS.md section 5)
+    # each batch's read has a fixed cost (BENCHMARKS.md, "Design measurements")
     with memory.reusing():
         plan(source, sink, report, max(batch_size, READ_BATCH), progress)
         sink.close()

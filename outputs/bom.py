@@ -120,8 +120,8 @@ def _component(bom_ref: str, facts: dict, licensed: dict, policy: lic.Policy, ex
     (the model's report or one ``inherited`` row: license, license_name, terms, class, ...).
 
     ``links``: give the Hub page (external reference, named license link). Only the requested
-    models get them: an ancestor's page is its purl's, and the strict validator's IRI check costs
-    about 0.3 s per URL, which a lineage of hundreds of ancestors would turn into minutes."""
+    models get them: an ancestor's page is its purl's, and the strict validator's IRI check is slow
+    enough per URL that a lineage of hundreds of ancestors would take minutes."""
     model_id = facts["id"]
     group, _, name = model_id.rpartition("/")
     missing = bool(facts.get("missing"))

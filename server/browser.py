@@ -35,7 +35,7 @@ GUIDE_DIR = "hflineage"
 GUIDE_FILE = "guide.html"
 GRASS_FILE = "hflineage.grass"
 ARCHIVE = "neo4j-browser.zip"
-# a model of the real sample (../shared/data/hub_stats_sample.parquet) with a base and derived models
+# a model of the real hub-stats sample that has a base and derived models
 EXAMPLE_MODEL = "meta-llama/Llama-3.1-8B-Instruct"
 
 # (stored query, the question it answers); one slide each, in this order

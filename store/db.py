@@ -162,7 +162,7 @@ class Graph:
     def warm_up(self, steps: list[tuple[str, dict]]) -> None:
         """Run each stored write query once on rows that match nothing, in a transaction that is
         rolled back: nothing is written, but the server has planned and run each query. A
-        freshly started server spends seconds on the first run of each query (1-4 s measured
+        freshly started server spends seconds on the first run of each query (BENCHMARKS.md, "Design measurements")
         per query), time a caller can overlap with its own work."""
         for name, params in steps:
             query = registry().get(name)

@@ -20,8 +20,7 @@ def ensure_schema(graph: Graph, wait: bool = False, timeout: int = 3600) -> None
     On a graph that already holds data (after a bulk import) each creation populates an index.
     The indexes are created in one transaction, whose commit starts their populations in the
     background, then the constraints, each of which waits for its own population: so the
-    constraint's population runs beside the others' (measured at 500k models: ready in ~3.3 s,
-    against ~4.2 s one statement after the other and ~4.1 s all in one transaction).
+    constraint's population runs beside the others' (BENCHMARKS.md, "Design measurements")
     ``wait``: return only when every index is online.
 
     A constraint's index that its constraint never got (the server died while the constraint
