@@ -90,14 +90,14 @@ class Lineage:
         from ..store.lock import LoadLock
 
         with memory.lean():  # a load's phases free what the next allocates: hand it back
-            if snapshot:
+            if snapshot is not False and snapshot is not None:  # "" is a date, and an error
                 from ..loader import snapshot as snapshots
 
                 date = snapshot if isinstance(snapshot, str) else None
                 if bulk:
                     from ..loader.bulk import bulk_load
 
-                    snapshots.check_new_snapshot(self.db, snapshots.parse_date(date) if date else
+                    snapshots.check_new_snapshot(self.db, snapshots.parse_date(date) if date is not None else
                                                  snapshots.file_date(open_source(str(path))))
                     report = bulk_load(self.db, str(path), batch_size=batch_size, progress=self.progress, force=force)
                     with LoadLock(self.db, str(path), force=force):

@@ -14,6 +14,11 @@ from .context import CliError, Context, exit_code, one_line, pass_ctx
 from .output import emit, format_option
 
 
+# --snapshot given without a value: no argument can hold a NUL, so no typed date (an empty one
+# included, which is an error) is taken for it
+FILE_DATE = "\x00"
+
+
 class LineageGroup(click.Group):
     """Turns library and driver failures into one line on stderr and a non-zero exit."""
 
@@ -64,7 +69,7 @@ def cli(ctx, uri, user, password, database, debug, no_progress):
               help="Empty local database only: write import files, stop the local server, run Neo4j's "
                    "offline importer, start the server again. Same graph and report as without it; "
                    "faster on large files.")
-@click.option("--snapshot", is_flag=False, flag_value="", default=None, metavar="[DATE]",
+@click.option("--snapshot", is_flag=False, flag_value=FILE_DATE, default=None, metavar="[DATE]",
               help="PATH is a complete dump of DATE (YYYY-MM-DD; default: its latest createdAt/lastModified "
                    "day): models it lacks are deleted from the current graph and kept as history, and the "
                    "snapshot's changes are recorded ('hflineage changes'). Without it nothing is deleted.")
@@ -92,7 +97,8 @@ def load(ctx: Context, path, batch_size, workers, force, bulk, snapshot, fmt):
         hflineage load models-2025-10-30.parquet --snapshot
     """
     doc = ctx.lineage.load(path, bulk=bulk, batch_size=batch_size, workers=workers, force=force,
-                           snapshot=(snapshot or True) if snapshot is not None else False).to_dict()
+                           snapshot=True if snapshot == FILE_DATE else snapshot if snapshot is not None else False
+                           ).to_dict()
     if fmt == "json":
         emit(fmt, doc)
         return

@@ -286,6 +286,7 @@ def read_state(graph: Graph, chunk: int = 20_000, progress: bool = True) -> Stat
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+    seal(folder)
     return State(folder, edges)
 
 
@@ -333,8 +334,9 @@ MARK = "commit.json"  # the transaction that left the graph as the copy describe
 
 def kept_folder(graph: Graph) -> Path | None:
     """The folder of the copy the last snapshot load kept, when the graph is still exactly that:
-    its version names the copy, the counts agree, and nobody has committed anything to the
-    database since the transaction the copy names but bookkeeping (store/commits.py)."""
+    its version names the copy, the counts agree, its files are as they were written, and nobody
+    has committed anything to the database since the transaction the copy names but bookkeeping
+    (store/commits.py)."""
     row = graph.read("snapshot/version")[0]
     if row["version"] is None:
         return None
@@ -343,7 +345,7 @@ def kept_folder(graph: Graph) -> Path | None:
         counts = json.loads((folder / "counts.json").read_text())
     except (OSError, ValueError):
         return None
-    if counts != {k: row[k] for k in ("models", "missing", "edges")}:
+    if counts != {k: row[k] for k in ("models", "missing", "edges")} or not intact(folder):
         return None
     return folder if graph.unchanged_since(read_mark(folder / MARK)) else None
 
@@ -354,8 +356,40 @@ def kept_state(graph: Graph) -> State | None:
     return open_copy(folder) if folder is not None else None
 
 
+COPY_FILES = ("table.arrow", "edges.arrow", "derived.arrow")
+SEAL = "files.json"  # each file's size and digest, written last
+
+
+def seal(folder: Path) -> None:
+    """Record the size and digest of each of the copy's files (``files.json``), so that a copy
+    damaged since (truncated, emptied, edited) is found before any of it is used."""
+    (folder / SEAL).write_text(json.dumps({name: _fingerprint(folder / name) for name in COPY_FILES}))
+
+
+def intact(folder: Path) -> bool:
+    """True when every file of the copy in ``folder`` is as ``seal`` recorded it."""
+    try:
+        recorded = json.loads((folder / SEAL).read_text())
+        return isinstance(recorded, dict) and all(
+            recorded.get(name) == _fingerprint(folder / name) for name in COPY_FILES)
+    except (OSError, ValueError):
+        return False
+
+
+def _fingerprint(path: Path) -> list:
+    digest = hashlib.blake2b(digest_size=16)
+    size = 0
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            digest.update(block)
+            size += len(block)
+    return [size, digest.hexdigest()]
+
+
 def open_copy(folder: Path) -> State | None:
-    """The copy in ``folder`` as a State (None: no complete copy there)."""
+    """The copy in ``folder`` as a State (None: no complete, undamaged copy there)."""
+    if not intact(folder):
+        return None
     try:
         table = feather.read_table(folder / "table.arrow", columns=list(LIGHT))
         edges = feather.read_table(folder / "edges.arrow")
@@ -423,7 +457,8 @@ def _finish_copy(folder: Path, edges: pa.Table, derived: pa.Table, counts: dict,
 
 
 def _place_copy(folder: Path, counts: dict, version: str) -> None:
-    """Write a complete copy's counts, then rename ``folder`` into place as ``version``."""
+    """Write a complete copy's counts and seal, then rename ``folder`` into place as ``version``."""
+    seal(folder)
     (folder / "counts.json").write_text(json.dumps(counts))
     target = state_folder() / version
     shutil.rmtree(target, ignore_errors=True)

@@ -66,22 +66,39 @@ class SnapshotReport(LoadReport):
     writes: dict = field(default_factory=dict)  # what the write phase wrote, by kind
 
 
+def today() -> dt.date:
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
 def parse_date(text: str) -> str:
+    """A snapshot date given by the user: YYYY-MM-DD, not after today (UTC). A date in the future
+    would be later than every real weekly dump to come, which would all be refused."""
+    if not text:
+        raise InputError("--snapshot: the date is empty",
+                         hint="give it as YYYY-MM-DD, or --snapshot alone for the file's own date")
     try:
-        return dt.date.fromisoformat(text).isoformat()
+        date = dt.date.fromisoformat(text)
     except ValueError:
         raise InputError(f"--snapshot date '{text}' is not a date", hint="give it as YYYY-MM-DD") from None
+    if date > today():
+        raise InputError(f"--snapshot date {date.isoformat()} is after today ({today().isoformat()}, UTC)",
+                         hint="a snapshot is a dump already taken; nothing written")
+    return date.isoformat()
 
 
 def file_date(source: Source) -> str:
-    """The latest createdAt/lastModified of the file, at day precision (SPEC's default date)."""
+    """The latest createdAt/lastModified of the file, at day precision (the default date).
+    Timestamps after today (UTC) are uploaders' text, not the dump's date: they are passed over,
+    so that a row dated 2099 cannot date the snapshot into the future."""
     columns = [c for c in ("createdAt", "lastModified") if c in source.columns]
     latest = None
+    end_of_today = dt.datetime.combine(today() + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
     for batch in source.pf.iter_batches(batch_size=200_000, columns=columns):
         for column in batch.columns:
             if not pa.types.is_timestamp(column.type):
                 continue
-            value = pc.max(column).as_py()
+            bound = pa.scalar(end_of_today, pa.timestamp("us", tz="UTC")).cast(column.type)
+            value = pc.max(column.filter(pc.less(column, bound))).as_py()
             if value is not None and (latest is None or value > latest):
                 latest = value
     if latest is None:
@@ -105,11 +122,14 @@ def snapshot_load(graph: Graph, path: str, date: str | None = None, batch_size: 
     started = time.monotonic()
     clock = started
     source = open_source(path)
-    date = parse_date(date) if date else file_date(source)
+    date = parse_date(date) if date is not None else file_date(source)
     done = graph.read("snapshot/dates")[0]
     latest, first = done["latest"], done["first"]
     pending = _pending(graph)
-    if pending is not None and (pending["date"], pending["source"]) != (date, path):
+    # the file's content names the load: a resumed load may name the same file by another path
+    content = state_version(path)
+    if pending is not None and (pending["date"], pending.get("content") or pending["source"]) != (
+            date, content if pending.get("content") else path):
         raise SnapshotRefused(f"the snapshot load of {pending['source']} ({pending['date']}) did not finish; "
                               f"nothing written for {date}", hint="run that load again first")
     if pending is None and latest is not None and date <= latest:
@@ -128,17 +148,18 @@ def snapshot_load(graph: Graph, path: str, date: str | None = None, batch_size: 
                 sink.close()
                 phases["read"] = time.monotonic() - clock
                 clock = time.monotonic()
-                graph.write("snapshot/begin", record={"date": date, "source": path, "kind": "first"})
+                graph.write("snapshot/begin", record={"date": date, "source": path, "kind": "first",
+                                                       "content": content})
                 derived = fresh.finish()
             phases["write"] = time.monotonic() - clock
             report.depth_updates, report.max_depth = derived.nodes_with_edges, derived.max_depth
             report.snapshot["kind"] = "first"
             edges = sink.edge_table()
             return _commit(graph, report, sink.view, None, None, started,
-                           lambda version: sink.keep(version, edges, derived.table), state_version(path))
+                           lambda version: sink.keep(version, edges, derived.table), content)
         sink = Collect(new_copy_folder())
         return _interval_load(graph, source, sink, report, pending, date, latest, first, started, batch_size,
-                              workers, progress)
+                              workers, progress, content)
     except BaseException:
         if sink is not None:
             sink.discard()
@@ -147,7 +168,7 @@ def snapshot_load(graph: Graph, path: str, date: str | None = None, batch_size: 
 
 def _interval_load(graph: Graph, source: Source, sink: Collect, report: SnapshotReport, pending: dict | None,
                    date: str, latest: str | None, first: str | None, started: float, batch_size: int, workers: int,
-                   progress: bool) -> SnapshotReport:
+                   progress: bool, version: str) -> SnapshotReport:
     """A snapshot load into a graph that holds models: compare, write the difference, derive."""
     phases = report.phases
     path = source.path
@@ -162,7 +183,6 @@ def _interval_load(graph: Graph, source: Source, sink: Collect, report: Snapshot
     with memory.reusing():
         plan(source, sink, report, max(batch_size, READ_BATCH), progress)
         sink.close()
-    version = state_version(path)
     phases["read"] = time.monotonic() - started
     clock = time.monotonic()
     state = open_copy(trusted) if trusted is not None else None
@@ -191,7 +211,7 @@ def _interval_load(graph: Graph, source: Source, sink: Collect, report: Snapshot
             state.folder = name_read_copy(state.folder)
         base = state
         graph.write("snapshot/begin", record={"date": date, "source": path, "kind": kind, "previous": latest,
-                                               "base": state.folder.name})
+                                               "base": state.folder.name, "content": version})
     read_copy = state.folder.name if read else None  # removed once this load completes
     report.snapshot["kind"] = kind
     phases["compare"] = time.monotonic() - clock
@@ -260,6 +280,7 @@ def _commit(graph: Graph, report: SnapshotReport, view, figures, lists, started:
         "top_families": json.dumps(top),
         "changes": json.dumps(figures) if figures is not None else None,
         "lists": json.dumps(lists) if lists is not None else None,
+        "content": version,
     }
     for key in ("added", "deleted", "updated", "rebased"):
         record[key] = figures[key]["total"] if figures is not None else None
@@ -302,7 +323,7 @@ def record_bulk_snapshot(graph: Graph, source_path: str, date: str | None, repor
     """After ``--bulk`` into an empty database: the first snapshot's record, from the loaded graph."""
     started = time.monotonic()
     source = open_source(source_path)
-    date = parse_date(date) if date else file_date(source)
+    date = parse_date(date) if date is not None else file_date(source)
     state = read_state(graph, progress=progress)
     out = SnapshotReport(**{k: getattr(report, k) for k in LoadReport.__dataclass_fields__})
     out.snapshot = {"date": date, "previous": None, "kind": "first"}

@@ -38,6 +38,16 @@ def server():
     os.environ["HFLINEAGE_NO_PROGRESS"] = "1"
     for name in ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE"):
         os.environ.pop(name, None)
+    # the snapshot loads' copies of the graph go to a cache of the test run's own (another run or a
+    # user's loads on this machine keep theirs); the server's jars are shared with the user's cache
+    from hflineage.store.settings import cache_home
+
+    shared, own = cache_home(), TEST_HOME / "cache"
+    own.mkdir(parents=True, exist_ok=True)
+    for jars in shared.glob("neo4j-*"):
+        if not (own / jars.name).exists():
+            (own / jars.name).symlink_to(jars, target_is_directory=True)
+    os.environ["HFLINEAGE_CACHE"] = str(own)
     from hflineage.server.manage import LocalServer
 
     local = LocalServer(TEST_HOME)

@@ -21,7 +21,7 @@ import pytest
 from hflineage.loader import kept_copy, snapshot
 from hflineage.lineage import analyses, history
 from hflineage.lineage import changes
-from hflineage.store.errors import SnapshotRefused
+from hflineage.store.errors import InputError, SnapshotRefused
 from hflineage.loader.load import load
 from hflineage.licenses.propagation import audit_all, downstream, load_policy, model_license
 
@@ -503,3 +503,76 @@ def test_the_copy_stays_trusted_across_the_load_lock(graph, weeks):
         lin.load(weeks[0], snapshot=True)
         report = lin.load(weeks[1], snapshot=True)
     assert report.snapshot["compared_with"] == "kept copy"
+
+
+# --- hostile dates, a damaged copy, resuming by content (issue 24, 7-10) ------------------------
+
+def test_a_future_snapshot_date_is_refused_and_locks_nothing(graph, cli, weeks):
+    r = cli("load", weeks[0], "--snapshot", "2099-12-31")
+    assert r.exit_code == 2 and "after today" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert node_count(graph) == 0 and changes.records(graph) == []
+    r = cli("load", weeks[0], "--snapshot", "")
+    assert r.exit_code == 2 and "date is empty" in r.stderr and node_count(graph) == 0
+    with pytest.raises(InputError, match="date is empty"):
+        snapshot.snapshot_load(graph, weeks[0], "", progress=False)
+    assert cli("load", weeks[0], "--snapshot").exit_code == 0  # the file's own date
+    assert cli("load", weeks[1], "--snapshot").exit_code == 0  # and the next week is not refused
+
+
+def test_rows_dated_in_the_future_do_not_date_the_snapshot(graph, make_parquet):
+    rows = [{"id": "a/x", "createdAt": D(2025, 3, 1)}, {"id": "a/y", "lastModified": D(2025, 3, 4, 0, 1)},
+            {"id": "evil/z", "createdAt": D(2099, 12, 31), "lastModified": D(9999, 12, 31, 23, 59)}]
+    report = snapshot.snapshot_load(graph, make_parquet(rows), progress=False)
+    assert report.snapshot["date"] == "2025-03-04"
+    later = snapshot.snapshot_load(graph, make_parquet([{"id": "a/x", "lastModified": D(2025, 3, 11)}]),
+                                   progress=False)
+    assert later.snapshot["date"] == "2025-03-11"
+
+
+@pytest.mark.parametrize("damage", ["truncated table", "empty derived values", "edited edges"])
+def test_a_damaged_kept_copy_is_not_used(graph, cli, weeks, damage):
+    """Any damage to the kept copy is found before the copy is used: the load reads the stored
+    graph instead, says so, and leaves what a fresh load of the file leaves; no traceback."""
+    snapshot.snapshot_load(graph, weeks[0], progress=False)
+    folder = kept_copy.kept_folder(graph)
+    assert folder is not None
+    if damage == "truncated table":
+        path = folder / "table.arrow"
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif damage == "empty derived values":
+        (folder / "derived.arrow").write_bytes(b"")
+    else:
+        path = folder / "edges.arrow"
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        path.write_bytes(bytes(data))
+    assert kept_copy.kept_state(graph) is None
+    r = cli("load", weeks[1], "--snapshot", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["snapshot"]["compared_with"] == "stored graph" and "Traceback" not in r.stderr
+    after = graph_dump(graph)
+    empty(graph)
+    load(graph, weeks[1], progress=False)
+    assert after == graph_dump(graph)
+
+
+def test_a_failed_snapshot_load_resumes_from_the_same_file_by_any_path(graph, weeks, tmp_path):
+    """A pending load is named by its file's content: the same file by a relative path, or a
+    copy of it elsewhere, resumes it; another file is still refused."""
+    snapshot.snapshot_load(graph, weeks[0], progress=False)
+    env = {**os.environ, "HFLINEAGE_NO_PROGRESS": "1"}
+    killed = subprocess.run([sys.executable, str(KILL_AFTER), "snapshot/write_models", "load", weeks[1], "--snapshot"],
+                            env=env, capture_output=True)
+    assert killed.returncode == -signal.SIGKILL and graph.read("snapshot/pending")
+    with pytest.raises(SnapshotRefused, match="did not finish"):
+        snapshot.snapshot_load(graph, weeks[2], progress=False)
+    copy = tmp_path / "elsewhere" / "same-week.parquet"
+    copy.parent.mkdir()
+    copy.write_bytes(Path(weeks[1]).read_bytes())
+    relative = os.path.relpath(copy)
+    report = snapshot.snapshot_load(graph, relative, progress=False)
+    assert not graph.read("snapshot/pending") and report.snapshot["date"] == changes.records(graph)[-1]["date"]
+    resumed = graph_dump(graph)
+    empty(graph)
+    load(graph, weeks[1], progress=False)
+    assert resumed == graph_dump(graph)
