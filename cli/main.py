@@ -70,8 +70,8 @@ def cli(ctx, uri, user, password, database, debug, no_progress):
                    "offline importer, start the server again. Same graph and report as without it; "
                    "faster on large files.")
 @click.option("--snapshot", is_flag=False, flag_value=FILE_DATE, default=None, metavar="[DATE]",
-              help="PATH is a complete dump of DATE (YYYY-MM-DD; default: its latest createdAt/lastModified "
-                   "day): models it lacks are deleted from the current graph and kept as history, and the "
+              help="PATH is a complete dump of DATE (YYYY-MM-DD, not after today; default: its latest "
+                   "createdAt/lastModified day not after today): models it lacks are deleted from the current graph and kept as history, and the "
                    "snapshot's changes are recorded ('hflineage changes'). Without it nothing is deleted.")
 @format_option
 @pass_ctx
