@@ -34,6 +34,7 @@ FEATURES = (
     "library_equal", "pipeline_equal", "pipeline_differ", "popularity", "downloads", "candidate_has_base",
     "time_unknown", "time_gap", "quantized_named", "best_name", "most_popular", "child_merge", "auto_model_equal",
     "child_in_candidate", "common_prefix", "latest_same_author", "params_equal_named", "merge_same_author",
+    "popularity_share", "earliest", "latest_named",
 )
 _F = {name: i for i, name in enumerate(FEATURES)}
 
@@ -241,6 +242,13 @@ class Index:
         latest = np.repeat(np.maximum.reduceat(recent, starts), sizes)
         col["latest_same_author"][:] = np.isfinite(recent) & (recent == latest)
         sizes = np.diff(np.r_[starts, len(child)])
+        top_pop = np.repeat(np.maximum.reduceat(col["popularity"], starts), sizes)
+        col["popularity_share"][:] = np.where(top_pop > 0, col["popularity"] / np.maximum(top_pop, 1e-9), 0.0)
+        # seed 002's fan (the earliest of the neighbours) and snake (the closest preceding named one)
+        known_t = np.where(unknown, np.inf, tb)
+        col["earliest"][:] = ~unknown & (known_t == np.repeat(np.minimum.reduceat(known_t, starts), sizes))
+        named_t = np.where(contained & ~unknown, tb, -np.inf)
+        col["latest_named"][:] = np.isfinite(named_t) & (named_t == np.repeat(np.maximum.reduceat(named_t, starts), sizes))
         for name, best in (("name_cover", "best_name"), ("popularity", "most_popular")):
             top = np.repeat(np.maximum.reduceat(col[name], starts), sizes)
             col[best][:] = (top > 0) & (col[name] == top)

@@ -88,8 +88,9 @@ def evaluate_component(models: Models, members: list[str], seed: int = 0) -> dic
     known = known_edges(models, hidden={ids[r] for r in hidden_rows})
     allowed = np.zeros(len(f), bool)
     allowed[rows] = True
+    # the scorer learns from every row with a visible base; only the charting is confined to the component
+    scorer = fit(Index(models, known), np.array([r for r in range(len(f)) if ids[r] in known], dtype=int), seed=seed)
     index = Index(models, known, allowed)
-    scorer = fit(index, np.array([r for r in range(len(f)) if ids[r] in known], dtype=int), seed=seed)
     judged = np.array([r for r in hidden_rows if truth_all.get(ids[r])], dtype=int)
     top = suggest(index, scorer, judged, top=1, min_score=0.0)
     best = dict(zip(top["id"], top["base"]))

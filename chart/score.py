@@ -2,7 +2,7 @@
 ranking it produces, both fitted on the rows whose bases are declared.
 
 Stage 1 (a conditional logit over each child's candidates) gives each candidate its share of
-the child's probability mass. Stage 2 turns a pair's stage-1 probability and its margin over the child's best
+the child's probability mass. Stage 2 turns a pair's stage-1 utility and its margin over the child's best
 other candidate into the probability that *this suggestion* is right, fitted on children held
 out of stage 1 (a seeded split), so that among suggestions scored near s about a share s is right.
 Both are ridge-penalised and solved by Newton's method: a few small dense
@@ -16,9 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hflineage.loader.errors import InputError
+
 from .candidates import FEATURES, Index, Pairs
 
 _F = {name: i for i, name in enumerate(FEATURES)}
+MIN_TRAIN = 10  # children whose base is among their candidates, at least, to learn from
 TRAIN_CAP = 40_000  # training children sampled at most (the fit needs a few thousand)
 STAGE1_SHARE = 0.7
 _EPS = 1e-6
@@ -105,36 +108,42 @@ class Scorer:
     mean: np.ndarray
     scale: np.ndarray
     w1: np.ndarray  # stage 1 over standardised FEATURES
-    w2: np.ndarray  # stage 2 over (1, logit p, margin)
+    w2: np.ndarray  # stage 2 over (1, utility, margin, alone)
     trained_children: int
     trained_pairs: int
 
-    def pair_probability(self, pairs: Pairs) -> np.ndarray:
-        """Stage 1: each candidate's share of its child's softmax."""
-        return softmax_by_group(((pairs.x - self.mean) / self.scale) @ self.w1, pairs.child)
+    def utility(self, pairs: Pairs) -> np.ndarray:
+        """Stage 1: each pair's utility (its softmax over the child's candidates ranks them)."""
+        return ((pairs.x - self.mean) / self.scale) @ self.w1
 
     def calibrated(self, pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
-        """(stage-1 probability, calibrated score) of every pair."""
-        p = self.pair_probability(pairs)
-        return p, _sigmoid(_stage2_x(pairs.child, p) @ self.w2)
+        """(stage-1 utility, calibrated score) of every pair."""
+        z = self.utility(pairs)
+        return z, _sigmoid(_stage2_x(pairs.child, z) @ self.w2)
 
 
-def _stage2_x(child: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Per pair: 1, logit p, and logit p minus the logit of the best *other* candidate of its child."""
-    lp = _logit(p)
-    best_other = np.full(len(p), _logit(np.array([_EPS]))[0])
-    if len(p):
-        order = np.lexsort((-lp, child))
-        c, v = child[order], lp[order]
+MARGIN_CAP = 5.0
+
+
+def _stage2_x(child: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Per pair: 1, its stage-1 utility z (absolute: a lone weak candidate stays weak), its
+    margin over the best *other* candidate of its child (capped; 0 when it is alone), and
+    whether it is alone."""
+    alone = np.zeros(len(z))
+    margin = np.zeros(len(z))
+    if len(z):
+        order = np.lexsort((-z, child))
+        c, v = child[order], z[order]
+        n = len(c)
         start = np.r_[True, c[1:] != c[:-1]]
-        first_idx = np.maximum.accumulate(np.where(start, np.arange(len(c)), 0))
-        top = v[first_idx]
-        # the second best of each child: the next element after its first, when in the same child
-        nxt = np.where((first_idx + 1 < len(c)) & (c[np.minimum(first_idx + 1, len(c) - 1)] == c),
-                       v[np.minimum(first_idx + 1, len(c) - 1)], best_other[0])
-        other = np.where(start, nxt, top)
-        best_other[order] = other
-    return np.column_stack([np.ones(len(p)), lp, lp - best_other])
+        first = np.maximum.accumulate(np.where(start, np.arange(n), 0))
+        second = np.minimum(first + 1, n - 1)
+        has_second = (first + 1 < n) & (c[second] == c)
+        other = np.where(start, np.where(has_second, v[second], np.nan), v[first])
+        m = np.clip(np.nan_to_num(v - other, nan=0.0), -MARGIN_CAP, MARGIN_CAP)
+        margin[order] = m
+        alone[order] = np.isnan(other)
+    return np.column_stack([np.ones(len(z)), z, margin, alone])
 
 
 def labels(index: Index, pairs: Pairs, truth: dict[str, set[str]]) -> np.ndarray:
@@ -155,17 +164,19 @@ def fit(index: Index, train_rows: np.ndarray, seed: int = 0) -> Scorer:
     a = index.pairs(np.sort(rows[:cut]), own)
     b = index.pairs(np.sort(rows[cut:]), own)
     ya, yb = labels(index, a, index.known), labels(index, b, index.known)
-    if len(a) == 0 or ya.min() == ya.max():
-        raise ValueError("too few declared bases to fit the charting model")
+    learnable = len(np.unique(a.child[ya > 0])) if len(a) else 0
+    if learnable < MIN_TRAIN or ya.min() == ya.max():
+        raise InputError(f"too few declared bases to learn from: {learnable} model(s) whose declared base is "
+                         f"among its candidates, {MIN_TRAIN} needed",
+                         hint="chart needs models that declare a base beside the ones that do not")
     mean = a.x.mean(axis=0)
     scale = a.x.std(axis=0)
     mean[0], scale[0] = 0.0, 1.0
     scale[scale == 0] = 1.0
     w1 = fit_softmax((a.x - mean) / scale, ya, a.child)
-    scorer = Scorer(mean, scale, w1, np.array([0.0, 1.0, 0.0]), len(rows), len(a) + len(b))
+    scorer = Scorer(mean, scale, w1, np.array([0.0, 1.0, 0.0, 0.0]), len(rows), len(a) + len(b))
     if len(b) and yb.min() != yb.max():
-        p = scorer.pair_probability(b)
-        scorer.w2 = fit_logistic(_stage2_x(b.child, p), yb, l2=1e-3)
+        scorer.w2 = fit_logistic(_stage2_x(b.child, scorer.utility(b)), yb, l2=1e-3)
     return scorer
 
 

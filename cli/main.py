@@ -198,9 +198,9 @@ def query_cmd(ctx: Context, name, params, json_params, write, fmt):
 
 
 # Command groups that live in their own modules; each module lists its commands in `commands`.
-from . import analyses, bom_cmd, changes_cmd, db, graph_cmd, impute_cmd, license_cmd  # noqa: E402
+from . import analyses, bom_cmd, changes_cmd, chart_cmd, db, graph_cmd, impute_cmd, license_cmd  # noqa: E402
 
-for _module in (db, analyses, graph_cmd, license_cmd, bom_cmd, impute_cmd, changes_cmd):
+for _module in (db, analyses, graph_cmd, license_cmd, bom_cmd, impute_cmd, changes_cmd, chart_cmd):
     for _command in _module.commands:
         cli.add_command(_command)
 

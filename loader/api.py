@@ -28,6 +28,7 @@ from .plan import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, open_source
 from .results import (Chain, Descendants, Evaluation, Impact, ImputeAll, Imputed, License, LicenseAudit, LicenseDownstream,
                       LicenseDrift, Show, Stats, Table1)
 from .settings import Connection, resolve_connection
+from hflineage.chart import store as chart_store
 
 if TYPE_CHECKING:  # plotting imports matplotlib: only when asked for
     from .plots import Plots
@@ -113,6 +114,15 @@ class Lineage:
 
     def show(self, model_id: str) -> Show:
         return Show.from_dict(analyses.show(self.db, model_id))
+
+    def chart(self, seed: int = 0, top: int = 5, min_score: float = 0.05) -> "chart_store.ChartReport":
+        """Suggest bases for the models without one and store them as SUSPECTED_BASE edges,
+        replacing the previous run's (SPEC "Suspected lineage")."""
+        return chart_store.chart(self.db, seed=seed, top=top, min_score=min_score)
+
+    def suspected(self, min_score: float = 0.0) -> list[dict]:
+        """The stored suggestions, one row per model (its best), best first."""
+        return chart_store.listing(self.db, min_score=min_score)
 
     def descendants(self, model_id: str) -> Descendants:
         """Every model deriving from ``model_id`` (``to_pandas()``: one row each, most downloaded first)."""
