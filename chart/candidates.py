@@ -37,6 +37,9 @@ FEATURES = (
     "popularity_share", "earliest", "latest_named",
 )
 _F = {name: i for i, name in enumerate(FEATURES)}
+# signals that tie a pair beyond popularity, library and pipeline tag: a suggestion needs one
+SIGNALS = ("name_contained", "author_habit", "params_equal", "params_close", "arch_equal", "same_author")
+MIN_OVERLAP = 0.3  # or names sharing this much (rarity-weighted) of their tokens
 
 NAME_CAP = 50  # candidates kept per exact name
 TOKEN_CAP = 200  # candidates kept per name token
@@ -64,12 +67,16 @@ class Pairs:
 class Index:
     """The blocking indexes over the candidates of one Models, and what the known edges say."""
 
-    def __init__(self, models: Models, known: dict[str, set[str]], allowed: np.ndarray | None = None):
+    def __init__(self, models: Models, known: dict[str, set[str]], allowed: np.ndarray | None = None,
+                 require_signal: bool = True):
         f = models.frame
         self.f = f
         self.n = len(f)
         self.row_of = pd.Series(np.arange(self.n), index=f["id"].to_numpy())
         self.known = known  # child id -> its visible base ids
+        # product charting suggests only on evidence beyond the popularity prior (SIGNALS); the
+        # component protocol, like the paper, gives every model of a known component a parent
+        self.require_signal = require_signal
         self.children = Counter(b for bases in known.values() for b in bases)
         self.ids = f["id"].to_numpy().astype(object)
         self.keys = _strs(f["key"])
@@ -149,8 +156,9 @@ class Index:
         if self.arch[c]:
             for r in self.by_arch.get(self.arch[c], ()):
                 out[r] = None
-        for r in (*self.hubs.get(self.pipeline[c], ()), *self.hubs[""]):
-            out[r] = None
+        if self.pipeline[c] or not self.require_signal:
+            for r in (*self.hubs.get(self.pipeline[c], ()), *self.hubs[""]):
+                out[r] = None
         keep = []
         tc = self.created[c]
         for r in out:
@@ -173,7 +181,11 @@ class Index:
             cs.extend([c] * len(cands))
             rs.extend(cands)
         child, cand = np.array(cs, dtype=int), np.array(rs, dtype=int)
-        return Pairs(child, cand, self._features(child, cand, own or {}))
+        x = self._features(child, cand, own or {})
+        if self.require_signal and len(x):
+            tied = (x[:, [_F[n] for n in SIGNALS]] > 0).any(axis=1) | (x[:, _F["token_overlap"]] >= MIN_OVERLAP)
+            child, cand, x = child[tied], cand[tied], x[tied]
+        return Pairs(child, cand, x)
 
     def _features(self, child: np.ndarray, cand: np.ndarray, own: dict[str, set[str]]) -> np.ndarray:
         """The FEATURES of each pair; ``child`` holds each child's pairs together."""

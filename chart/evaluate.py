@@ -89,8 +89,9 @@ def evaluate_component(models: Models, members: list[str], seed: int = 0) -> dic
     allowed = np.zeros(len(f), bool)
     allowed[rows] = True
     # the scorer learns from every row with a visible base; only the charting is confined to the component
-    scorer = fit(Index(models, known), np.array([r for r in range(len(f)) if ids[r] in known], dtype=int), seed=seed)
-    index = Index(models, known, allowed)
+    scorer = fit(Index(models, known, require_signal=False),
+                 np.array([r for r in range(len(f)) if ids[r] in known], dtype=int), seed=seed)
+    index = Index(models, known, allowed, require_signal=False)
     judged = np.array([r for r in hidden_rows if truth_all.get(ids[r])], dtype=int)
     top = suggest(index, scorer, judged, top=1, min_score=0.0)
     best = dict(zip(top["id"], top["base"]))
@@ -122,7 +123,7 @@ def evaluate_component(models: Models, members: list[str], seed: int = 0) -> dic
     return {"component": _component_name(models, members, truth_all), "models": len(rows), "stem": len(stem),
             "evaluated": n, "reachable": pct(reachable), "suggested": pct(len(best)),
             "accuracy": {"ours": pct(ours), "random": pct(rand), "majority": pct(maj), "prices": pct(price)},
-            "majority_model": majority, "seed": seed,
+            "majority_model": majority, "seed": seed, "stem_ids": sorted(ids[r] for r in stem),
             "misses": [{"id": c, "suggested": best.get(c), "truth": sorted(truth_all[c])}
                        for c in ids[judged] if best.get(c) not in truth_all[c]][:20]}
 
