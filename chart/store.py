@@ -77,7 +77,7 @@ def chart(graph: Graph, seed: int = 0, top: int = TOP, min_score: float = MIN_SC
     rows = [{"id": r.id, "base": r.base, "score": float(r.score), "relation": r.relation,
              "evidence": list(r.evidence), "method": METHOD, "rank": int(r.rank)} for r in s.itertuples()]
     removed = graph.read("chart_count")[0]["edges"]
-    steps = [("chart_clear", {})] + [("chart_write", {"rows": rows[i:i + WRITE_BATCH]})
+    steps = [("chart_clear_write", {})] + [("chart_write", {"rows": rows[i:i + WRITE_BATCH]})
                                      for i in range(0, len(rows), WRITE_BATCH)]
     graph.write_many(steps)
     return ChartReport(models=len(models), charted=charted.charted, suggested=int(s["id"].nunique()) if len(s) else 0,

@@ -1,4 +1,4 @@
-// name: chart_clear
+// name: chart_clear_write
 // description: Remove every SUSPECTED_BASE edge (a chart run replaces the previous run's suggestions).
 // mode: write
 MATCH ()-[s:SUSPECTED_BASE]->()
