@@ -162,9 +162,13 @@ def evaluate_hidden(models: Models, hide: float = 0.2, seed: int = 0, thresholds
         in_file = any(b in row_of.index for b in truth[child])
         rows.append({"id": child, "relation": relation.get(child), "base": base, "score": score,
                      "right": base in truth[child] if base else False, "params": bool(f["params"].iat[r] > 0),
-                     "reachable": in_file, "truth": sorted(truth[child])})
-    table = pd.DataFrame(rows, columns=["id", "relation", "base", "score", "right", "params", "reachable", "truth"])
-    groups = {"overall": table, "with_parameters": table[table["params"]]}
+                     "reachable": in_file, "truth": sorted(truth[child]), "looks_quantized": bool(f["quantized"].iat[r])})
+    table = pd.DataFrame(rows, columns=["id", "relation", "base", "score", "right", "params", "reachable", "truth",
+                                        "looks_quantized"])
+    # the declared relation says what the uploader chose; "looks_quantized" is what the child's
+    # own name, tags and files say (the quantization prior charting relies on)
+    groups = {"overall": table, "with_parameters": table[table["params"]],
+              "looks_quantized": table[table["looks_quantized"]]}
     for rel in sorted(table["relation"].dropna().unique()):
         groups[rel] = table[table["relation"] == rel]
     return {
