@@ -43,11 +43,22 @@ def known_edges(models: Models, hidden: set[str] | frozenset = frozenset()) -> d
     return known
 
 
+CHUNK = 5_000  # children whose pairs are held at once (the pair matrix bounds the memory)
+COLUMNS = ["id", "base", "score", "relation", "evidence", "rank", "row"]
+
+
 def suggest(index: Index, scorer: Scorer, rows: np.ndarray, top: int = TOP,
             min_score: float = MIN_SCORE) -> pd.DataFrame:
     """The ``top`` best suggestions (score ≥ ``min_score``) of each row in ``rows``."""
-    pairs = index.pairs(np.asarray(rows, dtype=int))
-    cols = ["id", "base", "score", "relation", "evidence", "rank", "row"]
+    rows = np.asarray(rows, dtype=int)
+    parts = [_suggest(index, scorer, rows[i:i + CHUNK], top, min_score) for i in range(0, len(rows), CHUNK)]
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
+
+
+def _suggest(index: Index, scorer: Scorer, rows: np.ndarray, top: int, min_score: float) -> pd.DataFrame:
+    pairs = index.pairs(rows)
+    cols = COLUMNS
     if not len(pairs):
         return pd.DataFrame(columns=cols)
     p, score = scorer.calibrated(pairs)

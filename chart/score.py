@@ -22,7 +22,7 @@ from .candidates import FEATURES, Index, Pairs
 
 _F = {name: i for i, name in enumerate(FEATURES)}
 MIN_TRAIN = 10  # children whose base is among their candidates, at least, to learn from
-TRAIN_CAP = 40_000  # training children sampled at most (the fit needs a few thousand)
+TRAIN_CAP = 20_000  # training children sampled at most (the fit needs a few thousand)
 STAGE1_SHARE = 0.7
 _EPS = 1e-6
 
