@@ -124,6 +124,8 @@ def show(ctx: Context, model_id, fmt):
         f"  descendants      {doc['descendants']}",
         f"  subtree downloads {doc['subtree_downloads']:,} (30 days), {doc['subtree_downloads_all_time']:,} (all time)",
     ]
+    for s in doc.get("suspected_bases") or []:
+        lines.append(f"  suspected base   {s['id']} ({s['relation']}, score {s['score']:.2f}; not declared)")
     for key, value in doc["properties"].items():
         if key not in ("id", "license") and value is not None:
             lines.append(f"  {key:<16} {value.iso_format() if hasattr(value, 'iso_format') else value}")
