@@ -29,6 +29,7 @@ from ..store.settings import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, Connection, re
 # The library is imported by the methods that use it: importing this module (the CLI does, for
 # --help too) loads neither the driver nor Arrow.
 if TYPE_CHECKING:
+    from ..chart.store import ChartReport
     from ..licenses.policy import Policy
     from ..lineage import changes as changes_lib
     from ..outputs.plots import Plots
@@ -125,6 +126,19 @@ class Lineage:
         from ..lineage import analyses
 
         return Show.from_dict(analyses.show(self.db, model_id))
+
+    def chart(self, seed: int = 0, top: int = 5, min_score: float = 0.05) -> "ChartReport":
+        """Suggest bases for the models without one and store them as SUSPECTED_BASE edges,
+        replacing the previous run's (docs/charting.md)."""
+        from ..chart import store as chart_store
+
+        return chart_store.chart(self.db, seed=seed, top=top, min_score=min_score)
+
+    def suspected(self, min_score: float = 0.0) -> list[dict]:
+        """The stored suggestions, one row per model (its best), best first."""
+        from ..chart import store as chart_store
+
+        return chart_store.listing(self.db, min_score=min_score)
 
     def descendants(self, model_id: str) -> Descendants:
         """Every model deriving from ``model_id`` (``to_pandas()``: one row each, most downloaded first)."""

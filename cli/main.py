@@ -129,6 +129,8 @@ def show(ctx: Context, model_id, fmt):
         f"  descendants      {doc['descendants']}",
         f"  subtree downloads {doc['subtree_downloads']:,} (30 days), {doc['subtree_downloads_all_time']:,} (all time)",
     ]
+    for s in doc.get("suspected_bases") or []:
+        lines.append(f"  suspected base   {s['id']} ({s['relation']}, score {s['score']:.2f}; not declared)")
     for key, value in doc["properties"].items():
         if key not in ("id", "license") and value is not None:
             lines.append(f"  {key:<16} {value.iso_format() if hasattr(value, 'iso_format') else value}")
@@ -201,9 +203,9 @@ def query_cmd(ctx: Context, name, params, json_params, write, fmt):
 
 
 # Command groups that live in their own modules; each module lists its commands in `commands`.
-from . import bom_cmd, changes_cmd, db_cmd, graph_cmd, impute_cmd, license_cmd, lineage_cmd  # noqa: E402
+from . import bom_cmd, changes_cmd, db_cmd, graph_cmd, impute_cmd, license_cmd, lineage_cmd, chart_cmd  # noqa: E402
 
-for _module in (db_cmd, lineage_cmd, graph_cmd, license_cmd, bom_cmd, impute_cmd, changes_cmd):
+for _module in (db_cmd, lineage_cmd, graph_cmd, license_cmd, bom_cmd, impute_cmd, changes_cmd, chart_cmd):
     for _command in _module.commands:
         cli.add_command(_command)
 

@@ -37,7 +37,7 @@ def show(graph: Graph, model_id: str) -> dict:
     if not rows:
         if history is None:
             raise ModelNotFound(f"model '{model_id}' is not in the graph")
-        return deleted_show(model_id, history)
+        return {**deleted_show(model_id, history), "suspected_bases": []}
     row = rows[0]
     properties = {k: v for k, v in sorted(row["properties"].items()) if k not in DERIVED_PROPERTIES.values() and k not in HISTORY_PROPERTIES}
     return {
@@ -52,6 +52,7 @@ def show(graph: Graph, model_id: str) -> dict:
         "depth": row["depth"],
         "properties": properties,
         **(history or EMPTY_HISTORY),
+        "suspected_bases": graph.read("chart_suspected", model_id=model_id),
     }
 
 

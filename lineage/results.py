@@ -96,6 +96,7 @@ class Show(Result):
     deleted_at: str | None = None
     last_bases: list | None = None  # [{id, relation}]
     last_properties: dict | None = None
+    suspected_bases: list = field(default_factory=list)  # [{id, score, relation, evidence}], best first
 
     def to_pandas(self):
         """The bases, one row each."""

@@ -50,6 +50,10 @@ QUESTIONS = [
     ("license_lineage", "Which licenses does it inherit?", "Every ancestor's license with its distance and "
      "path (`hflineage license` adds the policy and the conflicts)."),
     ("stats_relation_mix", "Relation mix of the whole graph", "Edges by relation, declared and inferred."),
+    ("chart_suspected", "Suspected bases (not declared)", "For a model that declares no base: the bases "
+     "`hflineage chart` suspects from metadata, best first, each with its calibrated score, guessed relation "
+     "and the evidence that fired. Run `hflineage chart` first; suggestions are SUSPECTED_BASE edges, never "
+     "part of the declared lineage. `hflineage chart --list` lists every model's best."),
 ]
 # stored queries of later features join the guide when they exist (e.g. snapshot changes)
 OPTIONAL_PREFIXES = ("changes",)
@@ -71,6 +75,8 @@ def grass() -> str:
         "node.Missing {\n  diameter: 65px;\n  color: #F2F2F2;\n  border-color: #8C8C8C;\n  border-width: 3px;\n"
         "  text-color-internal: #555555;\n  caption: '{id}';\n}",
     ]
+    # a suspicion, not lineage: grey and thin beside the coloured declared edges
+    rules.append("relationship.SUSPECTED_BASE {\n  color: #A5ABB6;\n  shaft-width: 1px;\n  caption: '{score}';\n}")
     for relation, edge_type in EDGE_TYPE.items():
         rules.append(f"relationship.{edge_type} {{\n  color: {EDGE_COLOURS[relation]};\n  shaft-width: 3px;\n"
                      f"  caption: '<type>';\n}}")

@@ -1,0 +1,233 @@
+"""Scoring suggestions: a logistic model over the pair signals, then a calibration of the
+ranking it produces, both fitted on the rows whose bases are declared.
+
+Stage 1 (a conditional logit over each child's candidates) gives each candidate its share of
+the child's probability mass. Stage 2 turns a pair's stage-1 utility and its margin over the child's best
+other candidate into the probability that *this suggestion* is right, fitted on children held
+out of stage 1 (a seeded split), so that among suggestions scored near s about a share s is right.
+Both are ridge-penalised and solved by Newton's method: a few small dense
+solves, deterministic, with nothing beyond numpy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..store.errors import InputError
+
+from .candidates import FEATURES, Index, Pairs
+
+_F = {name: i for i, name in enumerate(FEATURES)}
+MIN_TRAIN = 10  # children whose base is among their candidates, at least, to learn from
+TRAIN_CAP = 20_000  # training children sampled at most (the fit needs a few thousand)
+STAGE1_SHARE = 0.7
+_EPS = 1e-6
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -35, 35)))
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, _EPS, 1 - _EPS)
+    return np.log(p / (1 - p))
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50) -> np.ndarray:
+    """Weights of a ridge logistic regression (column 0 is the unpenalised intercept)."""
+    w = np.zeros(x.shape[1])
+    penalty = np.full(x.shape[1], l2)
+    penalty[0] = 0.0
+    for _ in range(iters):
+        p = _sigmoid(x @ w)
+        grad = x.T @ (p - y) + penalty * w
+        hess = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.max(np.abs(step)) < 1e-7:
+            break
+    return w
+
+
+def fit_softmax(x: np.ndarray, y: np.ndarray, group: np.ndarray, l2: float = 1.0, iters: int = 50) -> np.ndarray:
+    """Weights of a ridge conditional logit: within each group (a child's candidates, held
+    together in ``x``), P(candidate) = softmax(x @ w); ``y`` marks the right candidates (a merge
+    has several: each gets an equal share of the target). Groups without a right one are dropped."""
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    sizes = np.diff(np.r_[starts, len(group)])
+    hits = np.add.reduceat(y, starts) if len(y) else np.zeros(0)
+    keep = np.repeat(hits > 0, sizes)
+    x, y, group = x[keep], y[keep], group[keep]
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    sizes = np.diff(np.r_[starts, len(group)])
+    q = y / np.repeat(np.add.reduceat(y, starts), sizes)
+    w = np.zeros(x.shape[1])
+
+    def loss(w):
+        lp = np.log(np.maximum(softmax_by_group(x @ w, group), 1e-300))
+        return -float(q @ lp) + 0.5 * l2 * float(w @ w)
+
+    current = loss(w)
+    for _ in range(iters):
+        p = softmax_by_group(x @ w, group)
+        grad = x.T @ (p - q) + l2 * w
+        mean = np.add.reduceat(x * p[:, None], starts)  # per group E_p[x]
+        hess = (x * p[:, None]).T @ x - mean.T @ mean + l2 * np.eye(x.shape[1])
+        step = np.linalg.solve(hess, grad)
+        # damped Newton: halve the step until the objective falls (a full step can overshoot)
+        t = 1.0
+        while t > 1e-4:
+            trial = loss(w - t * step)
+            if trial <= current:
+                break
+            t /= 2
+        w = w - t * step
+        done = current - trial < 1e-9 * max(1.0, abs(current))
+        current = trial
+        if done or np.max(np.abs(t * step)) < 1e-7:
+            break
+    return w
+
+
+def softmax_by_group(z: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Per-group softmax of ``z``; ``group`` holds each group's entries together."""
+    if not len(z):
+        return z
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    sizes = np.diff(np.r_[starts, len(group)])
+    z = z - np.repeat(np.maximum.reduceat(z, starts), sizes)
+    e = np.exp(z)
+    return e / np.repeat(np.add.reduceat(e, starts), sizes)
+
+
+@dataclass
+class Scorer:
+    mean: np.ndarray
+    scale: np.ndarray
+    w1: np.ndarray  # stage 1 over standardised FEATURES
+    w2: np.ndarray  # stage 2 over (1, utility, margin, alone)
+    trained_children: int
+    trained_pairs: int
+
+    def utility(self, pairs: Pairs) -> np.ndarray:
+        """Stage 1: each pair's utility (its softmax over the child's candidates ranks them)."""
+        return ((pairs.x - self.mean) / self.scale) @ self.w1
+
+    def calibrated(self, pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
+        """(stage-1 utility, calibrated score) of every pair."""
+        z = self.utility(pairs)
+        return z, _sigmoid(_stage2_x(pairs.child, z) @ self.w2)
+
+
+MARGIN_CAP = 5.0
+
+
+def _stage2_x(child: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Per pair: 1, its stage-1 utility z (absolute: a lone weak candidate stays weak), its
+    margin over the best *other* candidate of its child (capped; 0 when it is alone), and
+    whether it is alone."""
+    alone = np.zeros(len(z))
+    margin = np.zeros(len(z))
+    if len(z):
+        order = np.lexsort((-z, child))
+        c, v = child[order], z[order]
+        n = len(c)
+        start = np.r_[True, c[1:] != c[:-1]]
+        first = np.maximum.accumulate(np.where(start, np.arange(n), 0))
+        second = np.minimum(first + 1, n - 1)
+        has_second = (first + 1 < n) & (c[second] == c)
+        other = np.where(start, np.where(has_second, v[second], np.nan), v[first])
+        m = np.clip(np.nan_to_num(v - other, nan=0.0), -MARGIN_CAP, MARGIN_CAP)
+        margin[order] = m
+        alone[order] = np.isnan(other)
+    return np.column_stack([np.ones(len(z)), z, margin, alone])
+
+
+def labels(index: Index, pairs: Pairs, truth: dict[str, set[str]]) -> np.ndarray:
+    ids = index.f["id"].to_numpy()
+    return np.array([ids[b] in truth.get(ids[c], ()) for c, b in zip(pairs.child, pairs.cand)], dtype=float)
+
+
+def fit(index: Index, train_rows: np.ndarray, seed: int = 0) -> Scorer:
+    """Fit both stages on ``train_rows`` (rows whose visible bases are in ``index.known``)."""
+    rng = np.random.default_rng(seed)
+    rows = np.array(train_rows, dtype=int)
+    if len(rows) > TRAIN_CAP:
+        rows = rng.choice(rows, TRAIN_CAP, replace=False)
+    rows = rng.permutation(rows)
+    cut = max(1, int(len(rows) * STAGE1_SHARE)) if len(rows) > 1 else len(rows)
+    ids = index.f["id"].to_numpy()
+    own = {ids[r]: index.known.get(ids[r], set()) for r in rows}
+    a = index.pairs(np.sort(rows[:cut]), own)
+    b = index.pairs(np.sort(rows[cut:]), own)
+    ya, yb = labels(index, a, index.known), labels(index, b, index.known)
+    learnable = len(np.unique(a.child[ya > 0])) if len(a) else 0
+    if learnable < MIN_TRAIN or ya.min() == ya.max():
+        raise InputError(f"too few declared bases to learn from: {learnable} model(s) whose declared base is "
+                         f"among its candidates, {MIN_TRAIN} needed",
+                         hint="chart needs models that declare a base beside the ones that do not")
+    mean = a.x.mean(axis=0)
+    scale = a.x.std(axis=0)
+    mean[0], scale[0] = 0.0, 1.0
+    scale[scale == 0] = 1.0
+    w1 = fit_softmax((a.x - mean) / scale, ya, a.child)
+    scorer = Scorer(mean, scale, w1, np.array([0.0, 1.0, 0.0, 0.0]), len(rows), len(a) + len(b))
+    if len(b) and yb.min() != yb.max():
+        scorer.w2 = fit_logistic(_stage2_x(b.child, scorer.utility(b)), yb, l2=1e-3)
+    return scorer
+
+
+def relation_guess(index: Index, c: int, relation_of=None) -> str:
+    """The relation a suggestion would have: the child's own quantization / adapter / merge signals."""
+    f = index.f
+    if bool(f["quantized"].iat[c]):
+        return "quantized"
+    if bool(f["adapter"].iat[c]):
+        return "adapter"
+    if bool(f["merge"].iat[c]):
+        return "merge"
+    return "finetune"
+
+
+def evidence(index: Index, c: int, r: int, x: np.ndarray) -> list[str]:
+    """The signals that fired for the pair, in words."""
+    out = []
+    name = index.f["name"].iat[r]
+    if x[_F["name_plus_suffix"]]:
+        out.append(f"name is the candidate's name '{name}' plus a format suffix")
+    elif x[_F["name_contained"]]:
+        out.append(f"name contains the candidate's name '{name}'")
+    elif x[_F["token_overlap"]] >= 0.3:
+        out.append(f"names share {x[_F['token_overlap']]:.0%} of their (rarity-weighted) tokens")
+    if x[_F["same_author"]]:
+        out.append(f"same author '{index.authors[c]}'")
+    if x[_F["author_habit"]]:
+        out.append(f"the author's other models declare it as base ({round(math.expm1(x[_F['author_habit']]))})")
+    if x[_F["author_in_name"]]:
+        out.append(f"name carries the candidate's author '{index.authors[r]}'")
+    params = index.params[r]
+    if x[_F["params_equal"]]:
+        out.append(f"same parameter total ({params:,.0f})")
+    elif x[_F["params_close"]]:
+        out.append(f"parameter totals within 1% ({index.params[c]:,.0f} vs {params:,.0f})")
+    elif x[_F["params_far"]]:
+        out.append(f"parameter totals differ ({index.params[c]:,.0f} vs {params:,.0f})")
+    if x[_F["arch_equal"]]:
+        out.append(f"same architecture '{index.arch[r]}'")
+    elif x[_F["arch_differ"]]:
+        out.append(f"different architecture ('{index.arch[c]}' vs '{index.arch[r]}')")
+    if x[_F["auto_model_equal"]]:
+        out.append(f"same auto model class '{index.auto[r]}'")
+    if x[_F["library_equal"]]:
+        out.append(f"same library '{index.library[r]}'")
+    if x[_F["pipeline_equal"]]:
+        out.append(f"same pipeline tag '{index.pipeline[r]}'")
+    if index.pop[r]:
+        out.append(f"declared base of {int(index.pop[r])} other model(s)")
+    if not x[_F["time_unknown"]]:
+        days = (index.created[c] - index.created[r]) / 86_400e6
+        out.append(f"created {days:,.0f} day(s) before it")
+    return out
