@@ -7,29 +7,18 @@ import click
 
 from .. import api
 
-from .context import CliError, Context, pass_ctx
+from .context import Context, pass_ctx
+from .idlist import read_ids
 from .license_cmd import policy_option
-
-
-def read_id_file(path: str) -> list[str]:
-    """Model ids from a list file (one a line, blanks and '#' comments skipped), '-' for stdin;
-    an unreadable file is a one-line error."""
-    try:
-        if path == "-":
-            lines = click.get_text_stream("stdin").read().splitlines()
-        else:
-            with open(path, encoding="utf-8") as f:
-                lines = f.read().splitlines()
-    except (OSError, UnicodeDecodeError) as e:
-        raise CliError(f"cannot read the model list {path}: {getattr(e, 'strerror', None) or e}", 2) from e
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
 @click.command("bom")
 @click.argument("model_ids", metavar="MODEL...", nargs=-1)
 @click.option("--file", "ids_path", metavar="FILE",
               help="Also read model ids from FILE (one a line, '#' comments; '-' reads stdin), as 'license audit' does.")
-@click.option("--out", "out_path", metavar="FILE", help="Write the BOM to FILE (whole or not at all) instead of stdout.")
+@click.option("--out", "out_path", metavar="FILE",
+              help="Write the BOM to FILE (whole or not at all; '-': stdout) instead of stdout; a FILE that "
+                   "exists and is not a regular file (a device, a FIFO, a symlink) is refused.")
 @click.option("--spec", type=click.Choice(["1.5", "1.6"]), default="1.6", show_default=True,
               help="CycloneDX specification version.")
 @policy_option
@@ -47,9 +36,11 @@ def bom(ctx: Context, model_ids, ids_path, out_path, spec, policy_path):
         hflineage bom some-org/llama3-finetune --out model.cdx.json
         hflineage bom --file models.txt --out models.cdx.json
     """
-    ids = list(model_ids) + (read_id_file(ids_path) if ids_path else [])
+    ids = list(model_ids) + (read_ids(ids_path) if ids_path else [])
     if not ids:
         raise click.UsageError("give one or more MODELs, or --file FILE")
+    if out_path:
+        api.files.check_target(out_path)  # before the lineage is read
     document = ctx.lineage.bom(ids, spec=spec, policy=policy_path)
     if out_path:
         api.files.write_atomic(out_path, document + "\n")

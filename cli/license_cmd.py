@@ -21,6 +21,7 @@ from .. import api
 
 from .context import CliError, Context, pass_ctx
 from .groups import ModelArgument, ModelGroup
+from .idlist import read_ids
 from .output import emit, format_option, rows_table, warn
 
 
@@ -65,7 +66,7 @@ def license_group(click_ctx, model_id, policy_path, fmt):
 
 
 @license_group.command()
-@click.argument("ids_file", metavar="[FILE]", type=click.File("r"), required=False)
+@click.argument("ids_file", metavar="[FILE]", type=click.File("rb"), required=False)
 @click.option("--all", "all_models", is_flag=True, help="Audit every model in the graph.")
 @click.option("--fail-on", type=click.Choice(api.SEVERITIES), default="low", show_default=True,
               help="Exit 3 when a conflict of this severity or higher exists.")
@@ -96,6 +97,8 @@ def audit(ctx, ids_file, all_models, fail_on, report_path, policy_path, fmt):
     """
     if report_path and not report_path.lower().endswith((".html", ".htm", ".md")):
         raise click.UsageError(f"--report {report_path}: give a .html or .md file name")
+    if report_path:
+        api.files.check_target(report_path)  # before the audit runs
     if all_models and ids_file is not None:
         raise click.UsageError("give either FILE or --all, not both")
     ids = None if all_models else _read_ids(ids_file)
@@ -177,13 +180,12 @@ _DRIFT_COLUMNS = ["base_license", "license", "base_class", "class", "change", "e
 
 
 def _read_ids(ids_file) -> list[str]:
-    """Model ids from FILE, or from stdin when it is piped; one a line, blanks and '#' skipped."""
+    """Model ids from FILE, or from stdin when it is piped (read by :mod:`.idlist`)."""
     if ids_file is None:
-        stdin = sys.stdin
-        if stdin.isatty():
+        if sys.stdin.isatty():
             raise click.UsageError("give a FILE of model ids ('-' reads stdin), pipe them in, or use --all")
-        ids_file = stdin
-    ids = [line.strip() for line in ids_file if line.strip() and not line.lstrip().startswith("#")]
+        ids_file = "-"
+    ids = read_ids(ids_file)
     if not ids:
         raise click.UsageError("no model ids given")
     return ids

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from .context import pass_ctx
+from .idlist import read_ids
 from .output import emit, format_option, rows_table
 
 
@@ -35,7 +36,7 @@ def chain(ctx, model_id, fmt):
 def _read_ids(model_ids, file) -> list[str]:
     ids = list(model_ids)
     if file is not None:
-        ids += [line.strip() for line in file if line.strip() and not line.startswith("#")]
+        ids += read_ids(file)
     if not ids:
         raise click.UsageError("give MODEL ids or --file FILE ('-' reads stdin)")
     return ids
@@ -43,7 +44,8 @@ def _read_ids(model_ids, file) -> list[str]:
 
 @click.command()
 @click.argument("model_ids", nargs=-1)
-@click.option("--file", type=click.File("r"), help="Read model ids from a file, one per line ('-' for stdin).")
+@click.option("--file", type=click.File("rb"),
+              help="Read model ids from a file, one per line, '#' comments ('-' for stdin), as 'license audit' does.")
 @click.option("--list", "with_list", is_flag=True, help="Also list the affected models themselves.")
 @format_option
 @pass_ctx

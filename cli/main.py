@@ -11,7 +11,7 @@ from .. import api
 from ..api import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, environment
 
 from .context import CliError, Context, exit_code, one_line, pass_ctx
-from .output import emit, format_option
+from .output import CSV_SAFE_ENV, close_progress_bars, emit, format_option
 
 
 # --snapshot given without a value: no argument can hold a NUL, so no typed date (an empty one
@@ -41,9 +41,12 @@ class LineageGroup(click.Group):
 @click.option("--database", help="[env NEO4J_DATABASE; default neo4j]")
 @click.option("--debug", is_flag=True, envvar="HFLINEAGE_DEBUG", help="Show tracebacks on errors.")
 @click.option("--no-progress", is_flag=True, envvar="HFLINEAGE_NO_PROGRESS", help="No progress bars on stderr.")
+@click.option("--csv-safe", is_flag=True, envvar=CSV_SAFE_ENV,
+              help="--format csv for spreadsheets: a cell that starts with = + - @ (a formula to a "
+                   "spreadsheet) gets a leading ' so it opens as text; default: exact values.")
 @click.version_option(package_name="hflineage")
 @click.pass_context
-def cli(ctx, uri, user, password, database, debug, no_progress):
+def cli(ctx, uri, user, password, database, debug, no_progress, csv_safe):
     """Lineage of Hugging Face models in Neo4j: load hub-stats, then ask where a model comes from.
 
     Example:
@@ -53,6 +56,7 @@ def cli(ctx, uri, user, password, database, debug, no_progress):
         hflineage show meta-llama/Llama-3.1-8B-Instruct
     """
     ctx.meta["debug"] = debug
+    ctx.meta["csv_safe"] = csv_safe
     ctx.obj = Context(uri, user, password, database, progress=not no_progress)
     ctx.call_on_close(ctx.obj.close)
 
@@ -249,7 +253,11 @@ def main(argv=None) -> None:
     _quiet_driver(bool(debug))
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        cli.main(args=argv, prog_name="hflineage", standalone_mode=False)
+        try:
+            cli.main(args=argv, prog_name="hflineage", standalone_mode=False)
+        except BaseException:
+            close_progress_bars()  # the message below is then the only line left on stderr
+            raise
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except click.ClickException as e:

@@ -6,10 +6,11 @@ import csv
 import datetime as dt
 import io
 import json
-import re
 import sys
 
 import click
+
+from ..api import visible
 
 
 def format_option(fn):
@@ -42,19 +43,11 @@ def to_json(document) -> str:
     return json.dumps(document, default=_default, ensure_ascii=False, indent=2)
 
 
-# C0/C1 controls (ANSI escapes start with ESC) and the bidirectional overrides: text from the
-# graph (ids are anybody's) must not drive the terminal. JSON and CSV keep the exact values.
-_UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
 def printable(text: str, newlines: bool = False) -> str:
-    """``text`` with control characters shown as escapes (``\\x1b``, ``\\u202e``); ``newlines``:
-    keep line breaks (a multi-line text view), else they are escaped too."""
-    def escape(match) -> str:
-        ch = match.group(0)
-        return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
-    text = _UNSAFE.sub(escape, text)
-    return text if newlines else text.replace("\n", "\\n")
+    """``text`` with control characters shown as escapes (``\\x1b``, ``\\u202e``): text from the
+    graph (ids are anybody's) must not drive the terminal; ``newlines``: keep line breaks (a
+    multi-line text view), else they are escaped too. JSON and CSV keep the exact values."""
+    return visible(text, newlines=newlines)
 
 
 def _cell(value) -> str:
@@ -81,13 +74,36 @@ def rows_table(rows: list[dict], columns: list[str] | None = None) -> str:
     return "\n".join(out)
 
 
-def rows_csv(rows: list[dict], columns: list[str] | None = None) -> str:
+# A spreadsheet reads a cell that starts with one of these as a formula (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_SAFE_ENV = "HFLINEAGE_CSV_SAFE"
+
+
+def csv_safe() -> bool:
+    """Whether ``--csv-safe`` (or ``HFLINEAGE_CSV_SAFE=1``) was given to this command line."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get("csv_safe"))
+
+
+def _safe_cell(value, text: str) -> str:
+    """Safe mode: text that a spreadsheet would run as a formula gets a leading ``'``, which
+    spreadsheets show as text; numbers stay numbers (``-3`` is a value, not a formula)."""
+    if isinstance(value, (int, float)) or not text.startswith(FORMULA_START):
+        return text
+    return "'" + text
+
+
+def rows_csv(rows: list[dict], columns: list[str] | None = None, safe: bool | None = None) -> str:
+    """The rows as CSV, every value exact; ``safe`` (default: the command line's ``--csv-safe``):
+    cells that start with ``= + - @``, a tab or a carriage return get a leading ``'``."""
+    safe = csv_safe() if safe is None else safe
     buf = io.StringIO()
     columns = columns or (list(rows[0]) if rows else [])
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)
     for r in rows:
-        writer.writerow([_cell(r.get(c)) for c in columns])
+        cells = [(r.get(c), _cell(r.get(c))) for c in columns]
+        writer.writerow([_safe_cell(v, t) if safe else t for v, t in cells])
     return buf.getvalue().rstrip("\n")
 
 
@@ -103,6 +119,17 @@ def emit(fmt: str, document, rows: list[dict] | None = None, text: str | None = 
         click.echo(rows_csv(rows, columns))
     else:
         click.echo(printable(text, newlines=True) if text is not None else rows_table(rows, columns))
+
+
+def close_progress_bars() -> None:
+    """Close every open progress bar and clear its line, so that an error printed next stands
+    alone (a bar left open would stay on screen, the error glued to its end, and draw itself once
+    more when the process exits)."""
+    from tqdm import tqdm
+
+    for bar in list(getattr(tqdm, "_instances", ())):
+        bar.leave = False
+        bar.close()
 
 
 def warn(message: str) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import types
 from dataclasses import dataclass
 from typing import Iterable
+from urllib.parse import quote
 
 from cyclonedx.model import ExternalReference, ExternalReferenceType, Property, XsUri
 from cyclonedx.model.bom import Bom
@@ -37,6 +38,7 @@ from packageurl import PackageURL
 from ..licenses import propagation as lic
 from ..store.db import Graph
 from ..store.errors import BomError, ModelNotFound
+from .text import visible
 
 HUB = "https://huggingface.co"
 NS = "hflineage"
@@ -142,10 +144,16 @@ def _component(bom_ref: str, facts: dict, licensed: dict, policy: lic.Policy, ex
         description=("referenced as a base model but absent from the Hub dump: not on the Hub" if missing else None),
         licenses=[license] if license is not None else None,
         external_references=None if not links else [
-            ExternalReference(type=ExternalReferenceType.WEBSITE, url=XsUri(f"{HUB}/{model_id}"),
+            ExternalReference(type=ExternalReferenceType.WEBSITE, url=hub_url(model_id),
                               comment="Hugging Face Hub model page")],
         properties=props + extra,
     )
+
+
+def hub_url(model_id: str) -> XsUri:
+    """The model's Hub page, its id percent-encoded as a URL path (RFC 3986; the slashes between
+    its parts kept): an id may hold any character, and the schema takes only a valid IRI."""
+    return XsUri(f"{HUB}/{quote(model_id, safe='/')}")
 
 
 def license_of(policy: lic.Policy, license: str | None, license_name: str | None,
@@ -168,7 +176,7 @@ def license_of(policy: lic.Policy, license: str | None, license_name: str | None
     props = [Property(name=f"{NS}:hubLicenseId", value=str(license))]
     if license_name:
         props.append(Property(name=f"{NS}:licenseName", value=str(license_name)))
-    url = XsUri(f"{HUB}/{model_id}") if model_id else None
+    url = hub_url(model_id) if model_id else None
     return DisjunctiveLicense(name=named, url=url, acknowledgement=ack, properties=props)
 
 
@@ -214,6 +222,18 @@ def _count_pedigree_refs(bom: Bom) -> None:
     bom._get_all_components = types.MethodType(all_components, bom)
 
 
+def _one_line(error) -> str:
+    """The validator's finding as one line: where in the document and what, without the schema
+    dump that its text carries."""
+    detail = getattr(error, "data", None)
+    message = getattr(detail, "message", None) or str(error)
+    where = "/".join(str(p) for p in getattr(detail, "absolute_path", ()))
+    line = " ".join(message.split())
+    if len(line) > 300:
+        line = line[:300] + "..."
+    return visible(f"{line} (at /{where})" if where else line)
+
+
 def to_json(bom: Bom, spec: str = "1.6") -> str:
     """The BOM as CycloneDX JSON of ``spec``, validated by the strict schema; BomError if invalid."""
     if spec not in SPECS:
@@ -222,5 +242,5 @@ def to_json(bom: Bom, spec: str = "1.6") -> str:
     text = make_outputter(bom, OutputFormat.JSON, version).output_as_string(indent=2)
     error = JsonStrictValidator(version).validate_str(text)
     if error is not None:
-        raise BomError(f"the BOM fails the CycloneDX {spec} schema: {error}")
+        raise BomError(f"the BOM fails the CycloneDX {spec} schema: {_one_line(error)}")
     return text

@@ -15,15 +15,17 @@ import html
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
-import tempfile
 from importlib import resources
 from pathlib import Path
 
 from ..store.errors import InputError, RenderError
+from .files import check_target, write_atomic
 from .graph_view import LineageGraph
 from ..store.relations import RELATIONS
+from .text import visible
 
 COLOURS = {"adapter": "#E69F00", "finetune": "#0072B2", "quantized": "#009E73", "merge": "#CC79A7"}
 assert tuple(COLOURS) == RELATIONS
@@ -43,8 +45,15 @@ def human(n: int | None) -> str:
 
 
 def _q(text: str) -> str:
-    """A DOT double-quoted string."""
+    """A DOT double-quoted string; control characters as visible escapes (Graphviz and the SVG's
+    XML cannot hold them), line breaks kept as DOT's."""
+    text = visible(text, newlines=True)
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _h(text: str) -> str:
+    """Text inside a DOT HTML-like label: control characters as visible escapes, markup escaped."""
+    return html.escape(visible(text))
 
 
 def _tooltip(n: dict) -> str:
@@ -78,7 +87,7 @@ def to_dot(g: LineageGraph) -> str:
         size = 10 + 7 * scale
         sub = "placeholder (not in the dump)" if n["missing"] else \
             f"{n['license'] or 'no license'} · {human(n['downloads'])} ↓"
-        lines = [f"<B>{html.escape(n['id'])}</B>", f'<FONT POINT-SIZE="{max(8.5, size * 0.72):.1f}" COLOR="#4a545c">{html.escape(sub)}</FONT>']
+        lines = [f"<B>{_h(n['id'])}</B>", f'<FONT POINT-SIZE="{max(8.5, size * 0.72):.1f}" COLOR="#4a545c">{_h(sub)}</FONT>']
         more = []
         if n["hidden_children"]:
             more.append(f"+{n['hidden_children']:,} more derived")
@@ -104,7 +113,7 @@ def to_dot(g: LineageGraph) -> str:
 
 def _legend(g: LineageGraph) -> str:
     cells = "".join(f'<TD><FONT COLOR="{c}"><B>━━</B></FONT> {r}</TD>' for r, c in COLOURS.items())
-    note = (f"lineage of {html.escape(g.id)}: {len(g.nodes)} models, {len(g.edges)} edges"
+    note = (f"lineage of {_h(g.id)}: {len(g.nodes)} models, {len(g.edges)} edges"
             + (f", +{g.hidden_children:,} derived models not drawn" if g.hidden_children else ""))
     return (f'<TABLE BORDER="0" CELLSPACING="4"><TR>{cells}</TR>'
             f'<TR><TD COLSPAN="2">dashed: placeholder</TD><TD COLSPAN="2">gold: the model asked about</TD></TR>'
@@ -132,18 +141,36 @@ def _asset(name: str) -> str:
     return resources.files(__package__).joinpath("assets", name).read_text(encoding="utf-8")
 
 
+_PLACEHOLDER = re.compile(r"\{\{(title|style|svg|data|script)\}\}")
+
+
+def json_for_script(document) -> str:
+    """JSON that is safe as the text of a ``<script>`` element: ``<``, ``>`` and ``&`` as \\u
+    escapes, so no value can close the element or open a comment (``</script>``, ``<!--``), and
+    U+2028/U+2029 escaped too, which old JavaScript parsers take for line breaks."""
+    text = json.dumps(document, ensure_ascii=False)
+    for ch in "<>&\u2028\u2029":
+        text = text.replace(ch, f"\\u{ord(ch):04x}")
+    return text
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """The template with each ``{{name}}`` replaced in one pass: a value is never searched for
+    placeholders, so text inside the data (an id like ``{{script}}``) stays text."""
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+
 def to_html(g: LineageGraph) -> str:
     """A self-contained page: the SVG inline, the data as JSON, the viewer script and style."""
     svg = _dot(to_dot(g), "svg").decode("utf-8")
     svg = svg[svg.index("<svg"):]  # drop the XML prolog and doctype: invalid inside HTML
-    data = json.dumps(g.to_dict(), ensure_ascii=False).replace("</", "<\\/")
-    title = html.escape(f"Lineage of {g.id}")
-    return (_asset("graph_view.html")
-            .replace("{{title}}", title)
-            .replace("{{style}}", _asset("graph_view.css"))
-            .replace("{{svg}}", svg)
-            .replace("{{data}}", data)
-            .replace("{{script}}", _asset("graph_view.js")))
+    return fill(_asset("graph_view.html"), {
+        "title": html.escape(f"Lineage of {g.id}"),
+        "style": _asset("graph_view.css"),
+        "svg": svg,
+        "data": json_for_script(g.to_dict()),
+        "script": _asset("graph_view.js"),
+    })
 
 
 def render_bytes(g: LineageGraph, fmt: str) -> bytes:
@@ -162,18 +189,11 @@ def format_of(path: str | os.PathLike) -> str:
 
 
 def write(g: LineageGraph, path: str | os.PathLike) -> Path:
-    """Render ``g`` into ``path`` (format by its suffix), atomically: a failure leaves nothing."""
+    """Render ``g`` into ``path`` (format by its suffix), atomically: a failure leaves nothing,
+    and a target that is not a regular file (a device, a FIFO, a symlink) is refused."""
     path = Path(path)
     if not path.parent.is_dir():
         raise RenderError(f"--out {path}: the folder {path.parent} does not exist")
-    data = render_bytes(g, format_of(path))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    check_target(path)
+    write_atomic(path, render_bytes(g, format_of(path)))
     return path

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from typing import Iterable
@@ -19,6 +20,7 @@ from typing import Iterable
 from tqdm import tqdm
 
 from ..licenses import propagation as lic
+from .text import UNSAFE, visible
 from ..store.db import Graph
 
 KEPT_BY_TEXT = {
@@ -36,7 +38,11 @@ def junit_xml(doc: dict, policy: lic.Policy, model_ids: Iterable[str] | None = N
     """One test case per model: a failure when it has conflicts at or above the audit's
     ``fail_on`` (each listed in the failure text), conflicts below it in ``system-out``; ids not in
     the graph are skipped cases. ``model_ids``: the ids audited (None for ``--all``, where only
-    the models with a conflict get a case)."""
+    the models with a conflict get a case).
+
+    XML 1.0 cannot hold most control characters (not even as ``&#1;``), and a store accepts any
+    id: every text is written with its control characters as visible escapes (``\\x01``, as the
+    table view shows them), and a property ``escaped`` says so when that happened."""
     fail_on = doc["fail_on"]
     by_model: dict[str, list[dict]] = {}
     for row in doc["conflicts"]:
@@ -53,9 +59,9 @@ def junit_xml(doc: dict, policy: lic.Policy, model_ids: Iterable[str] | None = N
     properties = ET.SubElement(suite, "properties")
     for name, value in (("policy", doc["policy"]), ("policy_sha256", policy.sha256 or ""),
                         ("fail_on", fail_on)):
-        ET.SubElement(properties, "property", name=name, value=value)
+        ET.SubElement(properties, "property", name=name, value=_xml_text(value))
     for model_id in ids:
-        case = ET.SubElement(suite, "testcase", classname="license", name=model_id)
+        case = ET.SubElement(suite, "testcase", classname="license", name=_xml_text(model_id))
         if model_id in unknown:
             ET.SubElement(case, "skipped", message="not in the graph")
             continue
@@ -66,16 +72,24 @@ def junit_xml(doc: dict, policy: lic.Policy, model_ids: Iterable[str] | None = N
             worst = above[0]["severity"]  # rows are sorted worst first
             failure = ET.SubElement(case, "failure", type=f"license-conflict-{worst}",
                                     message=f"{len(above)} license conflict(s) at or above '{fail_on}' (worst {worst})")
-            failure.text = "\n".join(_conflict_line(r) for r in above)
+            failure.text = "\n".join(_xml_text(_conflict_line(r)) for r in above)
         if below:
             out = ET.SubElement(case, "system-out")
-            out.text = f"below '{fail_on}':\n" + "\n".join(_conflict_line(r) for r in below)
+            out.text = f"below '{fail_on}':\n" + "\n".join(_xml_text(_conflict_line(r)) for r in below)
+    if any(UNSAFE.search(str(v)) or "\n" in str(v)
+           for v in [doc["policy"], *ids, *(r[k] for r in doc["conflicts"] for k in ("model", "ancestor", "reason"))]):
+        ET.SubElement(properties, "property", name="escaped",
+                      value="control characters in ids and texts are shown as \\xNN / \\uNNNN escapes")
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True)
 
 
 def _at_or_above(severity: str, fail_on: str) -> bool:
     return lic.SEVERITIES.index(severity) >= lic.SEVERITIES.index(fail_on)
+
+
+def _xml_text(value: str) -> str:
+    return visible(str(value))
 
 
 def _conflict_line(row: dict) -> str:
@@ -141,16 +155,35 @@ def summary(doc: dict, cases: list[dict]) -> dict:
 # --- Markdown ------------------------------------------------------------------------------------
 
 
+# Characters with a meaning in Markdown text (CommonMark, GitHub's tables, Python-Markdown), as
+# numeric character references: every renderer shows them as the character and none reads them as
+# markup, raw HTML, a code span, a link or a table cell's end. (A backslash escape is not enough:
+# Python-Markdown keeps ``\<img ...>`` as live HTML.)
+_MD_SPECIAL = {c: f"&#{ord(c)};" for c in "&<>`*_[]\\|~!#$"}
+
+
 def _md(text) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Text from the data (ids, licenses, reasons) as inert Markdown text on one line."""
+    return "".join(_MD_SPECIAL.get(c, c) for c in visible(str(text)))
+
+
+def _code(text) -> str:
+    """A code span holding ``text`` exactly: a fence longer than any run of backticks inside (the
+    CommonMark rule), padded when the text starts or ends with one. Inside a code span no markup
+    or raw HTML is read."""
+    text = visible(str(text))
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _path_md(path: list[dict]) -> str:
     parts = []
     for hop in path:
-        parts.append(f"`{hop['id']}` ({_md(hop['license'])})")
+        parts.append(f"{_code(hop['id'])} ({_md(hop['license'])})")
         if hop["relation"]:
-            parts.append(f"—{hop['relation']} of→")
+            parts.append(f"—{_md(hop['relation'])} of→")
     return " ".join(parts)
 
 
@@ -158,16 +191,16 @@ def markdown(doc: dict, cases: list[dict], policy: lic.Policy, generated: str | 
     s = summary(doc, cases)
     generated = generated or _now()
     lines = ["# License audit report", "",
-             f"- Policy: `{policy.source}` (SHA-256 `{policy.sha256}`)",
+             f"- Policy: {_code(policy.source)} (SHA-256 {_code(policy.sha256)})",
              f"- Generated: {generated} by hflineage",
              f"- Gate: fails on conflicts of severity **{s['fail_on']}** or higher: "
              f"**{s['failing']}** conflict(s) fail", "",
              "## Summary", "",
              f"{s['checked']} model(s) checked, {s['models_with_conflicts']} with conflicts, "
              f"{s['conflicts']} conflict(s) in all."
-             + (f" Not in the graph (ignored): {', '.join(s['unknown'])}." if s["unknown"] else ""), "",
+             + (f" Not in the graph (ignored): {', '.join(_code(u) for u in s['unknown'])}." if s["unknown"] else ""), "",
              "| Severity | Conflicts |", "|---|---:|"]
-    lines += [f"| {sev} | {n} |" for sev, n in s["counts"].items()]
+    lines += [f"| {_md(sev)} | {n} |" for sev, n in s["counts"].items()]
     lines += ["", "| Ancestor license | Model license | Conflicts | Worst |", "|---|---|---:|---|"]
     lines += [f"| {_md(p['ancestor_license'])} | {_md(p['model_license'])} | {p['conflicts']} | {p['worst']} |"
               for p in s["pairs"]] or ["| (none) | | | |"]
@@ -175,13 +208,13 @@ def markdown(doc: dict, cases: list[dict], policy: lic.Policy, generated: str | 
     if not cases:
         lines.append("No conflicts.")
     for n, c in enumerate(cases, 1):
-        lines += [f"### {n}. {c['severity'].upper()}: `{c['model']}` ({_md(c['model_license'])}) "
-                  f"under `{c['ancestor']}` ({_md(c['ancestor_license_label'])})", "",
+        lines += [f"### {n}. {c['severity'].upper()}: {_code(c['model'])} ({_md(c['model_license'])}) "
+                  f"under {_code(c['ancestor'])} ({_md(c['ancestor_license_label'])})", "",
                   f"- **Lineage path** ({c['distance']} hop(s)): {_path_md(c['path'])}",
                   f"- **Why**: {_md(c['reason'])}",
                   f"- **Severity {c['severity']}**: {_md(c['why'])}",
                   "- **Obligations dropped**:"]
-        lines += [f"  - `{r['obligation']}` ({r['severity']}): {_md(r['description'])}; policy rule: {r['rule']}"
+        lines += [f"  - {_code(r['obligation'])} ({_md(r['severity'])}): {_md(r['description'])}; policy rule: {_md(r['rule'])}"
                   for r in c["rules"]]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -24,12 +24,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from ..store.db import Graph
 from ..store.errors import RenderError
+from .files import check_target, umask
 from ..store.relations import RELATIONS
 from ..lineage.results import Result, Stats, frame
+from .text import visible
 
 COLOURS = {"adapter": "#E69F00", "finetune": "#0072B2", "quantized": "#009E73", "merge": "#CC79A7"}
 TAGS = 6  # pipeline tags drawn in the depth figure
@@ -66,6 +70,12 @@ def relation_mix_by_pipeline_tag(graph: Graph) -> dict[str, dict[str, int]]:
     return dict(sorted(mix.items(), key=lambda kv: (-sum(kv[1].values()), kv[0])))
 
 
+# Labels are data (ids, pipeline tags are anybody's): text, never math (a "$x$" or a backslash
+# would be parsed as mathtext and can fail the whole drawing), and never TeX.
+STYLE = {"figure.dpi": 110, "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
+         "grid.alpha": 0.3, "font.size": 10, "text.usetex": False, "text.parse_math": False}
+
+
 def _pyplot():
     try:
         import matplotlib
@@ -74,9 +84,12 @@ def _pyplot():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"figure.dpi": 110, "axes.spines.top": False, "axes.spines.right": False,
-                         "axes.grid": True, "grid.alpha": 0.3, "font.size": 10})
     return plt
+
+
+def _label(text) -> str:
+    """A label from the data: control characters as visible escapes (no font has glyphs for them)."""
+    return visible(str(text))
 
 
 IMPACT_SERIES = ("deleted_base_models", "affected_derived", "affected_downstream", "orphaned", "merges_losing_parent")
@@ -91,13 +104,16 @@ def weekly(intervals: list[dict]) -> list[dict]:
 
 
 def write(graph: Graph, stats: Stats, out_dir: str | os.PathLike, intervals: list[dict] | None = None) -> Plots:
-    """Draw every figure into ``out_dir`` (created if needed) and write ``stats.json`` beside them."""
+    """Draw every figure into ``out_dir`` (created if needed) and write ``stats.json`` beside them.
+
+    Whole or not at all: the files are drawn into a new folder beside ``out_dir`` and moved in
+    only when every one is written, so a failure leaves ``out_dir`` as it was (absent, or with
+    its old files); a file name in it that is not a regular file is refused first."""
     out = Path(out_dir)
     if stats.models == 0:
         raise RenderError("the graph holds no models: nothing to plot", hint="load a file first")
     if out.exists() and not out.is_dir():
         raise RenderError(f"--plots {out}: exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
     sizes = family_sizes(graph)
     mix = relation_mix_by_pipeline_tag(graph)
     plt = _pyplot()
@@ -112,17 +128,41 @@ def write(graph: Graph, stats: Stats, out_dir: str | os.PathLike, intervals: lis
     if weeks:
         figures += [("weekly_changes.png", _weekly_changes, weeks),
                     ("deletion_impact_over_time.png", _deletion_impact, weeks)]
-    files = []
-    for name, draw, data in figures:
-        fig = draw(plt, data)
-        fig.tight_layout()
-        path = out / name
-        fig.savefig(path)
-        plt.close(fig)
-        files.append(str(path))
-    result = Plots(out=str(out), files=files, json=str(out / "stats.json"), stats=stats.to_dict(),
-                   family_sizes=sizes, relation_mix_by_pipeline_tag=mix, intervals=weeks)
-    Path(result.json).write_text(json.dumps(result.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+    names = [name for name, _, _ in figures] + ["stats.json"]
+    for name in names:
+        check_target(out / name)
+    result = Plots(out=str(out), files=[str(out / name) for name, _, _ in figures], json=str(out / "stats.json"),
+                   stats=stats.to_dict(), family_sizes=sizes, relation_mix_by_pipeline_tag=mix, intervals=weeks)
+    existing = out.absolute().parent
+    while not existing.is_dir():
+        existing = existing.parent
+    try:
+        staging = Path(tempfile.mkdtemp(dir=existing, prefix=f".{out.name}.", suffix=".tmp"))
+        os.chmod(staging, 0o777 & ~umask())  # mkdtemp makes it private; it may become the folder
+    except OSError as e:
+        raise RenderError(f"--plots {out}: cannot write: {e.strerror or e}") from e
+    try:
+        with plt.rc_context(STYLE):
+            for name, draw, data in figures:
+                fig = draw(plt, data)
+                try:
+                    fig.tight_layout()
+                    fig.savefig(staging / name)
+                finally:
+                    plt.close(fig)
+        (staging / "stats.json").write_text(json.dumps(result.to_dict(), indent=2, default=str) + "\n",
+                                            encoding="utf-8")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.is_dir():
+            for name in names:
+                check_target(out / name)
+                os.replace(staging / name, out / name)
+        else:
+            os.rename(staging, out)
+    except OSError as e:
+        raise RenderError(f"--plots {out}: cannot write: {e.strerror or e}") from e
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return result
 
 
@@ -134,7 +174,7 @@ def _depth(plt, stats: Stats):
         total = sum(hist.values()) or 1
         depths = sorted(int(d) for d in hist)
         ax.plot(depths, [hist.get(d, hist.get(str(d), 0)) / total for d in depths], marker="o", markersize=3,
-                linewidth=2.4 if i == 0 else 1.3, color="black" if i == 0 else None, label=name)
+                linewidth=2.4 if i == 0 else 1.3, color="black" if i == 0 else None, label=_label(name))
     ax.set_yscale("log")
     ax.set_xlabel("depth (longest path up to a root)")
     ax.set_ylabel("share of models (log scale)")
@@ -177,10 +217,11 @@ def _relation_mix(plt, mix: dict[str, dict[str, int]]):
     left = [0.0] * len(domains)
     for rel in RELATIONS:
         shares = [mix[d][rel] / (sum(mix[d].values()) or 1) for d in domains]
-        ax.barh(domains, shares, left=left, color=COLOURS[rel], label=rel)
+        ax.barh(range(len(domains)), shares, left=left, color=COLOURS[rel], label=rel)
         left = [a + b for a, b in zip(left, shares)]
     for y, d in enumerate(domains):
         ax.annotate(f"{sum(mix[d].values()):,} edges", (1.01, y), va="center", fontsize=8, annotation_clip=False)
+    ax.set_yticks(range(len(domains)), [_label(d) for d in domains])
     ax.set_xlim(0, 1)
     ax.set_xlabel("share of the domain's edges")
     ax.set_title("Relation mix per domain (pipeline tag of the derived model)")
@@ -192,11 +233,12 @@ def _relation_mix(plt, mix: dict[str, dict[str, int]]):
 def _top_families(plt, stats: Stats):
     families = stats.top_families[::-1]
     fig, ax = plt.subplots(figsize=(8, 0.42 * len(families) + 1.4))
-    names = [f["root"] for f in families]
+    names = [_label(f["root"]) for f in families]
     sizes = [f["size"] for f in families]
     colours = [COLOURS[max(f["shares"], key=f["shares"].get)] if any(f["shares"].values()) else "#888888"
                for f in families]
-    ax.barh(names, sizes, color=colours)
+    ax.barh(range(len(names)), sizes, color=colours)
+    ax.set_yticks(range(len(names)), names)
     if sizes and max(sizes) >= 100 * max(1, min(sizes)):
         ax.set_xscale("log")
     for y, f in enumerate(families):
