@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from .context import pass_ctx
-from .output import emit, format_option, rows_table
+from .output import emit, format_option, rows_table, warn_unknown
 
 
 @click.command()
@@ -44,7 +44,8 @@ def _read_ids(model_ids, file) -> list[str]:
 @click.command()
 @click.argument("model_ids", nargs=-1)
 @click.option("--file", type=click.File("r"), help="Read model ids from a file, one per line ('-' for stdin).")
-@click.option("--list", "with_list", is_flag=True, help="Also list the affected models themselves.")
+@click.option("--list", "with_list", is_flag=True,
+              help="Also list the affected models themselves, and every unknown id (else a count and the first few).")
 @format_option
 @pass_ctx
 def impact(ctx, model_ids, file, with_list, fmt):
@@ -59,8 +60,8 @@ def impact(ctx, model_ids, file, with_list, fmt):
     """
     ids = _read_ids(model_ids, file)
     doc = ctx.read_across_models(lambda: ctx.lineage.impact(ids, with_list=with_list).to_dict())
-    if doc["unknown"]:
-        click.echo(f"unknown (ignored): {', '.join(doc['unknown'])}", err=True)
+    # --list names every affected model, and every unknown id with them
+    warn_unknown(doc["unknown"], with_list, "--list names them all")
     summary = {k: v for k, v in doc.items() if k not in ("models",)}
     rows = [{"measure": k, "value": ", ".join(v) if isinstance(v, list) else v} for k, v in summary.items()]
     text = rows_table(rows)

@@ -23,7 +23,7 @@ from hflineage.loader.files import write_atomic
 
 from .context import CliError, Context, pass_ctx
 from .groups import ModelArgument, ModelGroup
-from .output import emit, format_option, rows_table, warn
+from .output import emit, format_option, rows_table, warn, warn_unknown
 
 
 def policy_option(fn):
@@ -105,8 +105,11 @@ def audit(ctx, ids_file, all_models, fail_on, report_path, policy_path, fmt):
     policy = lineage.policy(policy_path)
     doc = ctx.read_across_models(
         lambda: lineage.license_audit(ids, fail_on=fail_on, policy=policy).to_dict())
-    if doc["unknown"]:
-        warn(f"unknown (ignored): {', '.join(doc['unknown'])}")
+    warn_unknown(doc["unknown"], False, "--format json lists them all")
+    if not doc["checked"]:  # a gate that checked nothing must not pass
+        what = (f"none of the {len(doc['unknown'])} id(s) given is a model in the graph" if ids is not None
+                else "the graph holds no model")
+        raise CliError(f"the audit checked no model: {what}", 1)
     if report_path:
         cases = lineage.license_evidence(doc, policy)
         render = reports.markdown if report_path.lower().endswith(".md") else reports.html_report
@@ -185,7 +188,10 @@ def _read_ids(ids_file) -> list[str]:
         if stdin.isatty():
             raise click.UsageError("give a FILE of model ids ('-' reads stdin), pipe them in, or use --all")
         ids_file = stdin
-    ids = [line.strip() for line in ids_file if line.strip() and not line.lstrip().startswith("#")]
+    try:
+        ids = [line.strip() for line in ids_file if line.strip() and not line.lstrip().startswith("#")]
+    except UnicodeDecodeError as e:
+        raise CliError(f"{ids_file.name} is not a text file of model ids: {e.reason} at byte {e.start}", 1) from e
     if not ids:
         raise click.UsageError("no model ids given")
     return ids
@@ -225,7 +231,7 @@ def _emit_model(fmt: str, doc: dict) -> None:
     rows = [{"id": doc["id"], "license": doc["license"], "license_name": doc["license_name"], "terms": doc["terms"],
              "ancestor": a["id"], "ancestor_license": a["license"], "ancestor_license_name": a["license_name"],
              "ancestor_terms": a["terms"], "ancestor_class": a["class"], "distance": a["distance"],
-             "path": " > ".join(h["id"] for h in a["path"]),
+             "path": " > ".join(h["id"] for h in a["path"] or ()),
              "severity": conflict_of.get(a["id"], {}).get("severity"),
              "reason": conflict_of.get(a["id"], {}).get("reason")} for a in doc["inherited"]]
     columns = ["id", "license", "license_name", "terms", "ancestor", "ancestor_license", "ancestor_license_name",
