@@ -470,3 +470,24 @@ def test_real_sample_distances_and_audit_agree(graph, policy):
     listed = lib.audit(graph, chosen, policy)
     assert listed["conflicts"] == [r for r in every["conflicts"] if r["model"] in set(chosen)]
     assert len(listed["conflicts"]) > 20  # the sample is full of conflicts: the check is not vacuous
+
+
+def test_a_deep_chain_answers_in_proportion_to_its_lineage(graph, make_parquet, cli):
+    """c0 (gemma) <- c1 <- ... <- c1200, all mit below c0: the leaf's answer lists 1,200 ancestors
+    once each with its distance, and one path, to the only ancestor in conflict. A path for
+    every ancestor made the JSON grow with depth² (and the server query ran out of memory)."""
+    depth = 1200
+    rows = [{"id": "chain/c0", "tags": lic("gemma")}]
+    rows += [{"id": f"chain/c{i}", "base": [f"chain/c{i - 1}"], "relation": "finetune", "tags": lic("mit")}
+             for i in range(1, depth + 1)]
+    load(graph, make_parquet(rows), progress=False)
+    result = cli("license", f"chain/c{depth}", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [(a["id"], a["distance"]) for a in doc["inherited"]] == [(f"chain/c{depth - k}", k) for k in range(1, depth + 1)]
+    assert [(c["ancestor"], c["distance"]) for c in doc["conflicts"]] == [("chain/c0", depth)]
+    (with_path,) = [a for a in doc["inherited"] if a["path"] is not None]
+    assert with_path["id"] == "chain/c0"
+    assert [h["id"] for h in with_path["path"]] == [f"chain/c{i}" for i in range(depth, -1, -1)]
+    assert [h["relation"] for h in with_path["path"]] == ["finetune"] * depth + [None]
+    assert len(result.stdout) < 400 * depth  # a few hundred bytes per ancestor, not per hop of every path
