@@ -62,7 +62,8 @@ def impact(ctx, model_ids, file, with_list, fmt):
     doc = ctx.read_across_models(lambda: ctx.lineage.impact(ids, with_list=with_list).to_dict())
     # --list names every affected model, and every unknown id with them
     warn_unknown(doc["unknown"], with_list, "--list names them all")
-    summary = {k: v for k, v in doc.items() if k not in ("models",)}
+    # the unknown ids were named on stderr; the table counts them (json keeps the list)
+    summary = {k: len(v) if k == "unknown" else v for k, v in doc.items() if k not in ("models",)}
     rows = [{"measure": k, "value": ", ".join(v) if isinstance(v, list) else v} for k, v in summary.items()]
     text = rows_table(rows)
     if with_list:

@@ -601,5 +601,7 @@ def test_impact_of_many_unknown_ids_is_a_count_and_the_first_few(graph, make_par
     doc = json.loads(result.stdout)
     assert (doc["deleted"], len(doc["unknown"]), doc["affected_derived"]) == (["org/a"], 2500, 1)
     assert sent == [("known_models", 1000), ("known_models", 1000), ("known_models", 501), ("impact", 1)]
+    table = cli("impact", "--file", str(ids)).stdout.splitlines()
+    assert [line.split() for line in table if line.startswith("unknown")] == [["unknown", "2500"]]
     listed = cli("impact", "--file", str(ids), "--list")
     assert listed.stderr.splitlines() == ["2500 unknown id(s) (ignored):", *(f"  nope/{i}" for i in range(2500))]
