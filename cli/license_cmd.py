@@ -41,8 +41,9 @@ def policy_option(fn):
 @format_option
 @click.pass_context
 def license_group(click_ctx, model_id, policy_path, fmt):
-    """A model's declared license, every ancestor's license with distance and path, the effective
-    obligations, and the conflicts (severity and a one-line reason each).
+    """A model's declared license, every ancestor's license with its distance (and one shortest
+    path to each ancestor in conflict), the effective obligations, and the conflicts (severity
+    and a one-line reason each).
 
     A conflict: the model declares a license that drops an obligation an ancestor's license
     imposes on derivatives (apache-2.0 under llama3, gemma, cc-by-nc-4.0, a RAIL license or a

@@ -118,10 +118,11 @@ def warn_unknown(unknown: list[str], list_all: bool, how_to_list: str) -> None:
     if not unknown:
         return
     if list_all:
-        warn(f"{len(unknown)} unknown id(s) (ignored):")
+        warn(f"unknown (ignored): {len(unknown)} id(s)")
         for model_id in unknown:
             warn(f"  {printable(model_id)}")
         return
     shown = ", ".join(printable(i) for i in unknown[:SHOWN_UNKNOWN])
-    more = f", … and {len(unknown) - SHOWN_UNKNOWN} more ({how_to_list})" if len(unknown) > SHOWN_UNKNOWN else ""
-    warn(f"{len(unknown)} unknown id(s) (ignored): {shown}{more}")
+    more = (f", … and {len(unknown) - SHOWN_UNKNOWN} more, {len(unknown)} in all ({how_to_list})"
+            if len(unknown) > SHOWN_UNKNOWN else "")
+    warn(f"unknown (ignored): {shown}{more}")

@@ -566,7 +566,7 @@ def test_an_audit_that_checked_no_model_fails(graph, make_parquet, cli, tmp_path
     result = cli("license", "audit", str(garbage))
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.splitlines() == [
-        "2 unknown id(s) (ignored): \\x00\\x01\\x02, \\x7f\\x03",
+        "unknown (ignored): \\x00\\x01\\x02, \\x7f\\x03",
         "error: the audit checked no model: none of the 2 id(s) given is a model in the graph"]
     binary = tmp_path / "binary.bin"
     binary.write_bytes(b"PAR1\xa0\xff\x00")
@@ -597,11 +597,12 @@ def test_impact_of_many_unknown_ids_is_a_count_and_the_first_few(graph, make_par
     ids.write_text("".join(f"nope/{i}\n" for i in range(2500)) + "org/a\n")
     result = cli("impact", "--file", str(ids), "--format", "json")
     assert result.exit_code == 0
-    assert result.stderr == "2500 unknown id(s) (ignored): nope/0, nope/1, nope/2, nope/3, nope/4, … and 2495 more (--list names them all)\n"
+    assert result.stderr == ("unknown (ignored): nope/0, nope/1, nope/2, nope/3, nope/4, … and 2495 more, 2500 in all"
+                             " (--list names them all)\n")
     doc = json.loads(result.stdout)
     assert (doc["deleted"], len(doc["unknown"]), doc["affected_derived"]) == (["org/a"], 2500, 1)
     assert sent == [("known_models", 1000), ("known_models", 1000), ("known_models", 501), ("impact", 1)]
     table = cli("impact", "--file", str(ids)).stdout.splitlines()
     assert [line.split() for line in table if line.startswith("unknown")] == [["unknown", "2500"]]
     listed = cli("impact", "--file", str(ids), "--list")
-    assert listed.stderr.splitlines() == ["2500 unknown id(s) (ignored):", *(f"  nope/{i}" for i in range(2500))]
+    assert listed.stderr.splitlines() == ["unknown (ignored): 2500 id(s)", *(f"  nope/{i}" for i in range(2500))]
