@@ -22,7 +22,7 @@ from .. import api
 from .context import CliError, Context, pass_ctx
 from .groups import ModelArgument, ModelGroup
 from .idlist import read_ids
-from .output import emit, format_option, rows_table, warn
+from .output import emit, format_option, rows_table, warn, warn_unknown
 
 
 def policy_option(fn):
@@ -40,8 +40,9 @@ def policy_option(fn):
 @format_option
 @click.pass_context
 def license_group(click_ctx, model_id, policy_path, fmt):
-    """A model's declared license, every ancestor's license with distance and path, the effective
-    obligations, and the conflicts (severity and a one-line reason each).
+    """A model's declared license, every ancestor's license with its distance (and one shortest
+    path to each ancestor in conflict), the effective obligations, and the conflicts (severity
+    and a one-line reason each).
 
     A conflict: the model declares a license that drops an obligation an ancestor's license
     imposes on derivatives (apache-2.0 under llama3, gemma, cc-by-nc-4.0, a RAIL license or a
@@ -106,8 +107,11 @@ def audit(ctx, ids_file, all_models, fail_on, report_path, policy_path, fmt):
     policy = lineage.policy(policy_path)
     doc = ctx.read_across_models(
         lambda: lineage.license_audit(ids, fail_on=fail_on, policy=policy).to_dict())
-    if doc["unknown"]:
-        warn(f"unknown (ignored): {', '.join(doc['unknown'])}")
+    warn_unknown(doc["unknown"], False, "--format json lists them all")
+    if not doc["checked"]:  # a gate that checked nothing must not pass
+        what = (f"none of the {len(doc['unknown'])} id(s) given is a model in the graph" if ids is not None
+                else "the graph holds no model")
+        raise CliError(f"the audit checked no model: {what}", 1)
     if report_path:
         cases = lineage.license_evidence(doc, policy)
         render = api.reports.markdown if report_path.lower().endswith(".md") else api.reports.html_report
@@ -225,7 +229,7 @@ def _emit_model(fmt: str, doc: dict) -> None:
     rows = [{"id": doc["id"], "license": doc["license"], "license_name": doc["license_name"], "terms": doc["terms"],
              "ancestor": a["id"], "ancestor_license": a["license"], "ancestor_license_name": a["license_name"],
              "ancestor_terms": a["terms"], "ancestor_class": a["class"], "distance": a["distance"],
-             "path": " > ".join(h["id"] for h in a["path"]),
+             "path": " > ".join(h["id"] for h in a["path"] or ()),
              "severity": conflict_of.get(a["id"], {}).get("severity"),
              "reason": conflict_of.get(a["id"], {}).get("reason")} for a in doc["inherited"]]
     columns = ["id", "license", "license_name", "terms", "ancestor", "ancestor_license", "ancestor_license_name",

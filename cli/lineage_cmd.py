@@ -7,7 +7,7 @@ import click
 
 from .context import pass_ctx
 from .idlist import read_ids
-from .output import emit, format_option, rows_table
+from .output import emit, format_option, rows_table, warn_unknown
 
 
 @click.command()
@@ -46,7 +46,8 @@ def _read_ids(model_ids, file) -> list[str]:
 @click.argument("model_ids", nargs=-1)
 @click.option("--file", type=click.File("rb"),
               help="Read model ids from a file, one per line, '#' comments ('-' for stdin), as 'license audit' does.")
-@click.option("--list", "with_list", is_flag=True, help="Also list the affected models themselves.")
+@click.option("--list", "with_list", is_flag=True,
+              help="Also list the affected models themselves, and every unknown id (else a count and the first few).")
 @format_option
 @pass_ctx
 def impact(ctx, model_ids, file, with_list, fmt):
@@ -61,9 +62,10 @@ def impact(ctx, model_ids, file, with_list, fmt):
     """
     ids = _read_ids(model_ids, file)
     doc = ctx.read_across_models(lambda: ctx.lineage.impact(ids, with_list=with_list).to_dict())
-    if doc["unknown"]:
-        click.echo(f"unknown (ignored): {', '.join(doc['unknown'])}", err=True)
-    summary = {k: v for k, v in doc.items() if k not in ("models",)}
+    # --list names every affected model, and every unknown id with them
+    warn_unknown(doc["unknown"], with_list, "--list names them all")
+    # the unknown ids were named on stderr; the table counts them (json keeps the list)
+    summary = {k: len(v) if k == "unknown" else v for k, v in doc.items() if k not in ("models",)}
     rows = [{"measure": k, "value": ", ".join(v) if isinstance(v, list) else v} for k, v in summary.items()]
     text = rows_table(rows)
     if with_list:

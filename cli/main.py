@@ -249,7 +249,12 @@ def _interrupted() -> None:
 def main(argv=None) -> None:
     import signal
 
-    debug = environment().debug or "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:  # every setting is checked once, before any command runs
+        env = environment()
+    except Exception as e:
+        click.echo(f"error: {one_line(e) or e}", err=True)
+        sys.exit(exit_code(e))
+    debug = env.debug or "--debug" in (argv if argv is not None else sys.argv[1:])
     _quiet_driver(bool(debug))
     signal.signal(signal.SIGTERM, _terminate)
     try:

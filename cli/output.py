@@ -134,3 +134,23 @@ def close_progress_bars() -> None:
 
 def warn(message: str) -> None:
     click.echo(printable(message, newlines=True), file=sys.stderr)
+
+
+SHOWN_UNKNOWN = 5  # unknown ids named on the one warning line
+
+
+def warn_unknown(unknown: list[str], list_all: bool, how_to_list: str) -> None:
+    """Ids not in the graph: one line with their count and the first few (a file of a million
+    ids must not become one enormous line), or, with ``list_all``, that line and then every id
+    on its own line. ``how_to_list`` tells how to see them all."""
+    if not unknown:
+        return
+    if list_all:
+        warn(f"unknown (ignored): {len(unknown)} id(s)")
+        for model_id in unknown:
+            warn(f"  {printable(model_id)}")
+        return
+    shown = ", ".join(printable(i) for i in unknown[:SHOWN_UNKNOWN])
+    more = (f", … and {len(unknown) - SHOWN_UNKNOWN} more, {len(unknown)} in all ({how_to_list})"
+            if len(unknown) > SHOWN_UNKNOWN else "")
+    warn(f"unknown (ignored): {shown}{more}")

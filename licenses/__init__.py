@@ -8,10 +8,11 @@ POLICY_ENV = "HFLINEAGE_LICENSE_POLICY"
 SEVERITIES = ("low", "medium", "high")  # conflict severities, rising
 
 
-def path_text(path: list[dict]) -> str:
-    """``a -finetune-> b -merge-> c``: a lineage path as text, the model asked about first."""
+def path_text(path: list[dict] | None) -> str:
+    """``a -finetune-> b -merge-> c``: a lineage path as text, the model asked about first ("" for
+    none: only an ancestor in conflict carries its path)."""
     parts = []
-    for hop in path:
+    for hop in path or ():
         parts.append(hop["id"])
         if hop["relation"]:
             parts.append(f"-{hop['relation']}->")

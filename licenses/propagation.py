@@ -2,11 +2,15 @@
 model's downstream), with the rules of the policy (``hflineage.licenses.policy``).
 
 Distance is the number of hops on a shortest path (for a merge diamond, the shorter way).
+``license_lineage`` returns the lineage DAG (each ancestor once with its direct bases); distances
+come from one breadth-first walk over it here, and a path is spelt out only for an ancestor in
+conflict (one shortest path), so an answer grows with the lineage, not with depth times ancestors.
 The policy's names are re-exported here (``licenses.load_policy``, ``licenses.Policy``, …).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Iterable
 
 from ..store.db import Graph
@@ -21,27 +25,58 @@ def _sort_conflicts(policy: Policy, rows: list[dict], *keys: str) -> list[dict]:
 
 
 def model_license(graph: Graph, model_id: str, policy: Policy) -> dict:
-    """One model's declared license, every ancestor's with distance and a shortest path, the
-    effective obligations and the conflicts (``hflineage license MODEL``)."""
+    """One model's declared license, every ancestor's with its distance (and, for an ancestor in
+    conflict, one shortest path), the effective obligations and the conflicts (``hflineage
+    license MODEL``)."""
     rows = graph.read("license_lineage", model_id=model_id)
     if not rows:
         raise ModelNotFound(f"model '{model_id}' is not in the graph")
     return _model_report(policy, rows[0])
 
 
+def shortest_ways(model_id: str, bases: list[dict], ancestors: list[dict]) -> dict[str, tuple[int, str, str]]:
+    """Breadth-first from the model up its lineage DAG (bases in id order, so the answer is
+    deterministic): each ancestor's shortest distance and the model one hop nearer the model
+    asked about on one shortest path, with that hop's relation: ``{id: (distance, via, relation)}``."""
+    up = {a["id"]: a["bases"] for a in ancestors}
+    up[model_id] = bases
+    ways: dict[str, tuple[int, str, str]] = {}
+    queue = deque([(model_id, 0)])
+    while queue:
+        node, distance = queue.popleft()
+        for base in up.get(node, ()):
+            if base["id"] not in ways and base["id"] != model_id:
+                ways[base["id"]] = (distance + 1, node, base["relation"])
+                queue.append((base["id"], distance + 1))
+    return ways
+
+
+def shortest_path(ways: dict[str, tuple[int, str, str]], ancestor: str) -> list[dict]:
+    """One shortest path from the model asked about up to ``ancestor`` (SPEC's list of hops)."""
+    hops = [{"id": ancestor, "relation": None}]
+    node = ancestor
+    while node in ways:
+        _, via, relation = ways[node]
+        hops.append({"id": via, "relation": relation})
+        node = via
+    return hops[::-1]
+
+
 def _model_report(policy: Policy, row: dict) -> dict:
     own = policy.resolve(row["license"], row["licenseName"])
+    ways = shortest_ways(row["id"], row["bases"], row["ancestors"])
     inherited, conflicts, resolved = [], [], []
     for a in row["ancestors"]:
+        distance = ways[a["id"]][0]
         res = policy.resolve(a["license"], a["licenseName"])
         resolved.append(res)
+        found = policy.conflict(own, res, distance)
         inherited.append({"id": a["id"], "license": a["license"], "license_name": a["licenseName"],
-                          **policy.describe(res), "distance": a["distance"], "missing": a["missing"],
-                          "path": a["path"]})
-        found = policy.conflict(own, res, a["distance"])
+                          **policy.describe(res), "distance": distance, "missing": a["missing"],
+                          "path": None if found is None else shortest_path(ways, a["id"])})
         if found is not None:
             conflicts.append({"ancestor": a["id"], "ancestor_license": a["license"],
-                              "ancestor_terms": res.key, "distance": a["distance"], "severity": found.severity,
+                              "ancestor_terms": res.key, "distance": distance, "severity": found.severity,
                               "dropped": list(found.dropped), "reason": found.reason})
     inherited.sort(key=lambda r: (r["distance"], r["id"]))
     return {

@@ -92,17 +92,19 @@ def impact(graph: Graph, ids: list[str], with_list: bool = False) -> dict:
         one = _impact_one(graph, ids[0])
         if one is not None:
             return one
+    known = known_models(graph, ids)
+    unknown = [i for i in ids if i not in known]
     # the subgraphs come back as parallel lists in one record (tens of thousands of records cost
     # the driver more than the query) and are walked as lists, never one dict per model
     with gc_paused():
-        core = graph.read("impact", ids=ids)[0]
+        core = graph.read("impact", ids=[i for i in ids if i in known])[0]
         gone = set(core["deleted"])
         down = (core["down_ids"], core["down_depths"], core["down_bases"])
         orphans = _orphaned(*down, gone)
         chains = _disrupted_chains(core["up_ids"], core["up_depths"], core["up_bases"], *down, gone)
     result = {
         "deleted": sorted(gone),
-        "unknown": core["unknown"],
+        "unknown": unknown,
         "affected_derived": core["affected_derived"],
         "affected_downstream": core["affected_downstream"],
         "orphaned": len(orphans),
@@ -121,6 +123,17 @@ def impact(graph: Graph, ids: list[str], with_list: bool = False) -> dict:
             "merges_losing_parent": sorted(i for i, _, merge_bases in rows if gone.intersection(merge_bases)),
         }
     return result
+
+
+ID_BATCH = 10_000  # ids per lookup: a list of a million ids is never one server query
+
+
+def known_models(graph: Graph, ids: list[str]) -> set[str]:
+    """The ids among ``ids`` that are nodes of the graph (placeholders included), looked up in batches."""
+    known: set[str] = set()
+    for start in range(0, len(ids), ID_BATCH):
+        known.update(r["id"] for r in graph.read("known_models", ids=ids[start:start + ID_BATCH]))
+    return known
 
 
 def _impact_one(graph: Graph, model_id: str) -> dict | None:

@@ -147,11 +147,14 @@ class _Encoded:
             frontier = nxt
         return seen
 
-    def descendant_counts(self) -> tuple[np.ndarray, np.ndarray]:
-        """(model, ancestor) pairs, each once (dag.ancestor_pairs)."""
-        return dag.ancestor_pairs(self.u, self.child, self.base, self.depth)
+    def descendant_counts(self) -> np.ndarray:
+        """Per node, how many nodes derive from it, each once (dag.descendant_sums)."""
+        return self.descendant_sums([np.ones(self.u, np.int64)])[0]
 
-    def top(self, names: pa.Array, pairs=None) -> list[tuple[int, int, int]]:
+    def descendant_sums(self, weights: list[np.ndarray]) -> list[np.ndarray]:
+        return dag.descendant_sums(self.u, self.child, self.base, self.depth, weights)
+
+    def top(self, names: pa.Array, desc: np.ndarray | None = None) -> list[tuple[int, int, int]]:
         """The TOP largest families by node count (ties: the smaller name): (label, size, root
         code), the root being the family's root with most descendants (ties: smallest id)."""
         sizes = self.family_sizes()
@@ -159,8 +162,7 @@ class _Encoded:
         labels = labels[np.lexsort((labels, -sizes[labels]))][:TOP]
         if not len(labels):
             return []
-        node, ancestor = self.descendant_counts() if pairs is None else pairs
-        desc = np.bincount(ancestor, minlength=self.u)
+        desc = self.descendant_counts() if desc is None else desc
         roots = np.flatnonzero(self.node & ~self.has_base & np.isin(self.family, labels))
         out = []
         for label in labels:
@@ -294,8 +296,10 @@ class Interval:
             "disrupted_families": int(len(np.unique(p.family[d_base]))),
         }
 
-        pairs_p = p.descendant_counts()
-        top_n, top_p = n.top(names), p.top(names, pairs_p)
+        alive = (~deleted).astype(np.int64)
+        sums_p = p.descendant_sums([np.ones(p.u, np.int64), alive, p.downloads * alive,
+                                    p.downloads_all_time * alive])
+        top_n, top_p = n.top(names), p.top(names, sums_p[0])
         top_p_labels = np.array([label for label, _, _ in top_p], np.int64)
         families = []
         for rank, (label, size, root) in enumerate(top_n, 1):
@@ -324,9 +328,9 @@ class Interval:
             "added_in_top": sum(f["added"] for f in families),
             "deleted_in_top": deleted_in_top,
         }
-        return doc, self._lists(s, d_base, deleted, pairs_p)
+        return doc, self._lists(s, d_base, sums_p[1:])
 
-    def _lists(self, s: dict, d_base: np.ndarray, deleted: np.ndarray, pairs) -> dict:
+    def _lists(self, s: dict, d_base: np.ndarray, sums: list[np.ndarray]) -> dict:
         """Per set, [id, class, relation] rows in id order (class and relation in N; in P for
         the deleted); ``deleted_impact``: [id, affected downstream, downloads, downloads all
         time] per deleted base model, largest first."""
@@ -337,21 +341,9 @@ class Interval:
             codes = np.flatnonzero(mask)
             ids = names.take(pa.array(codes)).to_pylist()
             out[key] = [[i, g.class_of(c), g.relations_of(c)] for i, c in zip(ids, codes)]
-        node, ancestor = pairs
-        keep = d_base[ancestor] & ~deleted[node]
-        node, ancestor = node[keep], ancestor[keep]
-        counts = np.bincount(ancestor, minlength=self.p.u)
-        dl = np.bincount(ancestor, weights=self.p.downloads[node], minlength=self.p.u)
-        dl_all = np.bincount(ancestor, weights=self.p.downloads_all_time[node], minlength=self.p.u)
-        # exact sums: float weights are exact below 2**53, beyond that recount in integers
-        rows = []
-        for c in np.flatnonzero(d_base):
-            if dl[c] >= 2 ** 53 or dl_all[c] >= 2 ** 53:
-                sel = node[ancestor == c]
-                d, a = int(self.p.downloads[sel].sum()), int(self.p.downloads_all_time[sel].sum())
-            else:
-                d, a = int(dl[c]), int(dl_all[c])
-            rows.append([names[int(c)].as_py(), int(counts[c]), d, a])
+        # descendants that are not deleted, each once, and their downloads
+        counts, dl, dl_all = sums
+        rows = [[names[int(c)].as_py(), int(counts[c]), int(dl[c]), int(dl_all[c])] for c in np.flatnonzero(d_base)]
         rows.sort(key=lambda r: (-r[1], -r[2], r[0]))
         out["deleted_impact"] = rows
         return out

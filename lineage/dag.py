@@ -7,6 +7,7 @@ and never enumerate paths.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 import numpy as np
@@ -146,43 +147,128 @@ def depths(n: int, child: np.ndarray, base: np.ndarray) -> np.ndarray:
     return depth
 
 
-def ancestor_pairs(n: int, child: np.ndarray, base: np.ndarray, depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every (model, ancestor) pair of the DAG once: two parallel code arrays.
+def descendant_sums(n: int, child: np.ndarray, base: np.ndarray, depth: np.ndarray,
+                    weights: list[np.ndarray]) -> list[np.ndarray]:
+    """Per model M and per weight array w: the sum of w over M's descendants, each descendant
+    once (a model reached along two paths, below a merge, counts once); int64, exact.
 
-    Level by level in ``depth`` order (every base of a model is on a lower level), a model's
-    ancestors are its bases plus their ancestors, deduplicated, so a model reached along two
-    paths (below a merge) counts once. Pairs of one level are stored contiguously per model,
-    so the next level gathers a base's ancestors as a slice. The output has one pair per model
-    and ancestor (its size and time at 2.5M models: BENCHMARKS.md, "Design measurements").
+    Enumerating every (model, ancestor) pair costs depth² on a chain, so only merges (models
+    with two bases or more) have their ancestor sets listed. Every other model hangs from its
+    one base in a forest whose roots are the roots and the merges; M's descendants are the
+    models below it in that forest (a subtree sum) plus, for each merge whose ancestors include
+    M, that merge's forest subtree. The work is linear in the models and edges plus the sizes of
+    the merges' ancestor sets.
     """
-    if len(child) == 0:
+    nbases = np.bincount(child, minlength=n)
+    single = np.flatnonzero(nbases == 1)
+    parent = np.full(n, -1, np.int64)
+    parent[child[nbases[child] == 1]] = base[nbases[child] == 1]
+    # forest subtree sums, deepest level first (a base sits on a lower level than its model)
+    single = single[np.argsort(-depth[single], kind="stable")]
+    cuts = np.flatnonzero(np.diff(depth[single])) + 1
+    subtree = [np.asarray(w, np.int64).copy() for w in weights]
+    for level in np.split(single, cuts):
+        if not len(level):
+            continue
+        for s in subtree:
+            np.add.at(s, parent[level], s[level])
+    out = [s - np.asarray(w, np.int64) for s, w in zip(subtree, weights)]
+    merge_of, ancestor = merge_ancestors(n, child, base, depth, nbases, parent)
+    for o, s in zip(out, subtree):
+        np.add.at(o, ancestor, s[merge_of])
+    return out
+
+
+def merge_ancestors(n: int, child: np.ndarray, base: np.ndarray, depth: np.ndarray, nbases: np.ndarray,
+                    parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (merge, ancestor) pair once, for the merges (two bases or more) of the DAG.
+
+    A merge's ancestors are the forest paths up from its bases (``parent``: the one base of a
+    single-base model, -1 elsewhere) plus, where such a path ends at a merge, that merge's
+    ancestors. Paths are walked a depth level at a time, deepest first, so two walks of one
+    merge that meet do so on the same level and go on as one.
+    """
+    is_merge = nbases >= 2
+    e = is_merge[child]
+    if not e.any():
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    order = np.argsort(depth[child], kind="stable")
-    child, base = child[order], base[order]
-    level = depth[child]
-    start = np.zeros(n, np.int64)  # where a model's ancestors begin in the concatenated output
+    owners, nodes = [], []
+    buckets: dict[int, list[np.ndarray]] = {}  # depth -> keys (merge * n + node) waiting there
+    levels: list[int] = []  # the buckets' depths, negated: a heap, deepest first
+    _push(buckets, levels, child[e] * n + base[e], depth, n)
+    while levels:
+        d = -heapq.heappop(levels)
+        keys = np.unique(np.concatenate(buckets.pop(d)))
+        m, v = keys // n, keys % n
+        owners.append(m)
+        nodes.append(v)
+        up = parent[v] >= 0
+        if up.any():
+            _push(buckets, levels, m[up] * n + parent[v[up]], depth, n)
+    walk_m, walk_v = np.concatenate(owners), np.concatenate(nodes)
+    # where a walk ends at a merge, that merge's ancestors join: merges in depth order
+    inherit = is_merge[walk_v]
+    via_m, via_r = walk_m[inherit], walk_v[inherit]
+    merges = np.flatnonzero(is_merge)
+    merges = merges[np.argsort(depth[merges], kind="stable")]
+    order = np.argsort(walk_m, kind="stable")
+    walk_m, walk_v = walk_m[order], walk_v[order]
+    wstart = np.searchsorted(walk_m, np.arange(n + 1))
+    order = np.argsort(via_m, kind="stable")
+    via_m, via_r = via_m[order], via_r[order]
+    vstart = np.searchsorted(via_m, np.arange(n + 1))
+    start = np.zeros(n, np.int64)
     count = np.zeros(n, np.int64)
-    nodes, ancestors, total = [], [], 0
-    for k in range(1, int(level.max()) + 1):
-        lo, hi = np.searchsorted(level, [k, k + 1])
-        c, b = child[lo:hi], base[lo:hi]
-        if total:
-            done = np.concatenate(ancestors) if len(ancestors) > 1 else ancestors[0]
-            nodes, ancestors = [np.concatenate(nodes)], [done]
-            inherited_child = np.repeat(c, count[b])
-            inherited = done[_ranges(start[b], start[b] + count[b])]
-        else:
-            inherited_child = inherited = np.zeros(0, np.int64)
-        key = np.unique(np.concatenate([c * n + b, inherited_child * n + inherited]))  # sorted by model
-        pair_node, pair_ancestor = key // n, key % n
-        first = np.flatnonzero(np.diff(pair_node, prepend=-1))
-        models = pair_node[first]
-        start[models] = total + first
-        count[models] = np.diff(np.append(first, len(pair_node)))
-        nodes.append(pair_node)
-        ancestors.append(pair_ancestor)
-        total += len(pair_node)
-    return np.concatenate(nodes), np.concatenate(ancestors)
+    buf = _Growing()
+    level_cuts = np.flatnonzero(np.diff(depth[merges])) + 1
+    for level in np.split(merges, level_cuts):
+        own = _ranges(wstart[level], wstart[level + 1])
+        via = _ranges(vstart[level], vstart[level + 1])
+        r = via_r[via]
+        inherited = buf.take(_ranges(start[r], start[r] + count[r]))
+        keys = np.unique(np.concatenate([walk_m[own] * n + walk_v[own],
+                                         np.repeat(via_m[via], count[r]) * n + inherited]))
+        m, a = keys // n, keys % n
+        first = np.flatnonzero(np.diff(m, prepend=-1))
+        start[m[first]] = buf.size + first
+        count[m[first]] = np.diff(np.append(first, len(m)))
+        buf.extend(a)
+    pair_m = np.repeat(merges, count[merges])
+    return pair_m, buf.take(_ranges(start[merges], start[merges] + count[merges]))
+
+
+def _push(buckets: dict, levels: list, keys: np.ndarray, depth: np.ndarray, n: int) -> None:
+    """File walk keys (merge * n + node) under their node's depth."""
+    d = depth[keys % n]
+    order = np.argsort(d, kind="stable")
+    keys, d = keys[order], d[order]
+    cuts = np.flatnonzero(np.diff(d)) + 1
+    for part, level in zip(np.split(keys, cuts), d[np.concatenate([[0], cuts])] if len(d) else []):
+        if int(level) not in buckets:
+            buckets[int(level)] = []
+            heapq.heappush(levels, -int(level))
+        buckets[int(level)].append(part)
+
+
+class _Growing:
+    """An int64 array that grows by doubling (appending to a list and concatenating at every
+    level would copy everything so far at each level)."""
+
+    def __init__(self):
+        self.data = np.zeros(1024, np.int64)
+        self.size = 0
+
+    def extend(self, values: np.ndarray) -> None:
+        need = self.size + len(values)
+        if need > len(self.data):
+            grown = np.zeros(max(need, 2 * len(self.data)), np.int64)
+            grown[:self.size] = self.data[:self.size]
+            self.data = grown
+        self.data[self.size:need] = values
+        self.size = need
+
+    def take(self, idx: np.ndarray) -> np.ndarray:
+        return self.data[idx]
 
 
 
@@ -193,18 +279,12 @@ def path_counts(n: int, child: np.ndarray, base: np.ndarray, depth: np.ndarray) 
     would not fit in int64 is TOO_MANY (checked on a float64 twin of every sum)."""
     up, down = np.ones(n, np.int64), np.ones(n, np.int64)
     up_f, down_f = np.ones(n), np.ones(n)
-    top = int(depth.max()) if n else 0
-    child_level = depth[child]
-    for k in range(1, top + 1):  # a model's bases are all on lower levels
-        e = child_level == k
-        c, b = child[e], base[e]
+    # edges sorted by level once, then sliced (a scan of every edge per level costs depth x edges)
+    for c, b in _by_level(child, base, depth[child]):  # a model's bases are all on lower levels
         up[c], up_f[c] = 0, 0.0
         np.add.at(up, c, up[b])
         np.add.at(up_f, c, up_f[b])
-    base_level = depth[base]
-    for k in range(top - 1, -1, -1):  # a model's children are all on higher levels
-        e = base_level == k
-        c, b = child[e], base[e]
+    for c, b in reversed(list(_by_level(child, base, depth[base]))):  # its children on higher ones
         down[b], down_f[b] = 0, 0.0
         np.add.at(down, b, down[c])
         np.add.at(down_f, b, down_f[c])
@@ -212,6 +292,20 @@ def path_counts(n: int, child: np.ndarray, base: np.ndarray, depth: np.ndarray) 
     up[up_f > limit] = TOO_MANY
     down[down_f > limit] = TOO_MANY
     return up, down
+
+
+def _by_level(child: np.ndarray, base: np.ndarray, level: np.ndarray):
+    """The edges grouped by ``level`` (one value per edge), lowest first: (child, base) per group."""
+    order = np.argsort(level, kind="stable")
+    child, base, level = child[order], base[order], level[order]
+    cuts = np.flatnonzero(np.diff(level)) + 1
+    return zip(np.split(child, cuts), np.split(base, cuts))
+
+
+def _levels(depth: np.ndarray) -> list[np.ndarray]:
+    """The node codes of each depth that has any, lowest first."""
+    order = np.argsort(depth, kind="stable")
+    return np.split(order, np.flatnonzero(np.diff(depth[order])) + 1)
 
 
 def dominated(n: int, child: np.ndarray, base: np.ndarray, depth: np.ndarray) -> np.ndarray:
@@ -231,10 +325,9 @@ def dominated(n: int, child: np.ndarray, base: np.ndarray, depth: np.ndarray) ->
     child_sorted, base_sorted = child[order], base[order]
     starts = np.searchsorted(child_sorted, np.arange(n + 1))
     nbases = np.diff(starts)
-    top = int(depth.max()) if n else 0
     dom_depth[:n][nbases == 0] = 1
-    for k in range(1, top + 1):
-        level = np.flatnonzero(depth == k)
+    levels = _levels(depth)
+    for level in levels[1:]:
         single = level[nbases[level] == 1]
         idom[single] = base_sorted[starts[single]]
         for v in level[nbases[level] > 1]:  # merges: the LCA of their bases, climbing by depth
@@ -250,8 +343,7 @@ def dominated(n: int, child: np.ndarray, base: np.ndarray, depth: np.ndarray) ->
             idom[v] = a
         dom_depth[level] = dom_depth[idom[level]] + 1
     size = np.ones(n + 1, np.int64)
-    for k in range(top, 0, -1):  # an immediate dominator sits on a lower level than its model
-        level = np.flatnonzero(depth == k)
+    for level in reversed(levels[1:]):  # an immediate dominator sits on a lower level than its model
         np.add.at(size, idom[level], size[level])
     return size[:n] - 1
 
@@ -270,19 +362,21 @@ def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 def components(n: int, child: np.ndarray, base: np.ndarray) -> np.ndarray:
     """Weakly connected components: each node's label is the smallest node code in its component.
 
-    Min-label propagation along edges with pointer jumping; a handful of rounds even on
-    2.5M-node graphs.
+    Hooking and pointer jumping: every label is a tree root after the jumps, and each round
+    hooks the larger root of every edge whose ends disagree under the smaller one. Hooking roots
+    (not the edge's own ends) merges whole trees at once, so a long path whose ids come in any
+    order still takes few rounds; labels only decrease, so the smallest code ends as the root.
     """
     label = np.arange(n, dtype=np.int64)
     while True:
-        low = np.minimum(label[child], label[base])
-        before = label.copy()
-        np.minimum.at(label, child, low)
-        np.minimum.at(label, base, low)
+        lc, lb = label[child], label[base]
+        differ = lc != lb
+        if not differ.any():
+            return label
+        lc, lb = lc[differ], lb[differ]
+        np.minimum.at(label, np.maximum(lc, lb), np.minimum(lc, lb))
         while True:  # pointer jumping: follow labels to their own label
             jumped = label[label]
             if np.array_equal(jumped, label):
                 break
             label = jumped
-        if np.array_equal(label, before):
-            return label

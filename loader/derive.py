@@ -95,9 +95,6 @@ def compute(child, base, downloads: pa.Table | None = None) -> Derived:
     if n == 0:
         return Derived(DERIVED_SCHEMA.empty_table(), 0)
     depth = dag.depths(n, enc.child, enc.base)
-    below_node, below_ancestor = dag.ancestor_pairs(n, enc.child, enc.base, depth)
-    descendants = np.bincount(below_ancestor, minlength=n)
-    leaf = descendants == 0
     downloads = DOWNLOADS_SCHEMA.empty_table() if downloads is None else downloads
     # each downloads row's code, looked up among the models on edges (the smaller set, so the
     # hash table is over those); the first row of an id counts
@@ -106,13 +103,15 @@ def compute(child, base, downloads: pa.Table | None = None) -> Derived:
     codes = codes.drop_null().to_numpy()
     codes, first = np.unique(codes, return_index=True)
     rows = rows[first]
-    sums = {}
+    own = {}
     for column, name in (("below", "downloads"), ("below_all_time", "downloadsAllTime")):
-        own = np.zeros(n, np.int64)
-        own[codes] = pc.fill_null(dag.plain(downloads[name]).cast(pa.int64()), 0).to_numpy()[rows]
-        total = np.zeros(n, np.int64)
-        np.add.at(total, below_ancestor, own[below_node])  # exact integers, each descendant once
-        sums[column] = pa.array(total, mask=leaf)
+        own[column] = np.zeros(n, np.int64)
+        own[column][codes] = pc.fill_null(dag.plain(downloads[name]).cast(pa.int64()), 0).to_numpy()[rows]
+    # exact integers, each descendant once
+    descendants, *totals = dag.descendant_sums(n, enc.child, enc.base, depth,
+                                               [np.ones(n, np.int64), own["below"], own["below_all_time"]])
+    leaf = descendants == 0
+    sums = {column: pa.array(total, mask=leaf) for column, total in zip(own, totals)}
     orphaned = dag.dominated(n, enc.child, enc.base, depth)
     paths_up, paths_down = dag.path_counts(n, enc.child, enc.base, depth)
     # the base each model's longest path goes through: a base one level up, smallest id first

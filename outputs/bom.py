@@ -19,13 +19,18 @@ ancestor under two requested models is two pedigree entries, and bom-refs must b
 
 from __future__ import annotations
 
+import json
 import types
 from dataclasses import dataclass
+from functools import cache
 from typing import Iterable
 from urllib.parse import quote
 
+from jsonschema import ValidationError, validators
+
 from cyclonedx.model import ExternalReference, ExternalReferenceType, Property, XsUri
 from cyclonedx.model.bom import Bom
+from cyclonedx.model.dependency import Dependency
 from cyclonedx.model.component import Component, ComponentType, Pedigree
 from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement
 from cyclonedx.output import make_outputter
@@ -96,8 +101,9 @@ def _add_model(bom: Bom, lineage: Lineage, policy: lic.Policy) -> None:
     ancestors = {}
     for a in report["inherited"]:  # nearest first, then by id
         props = [Property(name=f"{NS}:relation", value=",".join(sorted(reached_by.get(a["id"], ())))),
-                 Property(name=f"{NS}:distance", value=str(a["distance"])),
-                 Property(name=f"{NS}:path", value=lic.path_text(a["path"]))]
+                 Property(name=f"{NS}:distance", value=str(a["distance"]))]
+        if a["path"] is not None:  # an ancestor in conflict: one shortest path to it
+            props.append(Property(name=f"{NS}:path", value=lic.path_text(a["path"])))
         ancestors[a["id"]] = _component(f"hf:{top_id}#{a['id']}", facts.get(a["id"], {"id": a["id"]}), a,
                                         policy, props, links=False)
 
@@ -110,10 +116,13 @@ def _add_model(bom: Bom, lineage: Lineage, policy: lic.Policy) -> None:
         model.pedigree = Pedigree(ancestors=ancestors.values())
     bom.components.add(model)
 
+    # every base of a lineage node is a node too, so each node's entry lists its bases whole; built
+    # here because the library's register_dependency looks each target up in a list
     by_id = {top_id: model, **ancestors}
-    for node in lineage.nodes:
-        bases = [by_id[b["id"]] for b in node["bases"]]
-        bom.register_dependency(by_id[node["id"]], bases or None)
+    bom.dependencies.update(
+        Dependency(ref=by_id[node["id"]].bom_ref,
+                   dependencies=[Dependency(ref=by_id[b["id"]].bom_ref) for b in node["bases"]])
+        for node in lineage.nodes)
 
 
 def _component(bom_ref: str, facts: dict, licensed: dict, policy: lic.Policy, extra: list[Property],
@@ -225,7 +234,7 @@ def _count_pedigree_refs(bom: Bom) -> None:
 def _one_line(error) -> str:
     """The validator's finding as one line: where in the document and what, without the schema
     dump that its text carries."""
-    detail = getattr(error, "data", None)
+    detail = getattr(error, "data", None) or error  # the library's wrapper, or jsonschema's own error
     message = getattr(detail, "message", None) or str(error)
     where = "/".join(str(p) for p in getattr(detail, "absolute_path", ()))
     line = " ".join(message.split())
@@ -234,13 +243,43 @@ def _one_line(error) -> str:
     return visible(f"{line} (at /{where})" if where else line)
 
 
+def _unique_items(validator, unique, instance, schema):
+    """jsonschema's ``uniqueItems`` in linear time: its own compares every pair of objects, and a
+    BOM's arrays hold one entry per ancestor. Equal as JSON means equal here (1 == 1.0, true != 1)."""
+    if unique and validator.is_type(instance, "array"):
+        keys = [_json_key(item) for item in instance]
+        if len(set(keys)) != len(keys):
+            yield ValidationError(f"an array of {len(instance)} items has non-unique elements")
+
+
+def _json_key(value):
+    """A hashable form of a JSON value that is equal exactly when the values are equal as JSON."""
+    if isinstance(value, dict):
+        return ("object", frozenset((k, _json_key(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("array", tuple(_json_key(v) for v in value))
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, (int, float)):
+        return ("number", value)
+    return (type(value).__name__, value)
+
+
+@cache
+def _validator(version: SchemaVersion):
+    """The library's strict CycloneDX validator (schema, references, formats) with ``_unique_items``."""
+    strict = JsonStrictValidator(version)._validator
+    fast = validators.extend(type(strict), {"uniqueItems": _unique_items})
+    return fast(strict.schema, registry=strict._registry, format_checker=strict.format_checker)
+
+
 def to_json(bom: Bom, spec: str = "1.6") -> str:
     """The BOM as CycloneDX JSON of ``spec``, validated by the strict schema; BomError if invalid."""
     if spec not in SPECS:
         raise BomError(f"CycloneDX spec {spec!r} is not supported (one of {', '.join(SPECS)})")
     version = SPECS[spec]
     text = make_outputter(bom, OutputFormat.JSON, version).output_as_string(indent=2)
-    error = JsonStrictValidator(version).validate_str(text)
+    error = next(_validator(version).iter_errors(json.loads(text)), None)
     if error is not None:
         raise BomError(f"the BOM fails the CycloneDX {spec} schema: {_one_line(error)}")
     return text

@@ -21,6 +21,7 @@ home; where that home and the jars live is the server's own business: ``hflineag
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,9 @@ DEFAULT_DATABASE = "neo4j"
 DEFAULT_BOLT_PORT = 7687
 DEFAULT_HTTP_PORT = 7474
 DEFAULT_MEMORY = "2g"
+# the URI schemes the driver speaks (Bolt, direct or routed, plain or encrypted)
+SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+MEMORY_SIZE = re.compile(r"[1-9][0-9]*[kmgt]?", re.IGNORECASE)  # what Neo4j's memory settings take
 
 
 @dataclass(frozen=True)
@@ -76,8 +80,16 @@ def _port(name: str) -> int | None:
     return port
 
 
+def _memory(name: str) -> str:
+    value = _get(name) or DEFAULT_MEMORY
+    if not MEMORY_SIZE.fullmatch(value):
+        raise HFLineageError(f"{name}={value!r} is not a memory size", hint="a whole number with k, m, g or t, e.g. 2g")
+    return value
+
+
 def environment() -> Environment:
-    """The environment's settings, read now."""
+    """The environment's settings, read now; a numeric setting that is not a number in range is
+    an HFLineageError naming the variable."""
     return Environment(
         neo4j_uri=_get("NEO4J_URI"),
         neo4j_user=_get("NEO4J_USER"),
@@ -87,8 +99,8 @@ def environment() -> Environment:
         cache=_get("HFLINEAGE_CACHE"),
         bolt_port=_port("HFLINEAGE_BOLT_PORT"),
         http_port=_port("HFLINEAGE_HTTP_PORT"),
-        heap=_get("HFLINEAGE_HEAP") or DEFAULT_MEMORY,
-        pagecache=_get("HFLINEAGE_PAGECACHE") or DEFAULT_MEMORY,
+        heap=_memory("HFLINEAGE_HEAP"),
+        pagecache=_memory("HFLINEAGE_PAGECACHE"),
         java=_get("HFLINEAGE_JAVA"),
         java_home=_get("JAVA_HOME"),
         xdg_data_home=_get("XDG_DATA_HOME"),
@@ -124,10 +136,13 @@ def resolve_connection(
 ) -> Connection:
     """Combine options, environment and the local server's files into one connection."""
     env = environment()
+    given_uri = uri is not None
     uri = uri or env.neo4j_uri
     user = user or env.neo4j_user or DEFAULT_USER
     password = password or env.neo4j_password
     database = database or env.neo4j_database or DEFAULT_DATABASE
+    if uri is not None:
+        check_uri(uri, "the URI" if given_uri else "NEO4J_URI")
     local = uri is None
     if local:
         from ..server.manage import LocalServer
@@ -139,3 +154,14 @@ def resolve_connection(
     if password is None:
         raise HFLineageError(f"no password for {uri}", hint="set NEO4J_PASSWORD or pass --password")
     return Connection(uri=uri, user=user, password=password, database=database, local=local)
+
+
+def check_uri(uri: str, source: str) -> None:
+    """A URI the driver cannot use (the Browser's http://...:7474, a typo) is one HFLineageError
+    naming the schemes that work, before any driver is made."""
+    scheme = uri.split("://", 1)[0].lower() if "://" in uri else None
+    if scheme not in SCHEMES:
+        said = f"scheme {scheme!r}" if scheme is not None else "no scheme"
+        browser = scheme in ("http", "https")
+        raise HFLineageError(f"{source} {uri!r} has {said}; the schemes accepted are {', '.join(SCHEMES)}",
+                             hint="the Browser's http address is not Bolt's, e.g. bolt://localhost:7687" if browser else None)

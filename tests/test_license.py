@@ -170,9 +170,8 @@ def test_merge_diamond_uses_the_shortest_distance(graph, make_parquet, policy):
     load(graph, make_parquet(merge_graph()), progress=False)
     doc = lib.model_license(graph, "org/diamond", policy)
     assert [(a["id"], a["distance"]) for a in doc["inherited"]] == [("base/llama", 1), ("org/ft", 1)]
-    llama = next(a for a in doc["inherited"] if a["id"] == "base/llama")
-    assert llama["path"] == [{"id": "org/diamond", "relation": "merge"}, {"id": "base/llama", "relation": None}]
     assert doc["conflicts"] == []  # llama3 keeps llama3.1's terms: the policy lists them as compatible
+    assert [a["path"] for a in doc["inherited"]] == [None, None]  # a path is spelt out only for a conflict
 
 
 def test_deep_chain(graph, make_parquet, policy):
@@ -459,7 +458,9 @@ def test_real_sample_distances_and_audit_agree(graph, policy):
     expected = _bfs(parents, "jaspionjader/bh-64")
     assert len(expected) == 257
     assert {a["id"]: a["distance"] for a in doc["inherited"]} == expected
-    for a in doc["inherited"]:  # each path is a real path of that length
+    in_conflict = {c["ancestor"] for c in doc["conflicts"]}
+    assert {a["id"] for a in doc["inherited"] if a["path"] is not None} == in_conflict
+    for a in (a for a in doc["inherited"] if a["id"] in in_conflict):  # each path is a real path of that length
         ids = [h["id"] for h in a["path"]]
         assert len(ids) == a["distance"] + 1 and ids[0] == "jaspionjader/bh-64" and ids[-1] == a["id"]
         assert all(b in parents[c] for c, b in zip(ids, ids[1:]))
@@ -469,3 +470,24 @@ def test_real_sample_distances_and_audit_agree(graph, policy):
     listed = lib.audit(graph, chosen, policy)
     assert listed["conflicts"] == [r for r in every["conflicts"] if r["model"] in set(chosen)]
     assert len(listed["conflicts"]) > 20  # the sample is full of conflicts: the check is not vacuous
+
+
+def test_a_deep_chain_answers_in_proportion_to_its_lineage(graph, make_parquet, cli):
+    """c0 (gemma) <- c1 <- ... <- c1200, all mit below c0: the leaf's answer lists 1,200 ancestors
+    once each with its distance, and one path, to the only ancestor in conflict. A path for
+    every ancestor made the JSON grow with depth² (and the server query ran out of memory)."""
+    depth = 1200
+    rows = [{"id": "chain/c0", "tags": lic("gemma")}]
+    rows += [{"id": f"chain/c{i}", "base": [f"chain/c{i - 1}"], "relation": "finetune", "tags": lic("mit")}
+             for i in range(1, depth + 1)]
+    load(graph, make_parquet(rows), progress=False)
+    result = cli("license", f"chain/c{depth}", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [(a["id"], a["distance"]) for a in doc["inherited"]] == [(f"chain/c{depth - k}", k) for k in range(1, depth + 1)]
+    assert [(c["ancestor"], c["distance"]) for c in doc["conflicts"]] == [("chain/c0", depth)]
+    (with_path,) = [a for a in doc["inherited"] if a["path"] is not None]
+    assert with_path["id"] == "chain/c0"
+    assert [h["id"] for h in with_path["path"]] == [f"chain/c{i}" for i in range(depth, -1, -1)]
+    assert [h["relation"] for h in with_path["path"]] == ["finetune"] * depth + [None]
+    assert len(result.stdout) < 400 * depth  # a few hundred bytes per ancestor, not per hop of every path

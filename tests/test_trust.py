@@ -520,3 +520,89 @@ def test_batches_that_deadlock_past_the_driver_retries_run_again_alone(graph, mo
         assert _query(g, "MATCH (m:Model) WHERE m.depth IS NULL RETURN count(m) AS n")[0]["n"] == 0
     finally:
         g.close()
+
+
+# issue 24: settings, inputs and bounded outputs ------------------------------------------------------
+
+def _cli_process(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hflineage.cli", *args], env=dict(os.environ, **env),
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("uri,said", [("http://127.0.0.1:7474", "scheme 'http'"), ("localhost:7687", "no scheme")])
+def test_a_uri_the_driver_cannot_speak_is_one_line_naming_the_schemes(uri, said):
+    import re
+
+    import hflineage
+    from hflineage.loader.errors import HFLineageError
+
+    schemes = "bolt, bolt+s, bolt+ssc, neo4j, neo4j+s, neo4j+ssc"
+    proc = _cli_process("--uri", uri, "--password", "whatever1", "stats")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
+    assert proc.stderr.startswith(f"error: the URI '{uri}' has {said}; the schemes accepted are {schemes}")
+    proc = _cli_process("stats", NEO4J_URI=uri, NEO4J_PASSWORD="whatever1")
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and f"NEO4J_URI '{uri}' has {said}" in proc.stderr
+    with pytest.raises(HFLineageError, match=re.escape(f"the URI '{uri}' has {said}; the schemes accepted are {schemes}")):
+        hflineage.connect(uri=uri, password="whatever1")
+
+
+@pytest.mark.parametrize("name,value,words", [
+    ("HFLINEAGE_BOLT_PORT", "abc", "is not a port number"), ("HFLINEAGE_BOLT_PORT", "70000", "is not a port number"),
+    ("HFLINEAGE_HTTP_PORT", "0", "is not a port number"), ("HFLINEAGE_HEAP", "lots", "is not a memory size"),
+    ("HFLINEAGE_PAGECACHE", "-1g", "is not a memory size")])
+@pytest.mark.parametrize("command", [["stats"], ["db", "status"], ["queries"]])
+def test_a_bad_numeric_setting_is_one_line_naming_the_variable_on_every_command(name, value, words, command):
+    proc = _cli_process(*command, **{name: value})
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
+    assert proc.stderr.startswith(f"error: {name}={value!r} {words}")
+
+
+def test_an_audit_that_checked_no_model_fails(graph, make_parquet, cli, tmp_path):
+    load(graph, make_parquet([{"id": "org/a", "tags": ["license:mit"]}]), progress=False)
+    garbage = tmp_path / "garbage.bin"
+    garbage.write_bytes(b"\x00\x01\x02\n\x7f\x03\n")
+    result = cli("license", "audit", str(garbage))
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "unknown (ignored): \\x00\\x01\\x02, \\x7f\\x03",
+        "error: the audit checked no model: none of the 2 id(s) given is a model in the graph"]
+    binary = tmp_path / "binary.bin"
+    binary.write_bytes(b"PAR1\xa0\xff\x00")
+    result = cli("license", "audit", str(binary), "--format", "junit")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == f"error: cannot read the model list {binary}: not UTF-8 text (byte 4)\n"
+    ok = tmp_path / "ok.txt"
+    ok.write_text("org/a\nnope/x\n")
+    assert cli("license", "audit", str(ok)).exit_code == 0
+
+
+def test_impact_of_many_unknown_ids_is_a_count_and_the_first_few(graph, make_parquet, cli, tmp_path, monkeypatch):
+    from hflineage.loader import analyses as lib_analyses
+
+    load(graph, make_parquet([{"id": "org/a"}, {"id": "org/b", "base": ["org/a"], "relation": "finetune"}]),
+         progress=False)
+    sent = []
+    read = type(graph).read
+
+    def counting(self, name, **params):  # the real query, its id lists recorded
+        if "ids" in params:
+            sent.append((name, len(params["ids"])))
+        return read(self, name, **params)
+
+    monkeypatch.setattr(type(graph), "read", counting)
+    monkeypatch.setattr(lib_analyses, "ID_BATCH", 1000)
+    ids = tmp_path / "ids.txt"
+    ids.write_text("".join(f"nope/{i}\n" for i in range(2500)) + "org/a\n")
+    result = cli("impact", "--file", str(ids), "--format", "json")
+    assert result.exit_code == 0
+    assert result.stderr == ("unknown (ignored): nope/0, nope/1, nope/2, nope/3, nope/4, … and 2495 more, 2500 in all"
+                             " (--list names them all)\n")
+    doc = json.loads(result.stdout)
+    assert (doc["deleted"], len(doc["unknown"]), doc["affected_derived"]) == (["org/a"], 2500, 1)
+    assert sent == [("known_models", 1000), ("known_models", 1000), ("known_models", 501), ("impact", 1)]
+    table = cli("impact", "--file", str(ids)).stdout.splitlines()
+    assert [line.split() for line in table if line.startswith("unknown")] == [["unknown", "2500"]]
+    listed = cli("impact", "--file", str(ids), "--list")
+    assert listed.stderr.splitlines() == ["unknown (ignored): 2500 id(s)", *(f"  nope/{i}" for i in range(2500))]
