@@ -125,9 +125,10 @@ def test_control_characters_in_ids_draw_and_make_valid_junit(graph, make_parquet
     assert "[high] c/ch\\x0cild\\uffff\\x1f\\x7fz:" in failure.text and "(ancestor c/\\x01ro\\x0bot)" in failure.text
     props = {p.get("name"): p.get("value") for p in suite.find("properties")}
     assert props["escaped"] == "control characters in ids and texts are shown as \\xNN / \\uNNNN escapes"
-    # plain ids: no note
+    # plain ids: no note (an audit must check a model: one that checked none is an error)
+    load(graph, make_parquet([{"id": "plain/model", "tags": lic("mit")}]), progress=False)
     plain = tmp_path / "plain.txt"
-    plain.write_text("nobody/x\n", encoding="utf-8")
+    plain.write_text("plain/model\nnobody/x\n", encoding="utf-8")
     root = ET.fromstring(cli("license", "audit", str(plain), "--format", "junit").stdout.encode())
     assert "escaped" not in {p.get("name") for p in root.find("testsuite/properties")}
 

@@ -367,7 +367,7 @@ def test_descendant_sums_equal_the_reachable_sets_on_random_dags():
     import networkx as nx
     import numpy as np
 
-    from hflineage.loader import dag
+    from hflineage.lineage import dag
 
     rng = np.random.default_rng(24)
     for _ in range(200):
@@ -393,7 +393,7 @@ def test_descendant_sums_equal_the_reachable_sets_on_random_dags():
 def test_deep_chain_wide_star_and_wide_merge_load_with_exact_answers(graph, make_parquet, snapshot):
     """The shapes through a real load (plain, and as a snapshot whose next week deletes the
     chain's middle): depth, descendants and their downloads, chains counted by DP, families."""
-    from hflineage.loader.changes import records
+    from hflineage.lineage.changes import records
     from hflineage.loader.snapshot import snapshot_load
 
     depth, star, parents = 1500, 1500, 500

@@ -18,7 +18,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from hflineage.loader import kept_copy, snapshot
+from hflineage.loader import kept_copy
+from hflineage.loader import snapshot
 from hflineage.lineage import analyses, history
 from hflineage.lineage import changes
 from hflineage.store.errors import InputError, SnapshotRefused

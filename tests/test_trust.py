@@ -534,7 +534,7 @@ def test_a_uri_the_driver_cannot_speak_is_one_line_naming_the_schemes(uri, said)
     import re
 
     import hflineage
-    from hflineage.loader.errors import HFLineageError
+    from hflineage.store.errors import HFLineageError
 
     schemes = "bolt, bolt+s, bolt+ssc, neo4j, neo4j+s, neo4j+ssc"
     proc = _cli_process("--uri", uri, "--password", "whatever1", "stats")
@@ -579,7 +579,7 @@ def test_an_audit_that_checked_no_model_fails(graph, make_parquet, cli, tmp_path
 
 
 def test_impact_of_many_unknown_ids_is_a_count_and_the_first_few(graph, make_parquet, cli, tmp_path, monkeypatch):
-    from hflineage.loader import analyses as lib_analyses
+    from hflineage.lineage import analyses as lib_analyses
 
     load(graph, make_parquet([{"id": "org/a"}, {"id": "org/b", "base": ["org/a"], "relation": "finetune"}]),
          progress=False)
