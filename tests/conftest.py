@@ -69,6 +69,28 @@ def graph(server):
     g.close()
 
 
+@pytest.fixture
+def neo4j_browser(server):
+    """A headless Chromium page (Debian's, driven by Playwright) logged in to the test server's
+    Neo4j Browser, our guide open."""
+    from playwright.sync_api import sync_playwright
+
+    password = (TEST_HOME / "password").read_text().strip()
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium")
+        try:
+            page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"http://127.0.0.1:{TEST_HTTP}/browser/")
+            page.fill("[data-testid=username]", "neo4j")
+            page.fill("[data-testid=password]", password)
+            page.click("[data-testid=connect]")
+            # post_connect_cmd opens our guide: no URL typed, no file copied
+            page.wait_for_selector("[data-testid=carousel] pre.runnable", timeout=120_000)
+            yield page
+        finally:
+            chromium.close()
+
+
 @pytest.fixture(scope="session")
 def hub_schema() -> pa.Schema:
     """The exact published hub-stats types (the first 15 columns of the real sample)."""

@@ -62,47 +62,33 @@ def test_favourites_archive(cli, tmp_path):
     assert r.exit_code == 2 and not bad.exists()
 
 
-def test_login_and_run_a_guide_query_in_headless_chromium(graph):
-    from playwright.sync_api import sync_playwright
-
+def test_login_and_run_a_guide_query_in_headless_chromium(graph, neo4j_browser):
     load(graph, str(SAMPLE), progress=False)
     paths = graph.read("lineage_paths", model_id=MODEL)
     nodes = {n["id"] for row in paths for n in row["p"].nodes}
     rels = {r.element_id for row in paths for r in row["p"].relationships}
     assert {MODEL, PARENT} <= nodes
-    password = (TEST_HOME / "password").read_text().strip()
     shots = TEST_HOME / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium")
-        try:
-            page = chromium.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"http://127.0.0.1:{TEST_HTTP}/browser/")
-            page.fill("[data-testid=username]", "neo4j")
-            page.fill("[data-testid=password]", password)
-            page.click("[data-testid=connect]")
-            # post_connect_cmd opens our guide: no URL typed, no file copied
-            page.wait_for_selector("[data-testid=carousel] pre.runnable", timeout=120_000)
-            page.click("[data-testid=nextSlide]")
-            carousel = page.locator("[data-testid=carousel]")
-            carousel.get_by_text("Draw the lineage").wait_for()
-            blocks = carousel.locator("pre.runnable")
-            assert blocks.nth(0).inner_text().strip() == f':param model_id => "{MODEL}"'
-            blocks.nth(0).locator("i").first.click()  # the play icon runs the block
-            page.get_by_text("Successfully set your parameters.").wait_for(timeout=60_000)
-            blocks.nth(1).locator("i").first.click()
-            page.wait_for_selector("svg g.node", timeout=120_000)
-            page.wait_for_timeout(1500)  # let the force layout settle for the screenshot
-            frame = page.locator("[data-testid=frame]").filter(has=page.locator("svg g.node")).first
-            assert frame.locator("svg g.node").count() == len(nodes)
-            assert frame.locator("svg g.relationship").count() == len(rels)
-            # our style: every model blue and captioned by its id
-            fills = frame.locator("svg g.node circle.b-outline").evaluate_all("els => els.map(e => e.getAttribute('fill'))")
-            assert fills == ["#4C8EDA"] * len(nodes)
-            page.screenshot(path=str(shots / "browser_guide.png"))
-            # the Table view lists the model and its parent by full id
-            frame.get_by_text("Table", exact=True).click()
-            table = frame.inner_text()
-            assert f'"{MODEL}"' in table and f'"{PARENT}"' in table
-        finally:
-            chromium.close()
+    page = neo4j_browser
+    page.click("[data-testid=nextSlide]")
+    carousel = page.locator("[data-testid=carousel]")
+    carousel.get_by_text("Draw the lineage").wait_for()
+    blocks = carousel.locator("pre.runnable")
+    assert blocks.nth(0).inner_text().strip() == f':param model_id => "{MODEL}"'
+    blocks.nth(0).locator("i").first.click()  # the play icon runs the block
+    page.get_by_text("Successfully set your parameters.").wait_for(timeout=60_000)
+    blocks.nth(1).locator("i").first.click()
+    page.wait_for_selector("svg g.node", timeout=120_000)
+    page.wait_for_timeout(1500)  # let the force layout settle for the screenshot
+    frame = page.locator("[data-testid=frame]").filter(has=page.locator("svg g.node")).first
+    assert frame.locator("svg g.node").count() == len(nodes)
+    assert frame.locator("svg g.relationship").count() == len(rels)
+    # our style: every model blue and captioned by its id
+    fills = frame.locator("svg g.node circle.b-outline").evaluate_all("els => els.map(e => e.getAttribute('fill'))")
+    assert fills == ["#4C8EDA"] * len(nodes)
+    page.screenshot(path=str(shots / "browser_guide.png"))
+    # the Table view lists the model and its parent by full id
+    frame.get_by_text("Table", exact=True).click()
+    table = frame.inner_text()
+    assert f'"{MODEL}"' in table and f'"{PARENT}"' in table

@@ -431,36 +431,19 @@ MOVE_EDGE = ("MATCH (c:Model {id: $child})-[e:FINETUNE_OF]->(:Model {id: $base})
              "WITH DISTINCT c MATCH (x:Model {id: $other}) CREATE (c)-[:FINETUNE_OF {declared: true}]->(x)")
 
 
-def _edit_in_browser(query: str, params: dict) -> None:
-    """Type ``query`` into Neo4j Browser's editor, as a user would, and run it."""
-    from playwright.sync_api import sync_playwright
-
-    from conftest import TEST_HOME, TEST_HTTP
-
-    password = (TEST_HOME / "password").read_text().strip()
+def _edit_in_browser(page, query: str, params: dict) -> None:
+    """Type ``query`` into Neo4j Browser's editor (``page``: logged in), as a user would, and run it."""
     text = query
     for key, value in params.items():  # the user types the values in: they are our own test ids
         text = text.replace(f"${key}", json.dumps(value))
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium")
-        try:
-            page = chromium.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"http://127.0.0.1:{TEST_HTTP}/browser/")
-            page.fill("[data-testid=username]", "neo4j")
-            page.fill("[data-testid=password]", password)
-            page.click("[data-testid=connect]")
-            page.wait_for_selector("[data-testid=carousel]", timeout=120_000)
-            editor = page.locator("[data-testid=activeEditor]").first
-            editor.click()
-            page.keyboard.type(text)
-            page.keyboard.press("Control+Enter")
-            page.get_by_text("Deleted 1 relationship", exact=False).first.wait_for(timeout=60_000)
-        finally:
-            chromium.close()
+    page.locator("[data-testid=activeEditor]").first.click()
+    page.keyboard.type(text)
+    page.keyboard.press("Control+Enter")
+    page.get_by_text("Deleted 1 relationship", exact=False).first.wait_for(timeout=60_000)
 
 
 @pytest.mark.parametrize("how", ["query --write", "driver", "browser"])
-def test_an_edit_that_keeps_the_counts_makes_the_next_load_read_the_graph(graph, cli, weeks, how):
+def test_an_edit_that_keeps_the_counts_makes_the_next_load_read_the_graph(graph, cli, weeks, how, request):
     """After a snapshot load, an edit that keeps every count (a property changed through
     ``hflineage query --write``; a base edge moved by a raw driver transaction or typed into
     Neo4j Browser) leaves the kept copy untrusted, and the next snapshot load equals a fresh
@@ -483,7 +466,7 @@ def test_an_edit_that_keeps_the_counts_makes_the_next_load_read_the_graph(graph,
             with graph.driver.session(database=graph.database) as session:
                 session.execute_write(lambda tx: tx.run(MOVE_EDGE, params).consume())
         else:
-            _edit_in_browser(MOVE_EDGE, params)
+            _edit_in_browser(request.getfixturevalue("neo4j_browser"), MOVE_EDGE, params)
         assert (child, base, "FINETUNE_OF") not in {(e["c"], e["b"], e["t"]) for e in graph_dump(graph)["edges"]}
     assert kept_copy.kept_state(graph) is None
     report = snapshot.snapshot_load(graph, weeks[1], progress=False)
