@@ -55,6 +55,9 @@ QUESTIONS = [
      "and the evidence that fired. Run `hflineage chart` first; suggestions are SUSPECTED_BASE edges, never "
      "part of the declared lineage. `hflineage chart --list` lists every model's best."),
 ]
+# the example model of a question that the default example cannot answer: a model of the sample
+# that declares no base, and for which `hflineage chart` suspects one
+EXAMPLE_FOR = {"chart_suspected": "Josephgflowers/Cinder-Phi-2-V1-F16-gguf"}
 # stored queries of later features join the guide when they exist (e.g. snapshot changes)
 OPTIONAL_PREFIXES = ("changes",)
 
@@ -103,6 +106,10 @@ def example_params(query: StoredQuery, model_id: str = EXAMPLE_MODEL) -> dict[st
     return values
 
 
+def _example_for(query: StoredQuery, model_id: str) -> str:
+    return EXAMPLE_FOR.get(query.name, model_id) if model_id == EXAMPLE_MODEL else model_id
+
+
 def param_lines(values: dict[str, object]) -> list[str]:
     """Browser ``:param`` lines (the value is a JSON literal, valid Cypher for these types)."""
     return [f":param {name} => {json.dumps(value, ensure_ascii=False)}" for name, value in values.items()]
@@ -139,7 +146,7 @@ def guide_html(model_id: str = EXAMPLE_MODEL, grass_url: str | None = None) -> s
         "FILE.zip</code> (drag it onto the Favorites drawer).</p>"
     )
     for q, title, text in guide_queries():
-        values = example_params(q, model_id)
+        values = example_params(q, _example_for(q, model_id))
         params = _pre("\n".join(param_lines(values))) if values else ""
         slides.append(
             f"<h3>{html.escape(title)}</h3>"
@@ -164,7 +171,7 @@ def favorites_zip(path: str | os.PathLike, model_id: str = EXAMPLE_MODEL) -> lis
         for q in registry():
             if not q.read_only or "/" in q.name:
                 continue
-            values = example_params(q, model_id)
+            values = example_params(q, _example_for(q, model_id))
             lines = [f"// hflineage {q.name}", f"// {q.description}"]
             if values:
                 lines += [line + ";" for line in param_lines(values)]

@@ -28,13 +28,14 @@ def test_server_serves_the_guide_and_style_from_its_own_origin(server):
     assert status == 200
     slides = re.findall(r"<slide[^>]*>(.*?)</slide>", guide, re.S)
     assert len(slides) == 1 + len(browser.QUESTIONS)
-    # each question slide: a :param line for the real model, then the stored query unchanged
+    # each question slide: a :param line for a real model of the sample (the suspected-bases slide's
+    # declares no base), then the stored query unchanged
     for slide, (name, title, _) in zip(slides[1:], browser.QUESTIONS):
         blocks = [html.unescape(b) for b in re.findall(r'<pre class="runnable">(.*?)</pre>', slide, re.S)]
         assert html.escape(title) in slide
         assert blocks[-1] == registry().get(name).text.strip()
         if registry().get(name).params:
-            assert blocks[0] == f':param model_id => "{MODEL}"'
+            assert blocks[0] == f':param model_id => "{browser.EXAMPLE_FOR.get(name, MODEL)}"'
     status, grass = _get("/browser/hflineage/hflineage.grass")
     assert status == 200 and "node.Model" in grass and "caption: '{id}'" in grass
     assert grass.index("node.Missing") > grass.index("node.Model")  # the later rule wins on both labels
