@@ -172,9 +172,11 @@ def _interval_load(graph: Graph, source: Source, sink: Collect, report: Snapshot
     """A snapshot load into a graph that holds models: compare, write the difference, derive."""
     phases = report.phases
     path = source.path
+    # before anything of this load reaches the server (the warm-up's rolled-back writes included):
+    # whether the kept copy may stand for the graph (store/commits.py)
+    trusted = kept_folder(graph)
     warming = threading.Thread(target=warm_up, args=(graph,), daemon=True)
     warming.start()  # the server plans the write queries while the file is read
-    trusted = kept_folder(graph)  # before any write of this load: see store/commits.py
     reading = ThreadPoolExecutor(1, thread_name_prefix="node-ids")
     nodes = reading.submit(stored_nodes, graph, trusted)  # and it sends the models' node ids
     reading.shutdown(wait=False)
