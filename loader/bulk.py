@@ -52,6 +52,7 @@ from ..store.db import Graph
 from .derive import DERIVED_PROPERTIES, Derived, Pending
 from ..store.errors import HFLineageError
 from ..store.lock import LoadLock, ensure_lock_schema, remove_dead_folders
+from .links import reconcile
 from .load import model_count
 from .report import LoadReport
 from .plan import DEFAULT_BATCH_SIZE, open_source, plan
@@ -63,7 +64,10 @@ ID_SPACE = "Model"
 # Arrow types of the node rows read.normalise produces; timestamps travel as epoch ms.
 PROPERTY_TYPES: dict[str, pa.DataType] = {p.name: ARROW[p.kind] for p in MODEL_PROPERTIES}
 _TIMES = TIMES
-_HEADER_TYPE = {pa.string(): "", pa.int64(): ":long", pa.float64(): ":double", pa.bool_(): ":boolean"}
+_HEADER_TYPE = {pa.string(): "", pa.int64(): ":long", pa.float64(): ":double", pa.bool_(): ":boolean",
+                pa.list_(pa.string()): ":string[]"}
+# the importer's default array delimiter, which no dataset id holds (loader/cards.py)
+_ARRAY_DELIMITER = ";"
 _CSV_OPTIONS = pacsv.WriteOptions(include_header=False)
 # derived properties (derive.compute, in derive.VALUES order), the last columns of both node files;
 # depthVia and family are ids of nodes in the files, so they need no line-break check of their own
@@ -97,9 +101,12 @@ class CsvSink:
         self.models_path = folder / "models.csv"
         self.missing_path = folder / "missing.csv"
         self.edges_path = folder / "edges.csv"
+        self.datasets_path = folder / "datasets.csv"  # (:Dataset {id}) nodes the models name
+        self.trained_path = folder / "trained.csv"  # their TRAINED_ON edges
+        self._dataset_ids: list[pa.Array] = []
         self.pending = Pending(folder / "models.arrow")
         self.multiline = False
-        self.counts = {"models": 0, "placeholders": 0, "edges": 0}
+        self.counts = {"models": 0, "placeholders": 0, "edges": 0, "datasets": 0, "trained_on": 0}
         self.derived: Derived | None = None
         self._props = [p for p in NODE_PROPERTIES if p != "id" and p not in _TIMES]
         # the node-row table models() takes (read.normalise's Batch.node_table)
@@ -115,6 +122,8 @@ class CsvSink:
         self._missing = _Csv(self.missing_path, [f"id:ID({ID_SPACE})"] + DERIVED_COLUMNS)
         self._edges = _Csv(self.edges_path, [f":START_ID({ID_SPACE})", f":END_ID({ID_SPACE})", ":TYPE",
                                              "declared:boolean", "rule"])
+        self._datasets = _Csv(self.datasets_path, ["id:ID(Dataset)"])
+        self._trained = _Csv(self.trained_path, [f":START_ID({ID_SPACE})", ":END_ID(Dataset)"])
 
     def __enter__(self) -> "CsvSink":
         return self
@@ -128,7 +137,7 @@ class CsvSink:
 
     def close(self) -> None:
         self.pending.close()
-        for f in (self._models, self._missing, self._edges):
+        for f in (self._models, self._missing, self._edges, self._datasets, self._trained):
             f.close()
 
     # --- the Sink protocol (plan.Sink) --------------------------------------------------------
@@ -141,11 +150,20 @@ class CsvSink:
         columns = [table["id"].cast(pa.string())]
         for name in self._props:
             column = props.field(name).cast(PROPERTY_TYPES[name])
+            if pa.types.is_list(column.type):
+                column = pc.binary_join(column, _ARRAY_DELIMITER)
             columns.append(_double_text(column) if pa.types.is_floating(column.type) else column)
         for name in _TIMES:
             columns.append(_iso_utc(table[name]))
         self.pending.models(table, spooled=self._table(columns))
         self.counts["models"] += table.num_rows
+        datasets = props.field("datasets")
+        if pc.sum(pc.list_value_length(datasets)).as_py():
+            flat = pc.list_flatten(datasets)
+            child = table["id"].combine_chunks().cast(pa.string()).take(pc.list_parent_indices(datasets))
+            self._trained.write(pa.table([child, flat], names=["c0", "c1"]))
+            self._dataset_ids.append(pc.unique(flat))
+            self.counts["trained_on"] += len(flat)
 
     def placeholders(self, ids: list[str]) -> None:
         array = pa.array(ids, pa.string())
@@ -170,7 +188,11 @@ class CsvSink:
         placeholders = self.pending.placeholders_with_values(derived)
         if placeholders.num_rows:
             self._write_derived(self._missing, [placeholders["id"]], placeholders.drop_columns(["id"]))
-        for f in (self._models, self._missing):
+        ids = pc.unique(pa.concat_arrays(self._dataset_ids)) if self._dataset_ids else pa.array([], pa.string())
+        if len(ids):
+            self._datasets.write(pa.table([ids], names=["c0"]))
+        self.counts["datasets"] = len(ids)
+        for f in (self._models, self._missing, self._datasets, self._trained):
             f.flush()
         return derived
 
@@ -289,6 +311,9 @@ def _bulk_load(graph: Graph, path: str, batch_size: int, progress: bool) -> Load
     ensure_schema(graph, wait=True)
     ensure_lock_schema(graph)  # the imported store replaced the one that held it
     phases["schema"] = time.monotonic() - clock
+    clock = time.monotonic()
+    report.links = reconcile(graph, progress=progress)  # the successors; the datasets came with the import
+    phases["links"] = time.monotonic() - clock
     # the derived properties came in with the nodes: what refresh_derived would write into
     # this graph, which held none of them
     report.depth_updates = sink.derived.nodes_with_edges
@@ -318,6 +343,8 @@ def import_files(server, database: str, files: CsvSink, phases: dict | None = No
         f"--nodes={ID_SPACE}={files.models_path}",
         f"--nodes={ID_SPACE}:Missing={files.missing_path}",
         f"--relationships={files.edges_path}",
+        f"--nodes=Dataset={files.datasets_path}",
+        f"--relationships=TRAINED_ON={files.trained_path}",
         "--overwrite-destination=true",
         f"--multiline-fields={'true' if files.multiline else 'false'}",
         # the stopped server's memory is free: the importer may use the page cache's share

@@ -332,6 +332,9 @@ def derive_inputs(graph: Graph, chunk: int = 20_000) -> dict:
 
 
 def same_values(a, b) -> pa.ChunkedArray:
-    """Null-safe equality: two nulls are the same."""
+    """Null-safe equality: two nulls are the same. Lists of strings (a model's datasets) are
+    compared as their items joined by a line break, which no id holds (loader/cards.py)."""
+    if pa.types.is_list(a.type):
+        a, b = pc.binary_join(a, "\n"), pc.binary_join(b, "\n")
     both_null = pc.and_(pc.is_null(a), pc.is_null(b))
     return pc.or_(both_null, pc.fill_null(pc.equal(a, b), False))

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from ..store.db import Graph, model_count  # noqa: F401  (re-exported)
 from ..store.errors import LoadIncomplete
 from .fresh import FreshSink
+from .links import reconcile
 from .report import LoadReport
 from ..store.lock import LoadLock
 from .plan import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, open_source, plan
@@ -54,6 +55,7 @@ def load(
                 plan(source, sink, report, batch_size, progress)
                 with _writing(path):
                     derived = sink.finish()
+                    report.links = reconcile(graph, workers, batch_size, progress)
             report.depth_updates = derived.nodes_with_edges  # every model on an edge got its values
             report.max_depth = derived.max_depth
             report.seconds = round(time.monotonic() - started, 3)
@@ -66,6 +68,7 @@ def load(
             del stored
             with _writing(path):
                 derived, changed = sink.finish()
+                report.links = reconcile(graph, workers, batch_size, progress)
         report.depth_updates = changed
         report.max_depth = derived.max_depth
         report.seconds = round(time.monotonic() - started, 3)

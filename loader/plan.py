@@ -84,7 +84,7 @@ def plan(source: Source, sink: Sink, report: LoadReport, batch_size: int = DEFAU
     plus the file's, placeholders are counted only for bases that are no model of the graph,
     and the sink's ``stored_edges`` receives the stored edges that stay and those to delete.
     """
-    skipped, dropped = Counter(), Counter()
+    skipped, dropped, dropped_links = Counter(), Counter(), Counter()
     ids, created, edges = [], [], []
     bar = tqdm(total=source.pf.metadata.num_rows, unit="rows", desc="models", disable=not progress,
                dynamic_ncols=True)
@@ -97,6 +97,7 @@ def plan(source: Source, sink: Sink, report: LoadReport, batch_size: int = DEFAU
             sink.models(batch.node_table)
         skipped.update(batch.skipped)
         dropped.update(batch.dropped)
+        dropped_links.update(batch.dropped_links)
         ids.append(batch.ids)
         created.append(batch.created)
         if batch.edges.num_rows:
@@ -154,6 +155,7 @@ def plan(source: Source, sink: Sink, report: LoadReport, batch_size: int = DEFAU
     inferred = edge_table.filter(pc.invert(edge_table["declared"])) if edge_table.num_rows else edge_table
     report.inferred_by_rule = dict(sorted(Counter(inferred["rule"].to_pylist()).items()))
     report.dropped_edges = dict(sorted(dropped.items()))
+    report.dropped_links = dict(sorted(dropped_links.items()))
     return report
 
 

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from ..store import memory
 from ..store.errors import InputError
 from ..store.properties import ARROW, INDEXED_PROPERTIES, MODEL_PROPERTIES
+from .cards import links
 from .infer import RELATIONS, card_bases, infer_relation
 
 HF_PREFIX = "hf://"
@@ -53,6 +54,7 @@ class Batch:
     created: pa.Array  # their createdAt
     skipped: Counter = field(default_factory=Counter)
     dropped: Counter = field(default_factory=Counter)
+    dropped_links: Counter = field(default_factory=Counter)  # datasets and new_version values left out
 
 
 EDGE_SCHEMA = pa.schema([
@@ -257,6 +259,9 @@ def normalise(batch: pa.RecordBatch, first_row: int, path: str, last: np.ndarray
         skipped["value_too_long"] += n_long
         valid = pc.and_(valid, pc.invert(long_value))
 
+    dropped_links = Counter()
+    props["datasets"], props["newVersion"] = links(tags, card, n, valid.to_numpy(zero_copy_only=False), dropped_links)
+
     dropped = Counter()
     edges = _declared_edges(cols, ids, row_no, valid, dropped, skipped)
     inferred = _inferred_edges(cols, ids, card, row_no, valid, n)
@@ -282,6 +287,7 @@ def normalise(batch: pa.RecordBatch, first_row: int, path: str, last: np.ndarray
         created=props["createdAt"].filter(valid),
         skipped=skipped,
         dropped=dropped,
+        dropped_links=dropped_links,
     )
 
 

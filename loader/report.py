@@ -23,6 +23,8 @@ class LoadReport:
     edges: dict = field(default_factory=dict)  # TYPE -> {declared, inferred}
     inferred_by_rule: dict = field(default_factory=dict)
     dropped_edges: dict = field(default_factory=dict)  # reason -> edges not written
+    links: dict = field(default_factory=dict)  # TRAINED_ON, Dataset and SUPERSEDED_BY counts (loader/links.py)
+    dropped_links: dict = field(default_factory=dict)  # reason -> dataset ids / new_version values left out
     depth_updates: int = 0
     max_depth: int = 0
     seconds: float = 0.0

@@ -46,6 +46,7 @@ from ..store.db import Graph
 from .derive import compute, write_changed
 from ..store.errors import InputError, SnapshotRefused
 from .fresh import FreshSink
+from .links import reconcile
 from .load import model_count
 from .report import LoadReport
 from .plan import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, Source, open_source, plan
@@ -151,6 +152,7 @@ def snapshot_load(graph: Graph, path: str, date: str | None = None, batch_size: 
                 graph.write("snapshot/begin", record={"date": date, "source": path, "kind": "first",
                                                        "content": content})
                 derived = fresh.finish()
+                report.links = reconcile(graph, workers, batch_size, progress)
             phases["write"] = time.monotonic() - clock
             report.depth_updates, report.max_depth = derived.nodes_with_edges, derived.max_depth
             report.snapshot["kind"] = "first"
@@ -246,6 +248,9 @@ def _interval_load(graph: Graph, source: Source, sink: Collect, report: Snapshot
         del stored_derived
         report.depth_updates, report.max_depth = result.updated, result.max_depth
         phases["derive"] = time.monotonic() - clock
+        clock = time.monotonic()
+        report.links = reconcile(graph, workers, batch_size, progress)
+        phases["links"] = time.monotonic() - clock
         if len(aside) > 1:
             figures, lists = aside[0].result()
     out = _commit(graph, report, sink.view, figures, lists, started,

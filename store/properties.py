@@ -16,7 +16,7 @@ import pyarrow as pa
 class Property:
     name: str  # the Neo4j property
     column: str | None  # the hub-stats column it is read from as it is (None: loader/read.py computes it)
-    kind: str  # "string", "int", "float" or "time" (a timestamp; travels as epoch milliseconds)
+    kind: str  # "string", "strings" (a list), "int", "float" or "time" (a timestamp; travels as epoch milliseconds)
     counter: bool = False  # moves on most models every week: a snapshot load writes these apart
 
 
@@ -35,10 +35,12 @@ MODEL_PROPERTIES = (
     Property("parameters", None, "int"),  # safetensors.total
     Property("modelType", None, "string"),  # config's model_type
     Property("relationType", None, "string"),  # the relation of the declared base edges
+    Property("datasets", None, "strings"),  # cardData.datasets and dataset: tags (loader/cards.py)
+    Property("newVersion", None, "string"),  # cardData.new_version
 )
 
-ARROW = {"string": pa.string(), "int": pa.int64(), "float": pa.float64(), "time": pa.timestamp("us", tz="UTC")}
-IMPORT = {"string": "", "int": ":long", "float": ":double"}  # neo4j-admin import header types
+ARROW = {"string": pa.string(), "strings": pa.list_(pa.string()), "int": pa.int64(), "float": pa.float64(),
+         "time": pa.timestamp("us", tz="UTC")}
 NODE_PROPERTIES = ("id", *(p.name for p in MODEL_PROPERTIES))
 TIMES = tuple(p.name for p in MODEL_PROPERTIES if p.kind == "time")
 VALUES = tuple(p.name for p in MODEL_PROPERTIES if p.kind != "time")  # travel in a row's ``props``
