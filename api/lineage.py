@@ -113,6 +113,16 @@ class Lineage:
             return run_load(self.db, str(path), batch_size=batch_size, progress=self.progress, workers=workers,
                             force=force)
 
+    def load_datasets(self, path: str | os.PathLike, batch_size: int = DEFAULT_BATCH_SIZE,
+                      workers: int = DEFAULT_WORKERS, force: bool = False):
+        """Fill the Dataset nodes from a hub-stats datasets.parquet (license, downloads, likes,
+        dates); returns a DatasetsReport. A models file, or a file without ``id``, is refused
+        before anything is written."""
+        from ..loader.datasets_file import load_datasets
+
+        return load_datasets(self.db, str(path), batch_size=batch_size, workers=workers,
+                             progress=self.progress, force=force)
+
     def reset(self, force: bool = False):
         """Empty the database (``hflineage db reset``): every node and edge, and the loader's
         constraint and indexes; returns a ResetResult."""
@@ -157,6 +167,21 @@ class Lineage:
 
         ids = [model_ids] if isinstance(model_ids, str) else list(model_ids)
         return Impact.from_dict(analyses.impact(self.db, ids, with_list=with_list))
+
+    def dataset(self, dataset_id: str) -> "Dataset":
+        """One dataset: license, properties, the models trained on it, their downstream, downloads."""
+        from ..lineage import datasets
+        from ..lineage.results import Dataset
+
+        return Dataset.from_dict(datasets.dataset(self.db, dataset_id))
+
+    def dataset_impact(self, dataset_ids: str | Iterable[str], with_list: bool = False) -> "DatasetImpact":
+        """What withdrawing datasets reaches: trained models, their downstream, downloads, families."""
+        from ..lineage import datasets
+        from ..lineage.results import DatasetImpact
+
+        ids = [dataset_ids] if isinstance(dataset_ids, str) else list(dataset_ids)
+        return DatasetImpact.from_dict(datasets.dataset_impact(self.db, ids, with_list=with_list))
 
     def stats(self, top: int = 10) -> Stats:
         from ..lineage import analyses

@@ -48,20 +48,29 @@ def _read_ids(model_ids, file) -> list[str]:
               help="Read model ids from a file, one per line, '#' comments ('-' for stdin), as 'license audit' does.")
 @click.option("--list", "with_list", is_flag=True,
               help="Also list the affected models themselves, and every unknown id (else a count and the first few).")
+@click.option("--dataset", "datasets", is_flag=True,
+              help="The ids are datasets: what withdrawing them reaches (models trained on them, their "
+                   "downstream, downloads, families touched).")
 @format_option
 @pass_ctx
-def impact(ctx, model_ids, file, with_list, fmt):
+def impact(ctx, model_ids, file, with_list, datasets, fmt):
     """What deleting models would break: derived and downstream models, orphans, merges losing a
-    parent, downstream downloads, disrupted chains and families touched.
+    parent, downstream downloads, disrupted chains and families touched. With --dataset: what
+    withdrawing training datasets reaches.
 
     Ids not in the graph are reported as unknown and ignored.
 
     Example:
 
         hflineage impact meta-llama/Llama-3.1-8B --list --format json
+
+        hflineage impact --dataset teknium/OpenHermes-2.5 --format json
     """
     ids = _read_ids(model_ids, file)
-    doc = ctx.read_across_models(lambda: ctx.lineage.impact(ids, with_list=with_list).to_dict())
+    if datasets:
+        doc = ctx.read_across_models(lambda: ctx.lineage.dataset_impact(ids, with_list=with_list).to_dict())
+    else:
+        doc = ctx.read_across_models(lambda: ctx.lineage.impact(ids, with_list=with_list).to_dict())
     # --list names every affected model, and every unknown id with them
     warn_unknown(doc["unknown"], with_list, "--list names them all")
     # the unknown ids were named on stderr; the table counts them (json keeps the list)

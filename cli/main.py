@@ -62,7 +62,10 @@ def cli(ctx, uri, user, password, database, debug, no_progress, csv_safe):
 
 
 @cli.command()
-@click.argument("path")
+@click.argument("path", required=False)
+@click.option("--datasets", "datasets_path", metavar="FILE",
+              help="A hub-stats datasets.parquet: fills the Dataset nodes' license and properties "
+                   "(after PATH's models, when PATH is given too).")
 @click.option("--batch-size", type=click.IntRange(100, 200_000), default=DEFAULT_BATCH_SIZE, show_default=True,
               help="Rows per write transaction (with --bulk: rows per batch written to the import files).")
 @click.option("--workers", type=click.IntRange(1, 16), default=DEFAULT_WORKERS, show_default=True,
@@ -79,7 +82,7 @@ def cli(ctx, uri, user, password, database, debug, no_progress, csv_safe):
                    "snapshot's changes are recorded ('hflineage changes'). Without it nothing is deleted.")
 @format_option
 @pass_ctx
-def load(ctx: Context, path, batch_size, workers, force, bulk, snapshot, fmt):
+def load(ctx: Context, path, datasets_path, batch_size, workers, force, bulk, snapshot, fmt):
     """Load a hub-stats models.parquet (a local path or hf://datasets/...) into the graph.
 
     Idempotent: loading the same file again leaves the same graph. A newer file replaces the
@@ -99,10 +102,22 @@ def load(ctx: Context, path, batch_size, workers, force, bulk, snapshot, fmt):
         hflineage load models.parquet --bulk
 
         hflineage load models-2025-10-30.parquet --snapshot
+
+        hflineage load --datasets datasets.parquet
     """
-    doc = ctx.lineage.load(path, bulk=bulk, batch_size=batch_size, workers=workers, force=force,
-                           snapshot=True if snapshot == FILE_DATE else snapshot if snapshot is not None else False
-                           ).to_dict()
+    if path is None and datasets_path is None:
+        raise click.UsageError("give PATH (a models.parquet), --datasets FILE, or both")
+    if path is None and (bulk or snapshot is not None):
+        raise click.UsageError("--bulk and --snapshot load a models file: give PATH")
+    doc = {}
+    if path is not None:
+        doc = ctx.lineage.load(path, bulk=bulk, batch_size=batch_size, workers=workers, force=force,
+                               snapshot=True if snapshot == FILE_DATE else snapshot if snapshot is not None else False
+                               ).to_dict()
+    if datasets_path is not None:
+        described = ctx.lineage.load_datasets(datasets_path, batch_size=batch_size, workers=workers,
+                                              force=force).as_dict()
+        doc = {**doc, "datasets_file": described} if doc else described
     if fmt == "json":
         emit(fmt, doc)
         return
@@ -133,10 +148,16 @@ def show(ctx: Context, model_id, fmt):
         f"  descendants      {doc['descendants']}",
         f"  subtree downloads {doc['subtree_downloads']:,} (30 days), {doc['subtree_downloads_all_time']:,} (all time)",
     ]
+    for d in doc.get("datasets") or []:
+        lines.append(f"  trained on       {d['id']} (license {d['license'] or 'unknown'})")
+    if doc.get("newer_version"):
+        lines.append(f"  newer version    {doc['newer_version']}"
+                     + (f" (latest: {doc['latest']})" if doc.get("latest") and doc["latest"] != doc["newer_version"] else "")
+                     + ("" if doc.get("latest") else " (not a current model of the graph)"))
     for s in doc.get("suspected_bases") or []:
         lines.append(f"  suspected base   {s['id']} ({s['relation']}, score {s['score']:.2f}; not declared)")
     for key, value in doc["properties"].items():
-        if key not in ("id", "license") and value is not None:
+        if key not in ("id", "license", "datasets", "newVersion") and value is not None:
             lines.append(f"  {key:<16} {value.iso_format() if hasattr(value, 'iso_format') else value}")
     flat = {**{k: doc[k] for k in ("id", "license", "depth", "descendants", "subtree_downloads",
                                     "subtree_downloads_all_time")}, **doc["children"],
@@ -207,9 +228,9 @@ def query_cmd(ctx: Context, name, params, json_params, write, fmt):
 
 
 # Command groups that live in their own modules; each module lists its commands in `commands`.
-from . import bom_cmd, changes_cmd, db_cmd, graph_cmd, impute_cmd, license_cmd, lineage_cmd, chart_cmd  # noqa: E402
+from . import bom_cmd, changes_cmd, chart_cmd, dataset_cmd, db_cmd, graph_cmd, impute_cmd, license_cmd, lineage_cmd  # noqa: E402
 
-for _module in (db_cmd, lineage_cmd, graph_cmd, license_cmd, bom_cmd, impute_cmd, changes_cmd, chart_cmd):
+for _module in (db_cmd, lineage_cmd, dataset_cmd, graph_cmd, license_cmd, bom_cmd, impute_cmd, changes_cmd, chart_cmd):
     for _command in _module.commands:
         cli.add_command(_command)
 

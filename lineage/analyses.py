@@ -23,6 +23,7 @@ from ..store.db import Graph, gc_paused
 from ..store.properties import DERIVED_PROPERTIES, TOO_MANY
 from ..store.errors import HFLineageError, ModelNotFound
 from ..store.relations import RELATION_OF, RELATIONS
+from .datasets import latest
 from .history import EMPTY_HISTORY, HISTORY_PROPERTIES, deleted_show, snapshot_history
 
 CHAIN_BUCKETS = ("<=2", "<=5", "6-15", ">15")
@@ -37,7 +38,8 @@ def show(graph: Graph, model_id: str) -> dict:
     if not rows:
         if history is None:
             raise ModelNotFound(f"model '{model_id}' is not in the graph")
-        return {**deleted_show(model_id, history), "suspected_bases": []}
+        return {**deleted_show(model_id, history), "suspected_bases": [], "datasets": [], "newer_version": None,
+                "latest": None}
     row = rows[0]
     properties = {k: v for k, v in sorted(row["properties"].items()) if k not in DERIVED_PROPERTIES.values() and k not in HISTORY_PROPERTIES}
     return {
@@ -53,6 +55,9 @@ def show(graph: Graph, model_id: str) -> dict:
         "properties": properties,
         **(history or EMPTY_HISTORY),
         "suspected_bases": graph.read("chart_suspected", model_id=model_id),
+        "datasets": row["datasets"],
+        "newer_version": row["newer_version"],
+        "latest": latest(row["successors"]),
     }
 
 

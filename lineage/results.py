@@ -97,6 +97,9 @@ class Show(Result):
     last_bases: list | None = None  # [{id, relation}]
     last_properties: dict | None = None
     suspected_bases: list = field(default_factory=list)  # [{id, score, relation, evidence}], best first
+    datasets: list = field(default_factory=list)  # [{id, license}] of its TRAINED_ON edges, by id
+    newer_version: str | None = None  # cardData.new_version as loaded
+    latest: str | None = None  # the end of its SUPERSEDED_BY walk (None: no successor)
 
     def to_pandas(self):
         """The bases, one row each."""
@@ -151,6 +154,43 @@ class Impact(Result):
     @property
     def models_frame(self):
         """With the list: one row per (id, role); roles as the keys of ``models``."""
+        rows = [{"id": i, "role": role} for role, ids in (self.models or {}).items() for i in ids]
+        return frame(rows, ["id", "role"])
+
+
+@dataclass
+class Dataset(Result):
+    """``dataset``: one dataset, the models trained on it and their reach (docs/datasets.md)."""
+
+    id: str
+    license: str | None
+    properties: dict
+    trained: list[dict]  # {id, license, downloads}, most downloaded first
+    downstream: int
+    downloads: int
+    downloads_all_time: int
+    families: int
+
+    def to_pandas(self):
+        """The models trained on the dataset, one row each."""
+        return frame(self.trained, ["id", "license", "downloads"])
+
+
+@dataclass
+class DatasetImpact(Result):
+    """``impact --dataset``: what withdrawing a set of datasets reaches (docs/datasets.md)."""
+
+    datasets: list[str]
+    unknown: list[str]
+    trained: int
+    downstream: int
+    downloads: int
+    downloads_all_time: int
+    families_touched: int
+    models: dict | None = None  # with the list: {trained, downstream}
+
+    @property
+    def models_frame(self):
         rows = [{"id": i, "role": role} for role, ids in (self.models or {}).items() for i in ids]
         return frame(rows, ["id", "role"])
 

@@ -41,7 +41,7 @@ def reconcile(graph: Graph, workers: int = DEFAULT_WORKERS, batch_size: int = DE
                         wanted.update(want - have)
                     if have - want:
                         remove.append({"model": model, "datasets": sorted(have - want)})
-    stray = graph.write("links/drop_stray_trained")[0]["deleted"]
+    graph.write("links/drop_stray_trained")
     n_edges = sum(len(r["datasets"]) for r in add)
     bar = tqdm(total=n_edges, unit="edges", desc="datasets", disable=not progress or not n_edges,
                dynamic_ncols=True)
@@ -58,14 +58,12 @@ def reconcile(graph: Graph, workers: int = DEFAULT_WORKERS, batch_size: int = DE
             bar.update(sum(len(r["datasets"]) for r in chunk))
         writer.join()
     bar.close()
-    unnamed = graph.write("links/drop_unnamed_datasets")[0]["deleted"]
+    graph.write("links/drop_unnamed_datasets")
     graph.write("links/successors")
-    return counts(graph, written={"trained_on_added": n_edges,
-                                  "trained_on_deleted": sum(len(r["datasets"]) for r in remove) + stray,
-                                  "datasets_deleted": unnamed})
+    return counts(graph)
 
 
-def counts(graph: Graph, written: dict | None = None) -> dict:
+def counts(graph: Graph) -> dict:
     """What the graph holds beside lineage, as the load report's ``links``."""
     row = graph.read("links/counts")[0]
     successors = dict(row["successors"])
@@ -80,7 +78,6 @@ def counts(graph: Graph, written: dict | None = None) -> dict:
             "absent": row["declared"] - row["self"] - len(successors),
             "on_cycle": len(on_cycles(successors)),
         },
-        **(written or {}),
     }
 
 
@@ -101,17 +98,3 @@ def on_cycles(successor: dict[str, str]) -> set[str]:
             state[n] = 2
     return cyclic
 
-
-def latest(start: str, successor) -> str | None:
-    """SPEC's latest(M): follow successors until a model without one; on a cycle, the last model
-    before the first repeat. None when ``start`` has no successor. ``successor(id)`` -> id or None."""
-    seen = {start}
-    node = successor(start)
-    if node is None:
-        return None
-    while True:
-        nxt = successor(node)
-        if nxt is None or nxt in seen or nxt == node:
-            return node
-        seen.add(node)
-        node = nxt

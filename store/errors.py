@@ -21,6 +21,10 @@ class ModelNotFound(HFLineageError):
     """A model id asked about is not in the graph."""
 
 
+class DatasetNotFound(HFLineageError):
+    """A dataset id asked about is not in the graph."""
+
+
 class QueryError(HFLineageError):
     """A stored query is malformed, unknown, or called with the wrong parameters."""
 

@@ -82,9 +82,9 @@ def _query(graph, text: str) -> list[dict]:
 
 def graph_snapshot(graph) -> dict:
     """The whole graph: nodes, edges (every property with its Cypher type and text), schema."""
-    typed = "[k IN keys({x}) | [k, valueType({x}[k]), toString({x}[k])]]"
+    typed = "[k IN keys({x}) | [k, valueType({x}[k]), toStringOrNull({x}[k])]]"  # a list's text: null
     nodes = _query(graph, "MATCH (n) RETURN n.id AS id, labels(n) AS labels, properties(n) AS props, "
-                          f"{typed.format(x='n')} AS typed ORDER BY id")
+                          f"{typed.format(x='n')} AS typed ORDER BY id, labels")
     for node in nodes:
         node["labels"].sort()
         node["typed"].sort()

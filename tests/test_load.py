@@ -145,9 +145,9 @@ def test_fresh_load_creates_the_schema_after_the_nodes(graph, make_parquet):
     indexes, and returns with all of them online; the derived properties came with the CREATE."""
     from hflineage.cypher import registry
 
-    names = {"model_id_unique", "history_id_unique", "model_author", "model_family", "model_libraryName",
-             "model_license", "model_pipelineTag"}
-    constraints = {"model_id_unique", "history_id_unique"}
+    names = {"model_id_unique", "history_id_unique", "dataset_id_unique", "model_author", "model_family",
+             "model_libraryName", "model_license", "model_pipelineTag", "model_newVersion"}
+    constraints = {"model_id_unique", "history_id_unique", "dataset_id_unique"}
     assert {q.name.removeprefix("schema/").replace("_index", "") for q in registry() if q.name.startswith("schema/")} \
         == names
     for name in constraints:
