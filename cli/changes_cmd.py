@@ -33,13 +33,21 @@ FIGURES = [
         "deleted_base_models", "affected_derived", "affected_downstream", "orphaned", "merges_losing_parent",
         "downstream_downloads", "downstream_downloads_all_time", "disrupted_chains", "disrupted_families")),
     ("added in top-10 families", ("added_in_top",)), ("deleted from top-10 families", ("deleted_in_top",)),
+    ("gained a new_version", ("new_version", "total")),
 ]
 
 
 def _get(doc, path):
+    """The figure at ``path``, or "-" when the interval was recorded before the figure existed."""
     for key in path:
+        if not isinstance(doc, dict) or key not in doc:
+            return "-"
         doc = doc[key]
     return doc
+
+
+def _figure(value) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def _text(result) -> str:
@@ -48,7 +56,7 @@ def _text(result) -> str:
     parts = ["snapshots: " + ", ".join(f"{s['date']} ({s['models']:,} models)" for s in result.snapshots)]
     if result.intervals:
         heads = [f"{i['from'] or 'before'} -> {i['to']}" for i in result.intervals]
-        rows = [{"figure": label, **{h: f"{_get(i, path):,}" for h, i in zip(heads, result.intervals)}}
+        rows = [{"figure": label, **{h: _figure(_get(i, path)) for h, i in zip(heads, result.intervals)}}
                 for label, path in FIGURES]
         parts.append(rows_table(rows, ["figure", *heads]))
         last = result.intervals[-1]

@@ -2,7 +2,7 @@
 and the typed results they return. Nothing here writes the graph.
 """
 
-LIST_KINDS = ("added", "deleted", "updated", "rebased")  # the model lists `changes --list` prints
+LIST_KINDS = ("added", "deleted", "updated", "rebased", "new_version")  # the model lists `changes --list` prints
 
 
 def flatten(doc: dict, prefix: str = "") -> dict:

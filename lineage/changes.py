@@ -44,6 +44,7 @@ class GraphView:
     last_modified: pa.Array
     downloads: pa.Array
     downloads_all_time: pa.Array
+    new_version: pa.Array | None = None  # cardData.new_version per model (null: none), aligned with models
 
 
 class _Encoded:
@@ -72,6 +73,9 @@ class _Encoded:
             self.downloads[where] = _ints(view.downloads, 0)
             self.downloads_all_time = np.zeros(u, np.int64)
             self.downloads_all_time[where] = _ints(view.downloads_all_time, 0)
+        self.new_version = np.zeros(u, bool)  # the model names a new_version
+        if view.new_version is not None:
+            self.new_version[where] = pc.is_valid(view.new_version).to_numpy(zero_copy_only=False)
         self.depth = dag.depths(u, self.child, self.base)
         self.family = dag.components(u, self.child, self.base)
         self._edge_keys = None
@@ -250,7 +254,8 @@ class Interval:
         rebased = np.zeros(p.u, bool)
         rebased[moved // 4 // p.u] = True
         return {"added": n.model & ~p.model, "deleted": p.model & ~n.model,
-                "updated": both & (p.last_modified != n.last_modified), "rebased": both & rebased}
+                "updated": both & (p.last_modified != n.last_modified), "rebased": both & rebased,
+                "new_version": both & ~p.new_version & n.new_version}
 
     def figures(self) -> tuple[dict, dict]:
         """The interval's figures (SPEC names) and its per-model lists (see ``lists``)."""
@@ -317,6 +322,7 @@ class Interval:
             "deleted": p.classes(deleted),
             "updated": n.classes(s["updated"]),
             "rebased": n.classes(s["rebased"]),
+            "new_version": n.classes(s["new_version"]),  # models that gained a new_version
             "in_new_families": int(in_new.sum()),
             "in_existing_families": int((relational_added & ~in_new).sum()),
             "new_chains": total_n - n.chains(blocked=added) if added.any() else 0,
@@ -417,7 +423,7 @@ def _in_range(date: str, since: str | None, until: str | None) -> bool:
 def changes(graph, since: str | None = None, until: str | None = None) -> Changes:
     stored = [r for r in records(graph) if _in_range(r["date"], since, until)]
     snapshots = [{k: r.get(k) for k in ("date", "source", "kind", "models", "placeholders", "edges",
-                                         "added", "deleted", "updated", "rebased")} for r in stored]
+                                         "added", "deleted", "updated", "rebased", "new_version")} for r in stored]
     intervals = [{"from": r.get("previous"), "to": r["date"], **r["changes"]} for r in stored if r.get("changes")]
     return Changes(snapshots=snapshots, intervals=intervals, top_families=_top_first_last(stored))
 

@@ -126,6 +126,7 @@ class Collect:
             last_modified=nodes["lastModified"] if nodes is not None else pa.array([], pa.int64()),
             downloads=nodes["downloads"] if nodes is not None else pa.array([], pa.int64()),
             downloads_all_time=nodes["downloadsAllTime"] if nodes is not None else pa.array([], pa.int64()),
+            new_version=nodes["newVersion"] if nodes is not None else pa.array([], pa.string()),
         )
 
     def keep(self, version: str, edges: pa.Table, derived: pa.Table) -> None:
@@ -229,7 +230,7 @@ class State:
             placeholders=self.table["id"].filter(self.table["missing"]),
             edges=_with_relation(self.edges),
             last_modified=models["lastModified"], downloads=models["downloads"],
-            downloads_all_time=models["downloadsAllTime"])
+            downloads_all_time=models["downloadsAllTime"], new_version=models["newVersion"])
 
     def counts(self) -> dict:
         """What ``snapshot/version`` counts in the graph this state describes."""
@@ -243,8 +244,8 @@ STATE_SCHEMA = pa.schema([("id", pa.string()), ("missing", pa.bool_()), ("histor
 TABLE_SCHEMA = STATE_SCHEMA
 OLD_SCHEMA = pa.schema([("id", pa.string()), *((f"old_{c}", DERIVED_SCHEMA.field(c).type) for c in DERIVED_VALUES)])
 # the columns a snapshot load holds of a kept copy from the start: the interval's figures read them
-LIGHT = ("id", "missing", "history", "lastModified", "downloads", "downloadsAllTime")
-NODE_LIGHT = ("id", "lastModified", "downloads", "downloadsAllTime")  # the same of the new graph's models
+LIGHT = ("id", "missing", "history", "lastModified", "downloads", "downloadsAllTime", "newVersion")
+NODE_LIGHT = ("id", "lastModified", "downloads", "downloadsAllTime", "newVersion")  # the same of the new graph's models
 
 
 def read_state(graph: Graph, chunk: int = 20_000, progress: bool = True) -> State:
@@ -391,6 +392,9 @@ def open_copy(folder: Path) -> State | None:
     if not intact(folder):
         return None
     try:
+        with pa.memory_map(str(folder / "table.arrow")) as source:
+            if not pa.ipc.open_file(source).schema.equals(TABLE_SCHEMA):
+                return None  # kept by a release with other model properties: the graph is read instead
         table = feather.read_table(folder / "table.arrow", columns=list(LIGHT))
         edges = feather.read_table(folder / "edges.arrow")
         if not (folder / "derived.arrow").is_file():

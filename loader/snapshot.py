@@ -289,7 +289,7 @@ def _commit(graph: Graph, report: SnapshotReport, view, figures, lists, started:
         "lists": json.dumps(lists) if lists is not None else None,
         "content": version,
     }
-    for key in ("added", "deleted", "updated", "rebased"):
+    for key in ("added", "deleted", "updated", "rebased", "new_version"):
         record[key] = figures[key]["total"] if figures is not None else None
     graph.write("snapshot/begin", record=record)
     keep(version)

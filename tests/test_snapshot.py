@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from hflineage.loader import kept_copy
@@ -33,6 +34,7 @@ from conftest import canon, empty, sorted_ids
 from graphs import N2_DATE, N_DATE, P_DATE, week_n, week_p
 
 TOOLS = SHARED / "tools"
+ADD_DATASETS = Path(__file__).parents[1] / "bench" / "add_datasets.py"
 HISTORY_KEYS = ("first_seen", "last_seen", "deleted_at", "last_bases", "last_properties")
 
 
@@ -48,7 +50,15 @@ def weeks(tmp_path_factory) -> list[str]:
                     "--added-rate", "0.05", "--deleted-rate", "0.03", "--updated-rate", "0.02",
                     "--rebased-rate", "0.01", str(week0), str(folder / "evolved")],
                    check=True, capture_output=True)
-    return [str(week0), *sorted(str(p) for p in (folder / "evolved").glob("snapshot_*.parquet"))]
+    plain = [str(week0), *sorted(str(p) for p in (folder / "evolved").glob("snapshot_*.parquet"))]
+    # training datasets and successors, as the real rows have them (the generator writes neither)
+    out = []
+    for week, path in enumerate(plain):
+        target = folder / f"with_datasets_{week}.parquet"
+        subprocess.run([sys.executable, str(ADD_DATASETS), path, str(target), "--week", str(week), "--seed", "1"],
+                       check=True, capture_output=True)
+        out.append(str(target))
+    return out
 
 
 def graph_dump(graph) -> dict:
@@ -60,10 +70,22 @@ def graph_dump(graph) -> dict:
         hidden=hidden, database_=graph.database)
     nodes = [{"id": r["id"], "labels": sorted(r["labels"]), "props": canon(sorted(r["props"]))} for r in records]
     records, _, _ = graph.driver.execute_query(
+        "MATCH (d:Dataset) RETURN d.id AS id, properties(d) AS props ORDER BY id", database_=graph.database)
+    nodes += [{"id": r["id"], "labels": ["Dataset"], "props": canon(r["props"])} for r in records]
+    records, _, _ = graph.driver.execute_query(
         "MATCH (c)-[e]->(b) RETURN c.id AS c, labels(c) AS cl, type(e) AS t, properties(e) AS p, b.id AS b, "
         "labels(b) AS bl ORDER BY c, b, t", database_=graph.database)
     edges = [canon({**r.data(), "cl": sorted(r["cl"]), "bl": sorted(r["bl"])}) for r in records]
     return {"nodes": nodes, "edges": edges}
+
+
+def _gained(previous: str, current: str) -> int:
+    """Models of both files that name no new_version in the first and a valid one in the second."""
+    def new_versions(path):
+        rows = pq.read_table(path, columns=["id", "cardData"]).to_pylist()
+        return {r["id"]: (json.loads(r["cardData"]) if r["cardData"] else {}).get("new_version") for r in rows}
+    before, after = new_versions(previous), new_versions(current)
+    return sum(1 for i, v in after.items() if i in before and before[i] is None and v is not None)
 
 
 def sample_ids(graph) -> list[str]:
@@ -135,6 +157,8 @@ def test_four_snapshot_weeks_equal_a_fresh_load_of_the_last(graph, cli, weeks):
         stored = kept_copy.read_state(graph, progress=False)
         same_state(kept, stored)
         assert changes.records(graph)[-1]["top_families"] == changes.top_families(stored.view())
+    gained = [r["changes"]["new_version"]["total"] for r in changes.records(graph)[1:]]
+    assert gained == [_gained(a, b) for a, b in zip(weeks, weeks[1:])] and all(gained)
     deleted_total = sum(r["changes"]["deleted"]["total"] for r in changes.records(graph)[1:])
     assert deleted_total > 0 and node_count(graph, "ModelHistory") > 0
     after_snapshots = graph_dump(graph)
