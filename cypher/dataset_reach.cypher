@@ -10,9 +10,11 @@ CALL (found) {
   WHERE NOT m:Missing
   RETURN collect(DISTINCT m) AS trained
 }
-// descendants of each trained model by a pruning BFS (DISTINCT per start), then merged
+// descendants of each trained model by a pruning BFS (DISTINCT per start), then merged; most
+// models are leaves, and every load stores each model's descendant count: only the others walk
 CALL (trained) {
   UNWIND trained AS t
+  WITH t WHERE t.descendants > 0
   OPTIONAL CALL (t) {
     MATCH (t)<-[:FINETUNE_OF|ADAPTER_OF|QUANTIZATION_OF|MERGE_OF*]-(x:Model)
     RETURN DISTINCT x
