@@ -28,6 +28,8 @@ def _rows():
             r["tags"] = [f"license:{licenses[r['id']]}"]
         if r["id"] in tags:
             r["pipeline_tag"] = tags[r["id"]]
+        if r["id"] in ("t/A", "t/R2"):
+            r["tags"] = [*(r.get("tags") or []), "dataset:d/x"]
     return rows
 
 
@@ -67,6 +69,8 @@ def test_every_command_prints_what_the_api_returns(lin, cli):
          lin.impute_evaluate("license", holdout=0.5)),
         (("impute", "evaluate", "--table1", "--holdout", "0.5"), lin.impute_table1(holdout=0.5)),
         (("changes",), lin.changes()),
+        (("dataset", "d/x"), lin.dataset("d/x")),
+        (("impact", "--dataset", "d/x", "nope/d", "--list"), lin.dataset_impact(["d/x", "nope/d"], with_list=True)),
     ]
     for args, result in cases:
         assert isinstance(result, results.Result), args
