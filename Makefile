@@ -31,6 +31,8 @@ demo: setup
 	$(BIN)/hflineage load $(SAMPLE)
 	$(BIN)/hflineage show $(MODEL)
 	$(BIN)/hflineage chain $(MODEL)
+	$(BIN)/hflineage load --datasets tests/fixtures/datasets.parquet   # made-up licenses (README)
+	$(BIN)/hflineage dataset teknium/OpenHermes-2.5
 	$(BIN)/hflineage graph $(MODEL) --down 1 --max-nodes 60 --out demo-lineage.html
 	@echo "open demo-lineage.html in a browser: the lineage above, drawn (pan, zoom, click a model)"
 
