@@ -49,7 +49,8 @@ def test_every_hub_license_id_is_classified(policy):
         resolved = policy.resolve(entry["id"])
         assert resolved.via == "id", entry["id"]
         assert resolved.terms.cls in policy.classes
-    assert set(policy.classes) == {"permissive", "copyleft", "non-commercial", "rail", "community", "unknown"}
+    assert set(policy.classes) == {"permissive", "copyleft", "non-commercial", "no-derivatives", "rail", "community",
+                                   "unknown"}
 
 
 def test_spdx_ids_come_from_license_expression(policy):
