@@ -11,7 +11,7 @@ from importlib import import_module
 
 from ..chart import MIN_SCORE as CHART_MIN_SCORE, TOP as CHART_TOP
 from ..impute import BASELINE, BATCH as IMPUTE_BATCH, DEFAULT_K, METHODS, SCALES
-from ..licenses import POLICY_ENV, SEVERITIES, path_text
+from ..licenses import LEVELS, POLICY_ENV, SEVERITIES, path_text
 from ..lineage import LIST_KINDS, flatten
 from ..outputs.text import visible
 from ..store import errors
@@ -19,7 +19,7 @@ from ..store.settings import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, environment, r
 
 __all__ = ["Lineage", "connect", "open_lineage", "LocalServer", "pictures", "reports", "files", "browser", "registry",
            "errors", "environment", "resolve_connection", "DEFAULT_BATCH_SIZE", "DEFAULT_WORKERS", "DEFAULT_K",
-           "METHODS", "IMPUTE_BATCH", "CHART_MIN_SCORE", "CHART_TOP", "chart_evaluate", "SCALES", "BASELINE", "POLICY_ENV", "SEVERITIES", "LIST_KINDS", "path_text",
+           "METHODS", "IMPUTE_BATCH", "CHART_MIN_SCORE", "CHART_TOP", "chart_evaluate", "SCALES", "BASELINE", "POLICY_ENV", "SEVERITIES", "LEVELS", "LIST_KINDS", "path_text",
            "flatten", "visible"]
 
 # name -> (module, attribute or None for the module itself), relative to the package root

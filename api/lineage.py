@@ -19,7 +19,7 @@ import os
 from typing import TYPE_CHECKING, Iterable
 
 from ..impute import BATCH as IMPUTE_BATCH, DEFAULT_K
-from ..licenses import SEVERITIES
+from ..licenses import LEVELS
 from ..store.errors import HFLineageError, QueryError
 from ..loader.report import LoadReport
 from ..lineage.results import (Chain, Descendants, Evaluation, Impact, ImputeAll, Imputed, License, LicenseAudit, LicenseDownstream,
@@ -215,8 +215,8 @@ class Lineage:
         """Conflicts over ``model_ids``, or over every model when ``model_ids`` is None."""
         from ..licenses import propagation as licenses
 
-        if fail_on not in SEVERITIES:
-            raise HFLineageError(f"fail_on must be one of {', '.join(SEVERITIES)}, not '{fail_on}'")
+        if fail_on not in LEVELS:
+            raise HFLineageError(f"fail_on must be one of {', '.join(LEVELS)}, not '{fail_on}'")
         pol = self.policy(policy)
         if model_ids is None:
             return LicenseAudit.from_dict(licenses.audit_all(self.db, pol, fail_on=fail_on))

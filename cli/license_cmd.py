@@ -42,13 +42,17 @@ def policy_option(fn):
 def license_group(click_ctx, model_id, policy_path, fmt):
     """A model's declared license, every ancestor's license with its distance (and one shortest
     path to each ancestor in conflict), the effective obligations, and the conflicts (severity
-    and a one-line reason each).
+    and a one-line reason each); then the training data of the model and its ancestors (each
+    dataset with its license, class, distance and the nearest model trained on it) and the
+    training-data findings.
 
     A conflict: the model declares a license that drops an obligation an ancestor's license
     imposes on derivatives (apache-2.0 under llama3, gemma, cc-by-nc-4.0, a RAIL license or a
     named `other`), or declares none while an ancestor's license binds derivatives. A merge
     inherits from every parent; distance is the shortest number of hops. The classification is
-    the policy file (--policy), not code.
+    the policy file (--policy), not code. A dataset whose license class the policy marks as
+    binding (default: non-commercial, no-derivatives) binds the model the same way; a dataset
+    whose license is missing or not classified is a warning.
 
     Example:
 
@@ -69,8 +73,9 @@ def license_group(click_ctx, model_id, policy_path, fmt):
 @license_group.command()
 @click.argument("ids_file", metavar="[FILE]", type=click.File("rb"), required=False)
 @click.option("--all", "all_models", is_flag=True, help="Audit every model in the graph.")
-@click.option("--fail-on", type=click.Choice(api.SEVERITIES), default="low", show_default=True,
-              help="Exit 3 when a conflict of this severity or higher exists.")
+@click.option("--fail-on", type=click.Choice(api.LEVELS), default="low", show_default=True,
+              help="Exit 3 when a finding of this severity or higher exists (warning: training data "
+                   "whose license is missing or not classified fails too).")
 @click.option("--report", "report_path", metavar="FILE.html|FILE.md",
               help="Also write an evidence report (self-contained HTML, or Markdown, by the suffix).")
 @policy_option
@@ -78,15 +83,17 @@ def license_group(click_ctx, model_id, policy_path, fmt):
               show_default=True, help="Output format; junit: JUnit XML, one test case per model, for CI servers.")
 @pass_ctx
 def audit(ctx, ids_file, all_models, fail_on, report_path, policy_path, fmt):
-    """One row per license conflict over a list of model ids (FILE, '-' or piped stdin; one id a
-    line, '#' comments) or --all. Exit 0 when clean, 3 when a conflict at or above --fail-on
-    exists (the rows are printed first), so a CI pipeline can gate on it. Ids not in the graph
-    are reported as unknown and ignored.
+    """One row per license finding over a list of model ids (FILE, '-' or piped stdin; one id a
+    line, '#' comments) or --all: kind lineage (a conflict with an ancestor's license) or
+    training-data (with a dataset's license, the model's own or an ancestor's). Exit 0 when
+    clean, 3 when a finding at or above --fail-on exists (the rows are printed first), so a CI
+    pipeline can gate on it. Ids not in the graph are reported as unknown and ignored.
 
     --format junit prints JUnit XML (one test case per model; a failure lists its conflicts at
     or above --fail-on; with --all, a case per model with a conflict). --report writes the
-    evidence per conflict (lineage path with each hop's relation and license, the policy rule,
-    severity and why), worst first, whole or not at all.
+    evidence per finding (lineage path with each hop's relation and license, for training data
+    from the dataset down to the model; the policy rule, severity and why), worst first, whole
+    or not at all.
 
     Example:
 
@@ -226,6 +233,7 @@ def _emit_model(fmt: str, doc: dict) -> None:
                   "class": a["class"] or "", "path": api.path_text(a["path"])} for a in doc["inherited"]]
     lines += ["", f"inherited from {len(inherited)} ancestor(s):", rows_table(inherited)]
     lines += ["", f"conflicts ({len(doc['conflicts'])}):", rows_table(doc["conflicts"], _CONFLICT_COLUMNS)]
+    lines += _training_lines(doc)
     rows = [{"id": doc["id"], "license": doc["license"], "license_name": doc["license_name"], "terms": doc["terms"],
              "ancestor": a["id"], "ancestor_license": a["license"], "ancestor_license_name": a["license_name"],
              "ancestor_terms": a["terms"], "ancestor_class": a["class"], "distance": a["distance"],
@@ -239,11 +247,30 @@ def _emit_model(fmt: str, doc: dict) -> None:
     emit(fmt, doc, rows=rows, text="\n".join(lines), columns=columns)
 
 
-_AUDIT_COLUMNS = ["severity", "model", "license", "ancestor", "ancestor_license", "distance", "reason"]
+def _training_lines(doc: dict) -> list[str]:
+    """The datasets, nearest first, and the findings on them; warnings only counted (the datasets'
+    lines show which licenses are missing or unclassified, json lists each warning)."""
+    data = doc.get("training_data") or []
+    if not data:
+        return ["", "training data: none named by the model or its ancestors"]
+    rows = [{"distance": d["distance"], "dataset": d["dataset"], "license": d["license"] or "(none known)",
+             "class": d["class"] or "", "via": d["via"]} for d in data]
+    findings = [f for f in doc.get("training_findings") or () if f["severity"] != api.LEVELS[0]]
+    warnings = len(doc.get("training_findings") or ()) - len(findings)
+    lines = ["", f"training data ({len(data)} dataset(s), nearest first; via: the model trained on it):",
+             rows_table(rows), "", f"training-data findings ({len(findings)}):", rows_table(findings, _TRAINING_COLUMNS)]
+    if warnings:
+        lines.append(f"plus {warnings} warning(s): dataset licenses missing or not classified by the policy")
+    return lines
+
+
+_TRAINING_COLUMNS = ["severity", "dataset", "dataset_license", "via", "distance", "reason"]
+_AUDIT_COLUMNS = ["severity", "kind", "model", "license", "ancestor", "ancestor_license", "dataset",
+                  "dataset_license", "via", "distance", "reason"]
 
 
 def _emit_audit(fmt: str, doc: dict) -> None:
-    """One row per conflict; the table ends with a one-line summary."""
+    """One row per finding; the table ends with a one-line summary."""
     counts = ", ".join(f"{s} {n}" for s, n in doc["counts"].items())
     summary = (f"{len(doc['conflicts'])} conflict(s) over {doc['checked']} model(s) ({counts}); "
                f"{doc['failing']} at or above '{doc['fail_on']}'")

@@ -6,6 +6,10 @@ The names below are what a caller needs before any graph work; importing them lo
 
 POLICY_ENV = "HFLINEAGE_LICENSE_POLICY"
 SEVERITIES = ("low", "medium", "high")  # conflict severities, rising
+# A training dataset whose license is missing or not classified is a warning: reported below every
+# conflict, so a default gate (--fail-on low) does not fail before `load --datasets` has run.
+WARNING = "warning"
+LEVELS = (WARNING, *SEVERITIES)  # every finding's severity, rising (what --fail-on accepts)
 
 
 def path_text(path: list[dict] | None) -> str:

@@ -14,6 +14,10 @@ dropping it is. The code below only applies those rules:
   (with a severity other than ``none``) that M's declared license does not keep, or M declares no
   license at all. Its severity is that of the worst obligation dropped, capped by the
   ``max_severity`` of either license's entry.
+* **Training data** (``training_data``): a dataset license whose class is listed under
+  ``binding`` imposes its obligations on every model trained on the dataset, directly or through
+  an ancestor, by the same rules; a dataset whose license is missing or not classified gets the
+  ``unknown_license`` severity (``warning`` by default). ``hflineage.licenses.training`` applies them.
 """
 
 from __future__ import annotations
@@ -31,12 +35,15 @@ from license_expression import ExpressionError, LicenseSymbol, get_spdx_licensin
 from ..store.errors import PolicyError
 from ..store.settings import environment
 
-from . import POLICY_ENV, SEVERITIES
+from . import LEVELS, POLICY_ENV, SEVERITIES, WARNING
 
-_RANK = {"none": 0, "low": 1, "medium": 2, "high": 3}
+_RANK = {"none": 0, WARNING: 1, "low": 2, "medium": 3, "high": 4}
 KEPT_BY = ("same-license", "same-obligation", "any-license", "nothing")
 _ENTRY_FIELDS = ("name", "class", "obligations", "spdx", "compatible", "max_severity", "note")
 _FALLBACKS = ("other", "unknown")
+_TRAINING_FIELDS = ("binding", "unknown_license")
+# a policy file without a training_data section: these classes bind, where it has them
+_TRAINING_BINDING = ("non-commercial", "no-derivatives")
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,16 @@ class Terms:
     compatible: frozenset[str]
     max_severity: str | None
     note: str | None
+
+
+@dataclass(frozen=True)
+class TrainingRules:
+    """The ``training_data`` section: the dataset license classes that bind a model trained on
+    the dataset, and the severity of a dataset whose license is missing or not classified
+    (``none``: not reported)."""
+
+    binding: tuple[str, ...]
+    unknown_license: str
 
 
 @dataclass(frozen=True)
@@ -151,7 +168,7 @@ class _Builder:
             self.fail("top level", "must be a mapping with classes, obligations, licenses, license_names")
         if data.get("version") != 1:
             self.fail("version", f"must be 1, not {data.get('version')!r}")
-        unknown = set(data) - {"version", "classes", "obligations", "licenses", "license_names"}
+        unknown = set(data) - {"version", "classes", "obligations", "licenses", "license_names", "training_data"}
         if unknown:
             self.fail(sorted(unknown)[0], "unknown section")
         classes = {name: str(text) for name, text in self.mapping(data.get("classes"), "classes").items()}
@@ -168,7 +185,8 @@ class _Builder:
         known = set(licenses) | set(names)
         self.check_compatible("licenses", licenses.values(), known)
         self.check_compatible("license_names", (t for k, t in names.items() if t.key == k), known)
-        return Policy(self.source, classes, obligations, licenses, names)
+        training = self.training(data.get("training_data"), classes)
+        return Policy(self.source, classes, obligations, licenses, names, training)
 
     def keyed(self, value, where: str) -> dict:
         """A mapping whose keys are matched case-insensitively: duplicates after folding are defects."""
@@ -189,7 +207,7 @@ class _Builder:
             self.fail(where, f"unknown field '{sorted(extra)[0]}'")
         if spec.get("kept_by") not in KEPT_BY:
             self.fail(where, f"kept_by must be one of {', '.join(KEPT_BY)}, not {spec.get('kept_by')!r}")
-        if spec.get("severity") not in _RANK:
+        if spec.get("severity") not in ("none", *SEVERITIES):
             self.fail(where, f"severity must be one of none, {', '.join(SEVERITIES)}, not {spec.get('severity')!r}")
         return Obligation(name, str(spec.get("description") or ""), spec["kept_by"], spec["severity"])
 
@@ -235,6 +253,28 @@ class _Builder:
         if symbol is None:
             self.fail(where, f"spdx {value!r} is not a known SPDX license id")
         return symbol
+
+    def training(self, spec, classes: dict) -> TrainingRules:
+        """``training_data``; left out, the default classes that the file has bind and an
+        unclassified dataset license is a warning."""
+        where = "training_data"
+        if spec is None:
+            return TrainingRules(tuple(c for c in _TRAINING_BINDING if c in classes), WARNING)
+        if not isinstance(spec, dict):
+            self.fail(where, f"must be a mapping with {', '.join(_TRAINING_FIELDS)}")
+        extra = set(spec) - set(_TRAINING_FIELDS)
+        if extra:
+            self.fail(where, f"unknown field '{sorted(extra)[0]}' (fields: {', '.join(_TRAINING_FIELDS)})")
+        binding = spec.get("binding")
+        if not isinstance(binding, list):
+            self.fail(f"{where}.binding", "must be a list of license classes (it may be [])")
+        for cls in binding:
+            if cls not in classes:
+                self.fail(f"{where}.binding", f"unknown class {cls!r} (one of {', '.join(classes)})")
+        level = spec.get("unknown_license", WARNING)
+        if level not in ("none", *LEVELS):
+            self.fail(f"{where}.unknown_license", f"must be one of none, {', '.join(LEVELS)}, not {level!r}")
+        return TrainingRules(tuple(dict.fromkeys(binding)), level)
 
     def names(self, raw: dict, licenses: dict, classes: dict, obligations: dict) -> dict[str, Terms]:
         """``license_names``: full entries first, then ``same_as`` aliases pointing at any entry."""
@@ -284,8 +324,9 @@ class Policy:
     """A loaded license policy: classify declared licenses and judge ancestor/derivative pairs."""
 
     def __init__(self, source: str, classes: dict, obligations: dict[str, Obligation],
-                 licenses: dict[str, Terms], names: dict[str, Terms]):
+                 licenses: dict[str, Terms], names: dict[str, Terms], training: TrainingRules):
         self.source = source
+        self.training = training
         self.sha256: str | None = None  # of the policy file's text, named in reports (load_policy sets it)
         self.classes = classes
         self.obligations = obligations
@@ -354,8 +395,10 @@ class Policy:
             return obligation in model.terms.obligations
         return kept_by == "any-license"
 
-    def conflict(self, model: Resolved | None, ancestor: Resolved | None, distance: int) -> Conflict | None:
-        """The conflict between a model (None: declares no license) and one ancestor, or None."""
+    def conflict(self, model: Resolved | None, ancestor: Resolved | None, distance: int,
+                 source: str | None = None) -> Conflict | None:
+        """The conflict between a model (None: declares no license) and one ancestor, or None.
+        ``source`` names what imposes the license in the reason (default: the license itself)."""
         if ancestor is None:
             return None
         binding = self.binding(ancestor.terms)
@@ -364,7 +407,7 @@ class Policy:
             return None
         worst = max(dropped, key=lambda o: _RANK[self.obligations[o].severity])
         severity = self.obligations[worst].severity
-        where = f"{ancestor.label} (distance {distance})"
+        where = f"{source or ancestor.label} (distance {distance})"
         if model is None:
             reason = f"declares no license, but {where} binds derivatives: {', '.join(dropped)}"
         else:

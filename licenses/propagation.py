@@ -5,7 +5,10 @@ Distance is the number of hops on a shortest path (for a merge diamond, the shor
 ``license_lineage`` returns the lineage DAG (each ancestor once with its direct bases); distances
 come from one breadth-first walk over it here, and a path is spelt out only for an ancestor in
 conflict (one shortest path), so an answer grows with the lineage, not with depth times ancestors.
-The policy's names are re-exported here (``licenses.load_policy``, ``licenses.Policy``, …).
+The training data of the model and its ancestors comes with the same lineage and is judged by
+``hflineage.licenses.training``; an audit lists both kinds of finding (``kind``: ``lineage`` or
+``training-data``) in one list, worst first. The policy's names are re-exported here
+(``licenses.load_policy``, ``licenses.Policy``, …).
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from collections import deque
 from typing import Iterable
 
 from ..store.db import Graph
-from . import path_text  # noqa: F401  (re-exported)
+from . import LEVELS, path_text  # noqa: F401  (re-exported)
+from . import training
 from ..store.errors import ModelNotFound, PolicyError  # noqa: F401  (re-exported)
 from .policy import (KEPT_BY, POLICY_ENV, SEVERITIES, Conflict, Obligation, Policy, Resolved,  # noqa: F401
                      Terms, _effective, _norm, _RANK, load_policy, spdx_symbol)
@@ -22,6 +26,12 @@ from .policy import (KEPT_BY, POLICY_ENV, SEVERITIES, Conflict, Obligation, Poli
 
 def _sort_conflicts(policy: Policy, rows: list[dict], *keys: str) -> list[dict]:
     return sorted(rows, key=lambda r: (-policy.rank(r["severity"]), *(r[k] for k in keys)))
+
+
+def _sort_findings(policy: Policy, rows: list[dict]) -> list[dict]:
+    """Audit rows of both kinds: worst first, then by model, distance, kind and what imposes it."""
+    return sorted(rows, key=lambda r: (-policy.rank(r["severity"]), r["model"], r["distance"], r["kind"],
+                                       r.get("ancestor") or r.get("dataset")))
 
 
 def model_license(graph: Graph, model_id: str, policy: Policy) -> dict:
@@ -79,28 +89,36 @@ def _model_report(policy: Policy, row: dict) -> dict:
                               "ancestor_terms": res.key, "distance": distance, "severity": found.severity,
                               "dropped": list(found.dropped), "reason": found.reason})
     inherited.sort(key=lambda r: (r["distance"], r["id"]))
+    data, findings = training.model_training(policy, own, row, {a: w[0] for a, w in ways.items()})
+    for f in findings:  # the evidence: the model up to the one trained on the dataset
+        f["path"] = shortest_path(ways, f["via"])
     return {
         "id": row["id"], "license": row["license"], "license_name": row["licenseName"], **policy.describe(own),
         "missing": row["missing"], "inherited": inherited, "effective": _effective(policy, resolved),
-        "conflicts": _sort_conflicts(policy, conflicts, "distance", "ancestor"), "policy": policy.source,
+        "conflicts": _sort_conflicts(policy, conflicts, "distance", "ancestor"),
+        "training_data": data, "training_findings": findings, "policy": policy.source,
     }
 
 
-def _audit_row(model: dict, conflict: dict) -> dict:
-    return {"model": model["id"], "license": model["license"], **conflict}
+def _audit_rows(model: dict) -> list[dict]:
+    """One model's findings as audit rows: its lineage conflicts, then its training-data findings."""
+    head = {"model": model["id"], "license": model["license"]}
+    rows = [{**head, "kind": "lineage", **c} for c in model["conflicts"]]
+    rows += [{**head, **{k: v for k, v in f.items() if k != "path"}} for f in model["training_findings"]]
+    return rows
 
 
 def _audit_doc(policy: Policy, rows: list[dict], checked: int, unknown: list[str], fail_on: str) -> dict:
-    rows = _sort_conflicts(policy, rows, "model", "distance", "ancestor")
-    counts = {s: sum(1 for r in rows if r["severity"] == s) for s in reversed(SEVERITIES)}
+    rows = _sort_findings(policy, rows)
+    counts = {s: sum(1 for r in rows if r["severity"] == s) for s in reversed(LEVELS)}
     failing = sum(1 for r in rows if policy.rank(r["severity"]) >= policy.rank(fail_on))
     return {"checked": checked, "unknown": unknown, "fail_on": fail_on, "counts": counts, "failing": failing,
             "conflicts": rows, "policy": policy.source}
 
 
 def audit(graph: Graph, model_ids: Iterable[str], policy: Policy, fail_on: str = "low") -> dict:
-    """One row per conflict over the given models; ids not in the graph are listed as unknown.
-    ``failing`` counts the conflicts at or above ``fail_on``."""
+    """One row per finding (lineage conflict or training-data finding) over the given models; ids
+    not in the graph are listed as unknown. ``failing`` counts the rows at or above ``fail_on``."""
     rows, unknown, checked = [], [], 0
     for model_id in dict.fromkeys(model_ids):
         found = graph.read("license_lineage", model_id=model_id)
@@ -109,13 +127,14 @@ def audit(graph: Graph, model_ids: Iterable[str], policy: Policy, fail_on: str =
             continue
         checked += 1
         report = _model_report(policy, found[0])
-        rows += [_audit_row(report, c) for c in report["conflicts"]]
+        rows += _audit_rows(report)
     return _audit_doc(policy, rows, checked, unknown, fail_on)
 
 
 def audit_all(graph: Graph, policy: Policy, fail_on: str = "low") -> dict:
     """The audit over every model: each ancestor whose license binds derivatives is walked down
-    once (shortest distance to each descendant), so no per-model query and no path enumeration."""
+    once (shortest distance to each descendant), so no per-model query and no path enumeration;
+    likewise each dataset whose license can give a training-data finding."""
     values = graph.read("license_values")
     checked = sum(v["models"] for v in values)
     binding = sorted({v["license"] for v in values
@@ -128,10 +147,11 @@ def audit_all(graph: Graph, policy: Policy, fail_on: str = "low") -> dict:
         ancestor = policy.resolve(ancestor_license, ancestor_name)
         found = policy.conflict(model, ancestor, distance)
         if found is not None:
-            rows.append({"model": model_id, "license": license, "ancestor": ancestor_id,
+            rows.append({"model": model_id, "license": license, "kind": "lineage", "ancestor": ancestor_id,
                          "ancestor_license": ancestor_license, "ancestor_terms": ancestor.key,
                          "distance": distance, "severity": found.severity,
                          "dropped": list(found.dropped), "reason": found.reason})
+    rows += training.audit_rows(graph, policy)
     return _audit_doc(policy, rows, checked, [], fail_on)
 
 

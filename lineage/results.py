@@ -261,12 +261,17 @@ class Licensed(Result):
 
 @dataclass
 class License(Licensed):
-    """``license MODEL``: declared and inherited licenses, effective obligations, conflicts."""
+    """``license MODEL``: declared and inherited licenses, effective obligations, conflicts, and
+    the training data of the model and its ancestors with its findings."""
 
     missing: bool = False
     inherited: list[dict] = field(default_factory=list)
     effective: dict = field(default_factory=dict)
     conflicts: list[dict] = field(default_factory=list)
+    training_data: list[dict] = field(default_factory=list)  # {dataset, license, class, distance, via}
+    # {kind, dataset, dataset_license, dataset_license_name, dataset_terms, via, distance, severity,
+    # dropped, reason, path}, worst first
+    training_findings: list[dict] = field(default_factory=list)
     policy: str = ""
 
     def to_pandas(self):
@@ -277,22 +282,30 @@ class License(Licensed):
     def conflicts_frame(self):
         return frame(self.conflicts)
 
+    @property
+    def training_frame(self):
+        """The training data, one dataset a row (nearest first)."""
+        return frame(self.training_data, ["dataset", "license", "class", "distance", "via"])
+
 
 @dataclass
 class LicenseAudit(Result):
-    """``license audit``: one row per conflict over a list of models (or all of them)."""
+    """``license audit``: one row per finding over a list of models (or all of them): a lineage
+    conflict (``kind`` lineage: ancestor, ancestor_license, ...) or a training-data finding (``kind``
+    training-data: dataset, dataset_license, via, ...)."""
 
     checked: int
     unknown: list[str]
     fail_on: str
-    counts: dict  # {high, medium, low}
-    failing: int  # conflicts at or above fail_on
+    counts: dict  # {high, medium, low, warning}
+    failing: int  # rows at or above fail_on
     conflicts: list[dict]
     policy: str
 
     def to_pandas(self):
-        """The conflicts, one row each, worst first."""
-        return frame(self.conflicts, ["model", "license", "ancestor", "ancestor_license", "ancestor_terms",
+        """The findings, one row each, worst first."""
+        return frame(self.conflicts, ["model", "license", "kind", "ancestor", "ancestor_license", "ancestor_terms",
+                                      "dataset", "dataset_license", "dataset_terms", "via",
                                       "distance", "severity", "dropped", "reason"])
 
 

@@ -2,9 +2,10 @@
 Markdown) for compliance and legal readers.
 
 Both are built from the audit document of :mod:`.licenses` (``audit`` / ``audit_all``). The
-report adds, per conflict, the evidence: the lineage path from the model up to the ancestor with
-every hop's relation and declared license (from ``license MODEL`` of each conflicting model), the
-policy rule of each dropped obligation, the severity and why. The HTML is one self-contained file
+report adds, per finding, the evidence: for a lineage conflict the path from the model up to the
+ancestor, for a training-data finding the path from the dataset to the model trained on it and
+down to the model audited, with every hop's relation and declared license (from ``license MODEL``
+of each model with a finding); the policy rule of each dropped obligation, the severity and why. The HTML is one self-contained file
 (inline CSS, no script, no external resource), so it opens offline.
 """
 
@@ -20,6 +21,7 @@ from typing import Iterable
 from tqdm import tqdm
 
 from ..licenses import propagation as lic
+from ..licenses.training import KIND as TRAINING
 from .text import UNSAFE, visible
 from ..store.db import Graph
 
@@ -76,8 +78,8 @@ def junit_xml(doc: dict, policy: lic.Policy, model_ids: Iterable[str] | None = N
         if below:
             out = ET.SubElement(case, "system-out")
             out.text = f"below '{fail_on}':\n" + "\n".join(_xml_text(_conflict_line(r)) for r in below)
-    if any(UNSAFE.search(str(v)) or "\n" in str(v)
-           for v in [doc["policy"], *ids, *(r[k] for r in doc["conflicts"] for k in ("model", "ancestor", "reason"))]):
+    texts = (r.get(k) for r in doc["conflicts"] for k in ("model", "ancestor", "dataset", "via", "reason"))
+    if any(UNSAFE.search(str(v)) or "\n" in str(v) for v in [doc["policy"], *ids, *(t for t in texts if t is not None)]):
         ET.SubElement(properties, "property", name="escaped",
                       value="control characters in ids and texts are shown as \\xNN / \\uNNNN escapes")
     ET.indent(suites)
@@ -85,7 +87,7 @@ def junit_xml(doc: dict, policy: lic.Policy, model_ids: Iterable[str] | None = N
 
 
 def _at_or_above(severity: str, fail_on: str) -> bool:
-    return lic.SEVERITIES.index(severity) >= lic.SEVERITIES.index(fail_on)
+    return lic.LEVELS.index(severity) >= lic.LEVELS.index(fail_on)
 
 
 def _xml_text(value: str) -> str:
@@ -93,6 +95,8 @@ def _xml_text(value: str) -> str:
 
 
 def _conflict_line(row: dict) -> str:
+    if row["kind"] == TRAINING:
+        return f"[{row['severity']}] {row['model']}: {row['reason']} (dataset {row['dataset']} via {row['via']})"
     return f"[{row['severity']}] {row['model']}: {row['reason']} (ancestor {row['ancestor']})"
 
 
@@ -100,9 +104,12 @@ def _conflict_line(row: dict) -> str:
 
 
 def evidence(graph: Graph, doc: dict, policy: lic.Policy, progress: bool = False) -> list[dict]:
-    """Every conflict of the audit with its evidence, worst first (the audit's order): the path
-    from the model to the ancestor (each hop: id, relation to the next, declared license), and the
-    rule of each dropped obligation. One ``license MODEL`` lookup per model with a conflict."""
+    """Every finding of the audit with its evidence, worst first (the audit's order), and the rule
+    of each dropped obligation. The path of a lineage conflict runs from the model up to the
+    ancestor (each hop: id, relation to the next, declared license); that of a training-data
+    finding from the dataset to the model trained on it and down to the model audited (each hop:
+    id, relation to the next, declared license, ``dataset`` true on the first). One ``license
+    MODEL`` lookup per model with a finding."""
     models = list(dict.fromkeys(r["model"] for r in doc["conflicts"]))
     reports = {m: lic.model_license(graph, m, policy)
                for m in tqdm(models, desc="evidence", unit="model", disable=not progress)}
@@ -111,19 +118,46 @@ def evidence(graph: Graph, doc: dict, policy: lic.Policy, progress: bool = False
         report = reports[row["model"]]
         licensed = {a["id"]: a for a in report["inherited"]}
         licensed[report["id"]] = report
-        hops = [{"id": h["id"], "relation": h["relation"], "license": _label(licensed[h["id"]])}
-                for h in licensed[row["ancestor"]]["path"]]
         rules = [{"obligation": o, "description": policy.obligations[o].description,
                   "kept_by": policy.obligations[o].kept_by, "rule": KEPT_BY_TEXT[policy.obligations[o].kept_by],
                   "severity": policy.obligations[o].severity} for o in row["dropped"]]
-        worst = max(rules, key=lambda r: policy.rank(r["severity"]))
-        why = f"The worst obligation dropped, {worst['obligation']}, is rated {worst['severity']} by the policy"
-        if worst["severity"] != row["severity"]:
-            why += f"; capped at {row['severity']} (see the reason)"
-        why += "."
-        cases.append({**row, "model_license": _label(report), "ancestor_license_label": _label(licensed[row["ancestor"]]),
-                      "path": hops, "rules": rules, "why": why})
+        case = {**row, "model_license": _label(report), "rules": rules, "why": _why(policy, row, rules)}
+        if row["kind"] == TRAINING:
+            source = (_label({"license": row["dataset_license"], "license_name": row["dataset_license_name"]})
+                      if row["dataset_license"] is not None else "no license known")
+            case.update(dataset_license_label=source, source_license_label=f"{source} (training data)",
+                        path=_training_path(report, row, licensed, source))
+        else:
+            source = _label(licensed[row["ancestor"]])
+            case.update(ancestor_license_label=source, source_license_label=source,
+                        path=[{"id": h["id"], "relation": h["relation"], "license": _label(licensed[h["id"]])}
+                              for h in licensed[row["ancestor"]]["path"]])
+        cases.append(case)
     return cases
+
+
+def _why(policy: lic.Policy, row: dict, rules: list[dict]) -> str:
+    if not rules:  # a training dataset whose license is missing or not classified
+        return (f"A training dataset whose license is missing or not classified is rated {row['severity']} "
+                "by the policy (training_data.unknown_license).")
+    worst = max(rules, key=lambda r: policy.rank(r["severity"]))
+    why = f"The worst obligation dropped, {worst['obligation']}, is rated {worst['severity']} by the policy"
+    if worst["severity"] != row["severity"]:
+        why += f"; capped at {row['severity']} (see the reason)"
+    return why + "."
+
+
+def _training_path(report: dict, row: dict, licensed: dict, source: str) -> list[dict]:
+    """dataset -> the model trained on it -> ... -> the model audited: the finding's path (the
+    model up to the one trained on the dataset) read downwards; each hop's relation names the
+    edge to the next hop (``training data`` from the dataset, null on the model audited)."""
+    finding = next(f for f in report["training_findings"] if f["dataset"] == row["dataset"])
+    up = finding["path"]
+    hops = [{"id": row["dataset"], "relation": "training data", "license": source, "dataset": True}]
+    for i in range(len(up) - 1, -1, -1):
+        hops.append({"id": up[i]["id"], "relation": up[i - 1]["relation"] if i else None,
+                     "license": _label(licensed[up[i]["id"]]), "dataset": False})
+    return hops
 
 
 _NONE = "no license declared"
@@ -138,10 +172,10 @@ def _label(entry: dict) -> str:
 
 
 def summary(doc: dict, cases: list[dict]) -> dict:
-    pairs = Counter((c["ancestor_license_label"], c["model_license"]) for c in cases)
+    pairs = Counter((c["source_license_label"], c["model_license"]) for c in cases)
     worst = {}
     for c in cases:
-        key = (c["ancestor_license_label"], c["model_license"])
+        key = (c["source_license_label"], c["model_license"])
         worst.setdefault(key, c["severity"])  # cases come worst first
     return {
         "checked": doc["checked"], "unknown": doc["unknown"], "conflicts": len(cases),
@@ -187,6 +221,36 @@ def _path_md(path: list[dict]) -> str:
     return " ".join(parts)
 
 
+def _training_path_md(path: list[dict]) -> str:
+    """``dataset`` —training data of→ ``model`` —base of (finetune)→ … ``the model audited``."""
+    parts = []
+    for hop in path:
+        parts.append(f"{_code(hop['id'])} ({'dataset, ' if hop['dataset'] else ''}{_md(hop['license'])})")
+        if hop["dataset"]:
+            parts.append("—training data of→")
+        elif hop["relation"]:
+            parts.append(f"—base of ({_md(hop['relation'])})→")
+    return " ".join(parts)
+
+
+def _case_md(n: int, c: dict) -> list[str]:
+    if c["kind"] == TRAINING:
+        lines = [f"### {n}. {c['severity'].upper()}: {_code(c['model'])} ({_md(c['model_license'])}) "
+                 f"under training data {_code(c['dataset'])} ({_md(c['dataset_license_label'])})", "",
+                 f"- **Evidence path** (dataset → model trained on it → … → this model; distance "
+                 f"{c['distance']}): {_training_path_md(c['path'])}"]
+    else:
+        lines = [f"### {n}. {c['severity'].upper()}: {_code(c['model'])} ({_md(c['model_license'])}) "
+                 f"under {_code(c['ancestor'])} ({_md(c['ancestor_license_label'])})", "",
+                 f"- **Lineage path** ({c['distance']} hop(s)): {_path_md(c['path'])}"]
+    lines += [f"- **Why**: {_md(c['reason'])}", f"- **Severity {c['severity']}**: {_md(c['why'])}"]
+    if c["rules"]:
+        lines.append("- **Obligations dropped**:")
+        lines += [f"  - {_code(r['obligation'])} ({_md(r['severity'])}): {_md(r['description'])}; "
+                  f"policy rule: {_md(r['rule'])}" for r in c["rules"]]
+    return lines + [""]
+
+
 def markdown(doc: dict, cases: list[dict], policy: lic.Policy, generated: str | None = None) -> str:
     s = summary(doc, cases)
     generated = generated or _now()
@@ -201,29 +265,21 @@ def markdown(doc: dict, cases: list[dict], policy: lic.Policy, generated: str | 
              + (f" Not in the graph (ignored): {', '.join(_code(u) for u in s['unknown'])}." if s["unknown"] else ""), "",
              "| Severity | Conflicts |", "|---|---:|"]
     lines += [f"| {_md(sev)} | {n} |" for sev, n in s["counts"].items()]
-    lines += ["", "| Ancestor license | Model license | Conflicts | Worst |", "|---|---|---:|---|"]
+    lines += ["", "| Ancestor or training-data license | Model license | Conflicts | Worst |", "|---|---|---:|---|"]
     lines += [f"| {_md(p['ancestor_license'])} | {_md(p['model_license'])} | {p['conflicts']} | {p['worst']} |"
               for p in s["pairs"]] or ["| (none) | | | |"]
     lines += ["", "## Conflicts, worst first", ""]
     if not cases:
         lines.append("No conflicts.")
     for n, c in enumerate(cases, 1):
-        lines += [f"### {n}. {c['severity'].upper()}: {_code(c['model'])} ({_md(c['model_license'])}) "
-                  f"under {_code(c['ancestor'])} ({_md(c['ancestor_license_label'])})", "",
-                  f"- **Lineage path** ({c['distance']} hop(s)): {_path_md(c['path'])}",
-                  f"- **Why**: {_md(c['reason'])}",
-                  f"- **Severity {c['severity']}**: {_md(c['why'])}",
-                  "- **Obligations dropped**:"]
-        lines += [f"  - {_code(r['obligation'])} ({_md(r['severity'])}): {_md(r['description'])}; policy rule: {_md(r['rule'])}"
-                  for r in c["rules"]]
-        lines.append("")
+        lines += _case_md(n, c)
     return "\n".join(lines).rstrip() + "\n"
 
 
 # --- HTML ----------------------------------------------------------------------------------------
 
 _CSS = """
-:root { --high: #b00020; --medium: #b45309; --low: #4b5563; }
+:root { --high: #b00020; --medium: #b45309; --low: #4b5563; --warning: #1d4ed8; }
 body { font: 16px/1.5 Georgia, 'Times New Roman', serif; color: #111; max-width: 60rem; margin: 2rem auto; padding: 0 1.5rem; }
 h1 { font-size: 1.8rem; margin-bottom: .2rem; } h2 { border-bottom: 1px solid #ccc; margin-top: 2rem; }
 h3 { font-size: 1.1rem; margin: 0 0 .5rem; }
@@ -232,8 +288,10 @@ table { border-collapse: collapse; margin: .8rem 0; } th, td { border: 1px solid
 th { background: #f3f3f3; } caption { text-align: left; font-weight: bold; padding-bottom: .3rem; } td.n { text-align: right; }
 .sev { display: inline-block; color: #fff; font: bold .8rem/1.6 Arial, sans-serif; padding: 0 .5rem; border-radius: .25rem; text-transform: uppercase; }
 .sev.high { background: var(--high); } .sev.medium { background: var(--medium); } .sev.low { background: var(--low); }
+.sev.warning { background: var(--warning); }
 .case { border: 1px solid #ccc; border-left: .4rem solid var(--low); padding: .8rem 1rem; margin: 1rem 0; page-break-inside: avoid; }
 .case.high { border-left-color: var(--high); } .case.medium { border-left-color: var(--medium); }
+.case.warning { border-left-color: var(--warning); }
 ol.path { margin: .3rem 0; padding-left: 1.5rem; } ol.path li { margin: .1rem 0; }
 .rel { color: #555; font-style: italic; } code { font-family: Menlo, Consolas, monospace; font-size: .9rem; }
 dl { display: grid; grid-template-columns: 10rem 1fr; gap: .2rem 1rem; margin: .5rem 0; } dt { font-weight: bold; }
@@ -267,7 +325,7 @@ def html_report(doc: dict, cases: list[dict], policy: lic.Policy, generated: str
            + (f' Not in the graph (ignored): {_e(", ".join(s["unknown"]))}.' if s["unknown"] else "") + '</p>',
            '<table><caption>Conflicts by severity</caption><tr><th>Severity</th><th>Conflicts</th></tr>']
     out += [f'<tr><td>{_sev(sev)}</td><td class="n">{n}</td></tr>' for sev, n in s["counts"].items()]
-    out += ['</table>', '<table><caption>Conflicts by license pair</caption><tr><th>Ancestor license</th>'
+    out += ['</table>', '<table><caption>Conflicts by license pair</caption><tr><th>Ancestor or training-data license</th>'
             '<th>Model license</th><th>Conflicts</th><th>Worst</th></tr>']
     out += [f'<tr><td>{_e(p["ancestor_license"])}</td><td>{_e(p["model_license"])}</td>'
             f'<td class="n">{p["conflicts"]}</td><td>{_sev(p["worst"])}</td></tr>' for p in s["pairs"]]
@@ -277,25 +335,46 @@ def html_report(doc: dict, cases: list[dict], policy: lic.Policy, generated: str
     if not cases:
         out.append('<p>No conflicts.</p>')
     for n, c in enumerate(cases, 1):
-        path = []
-        for hop in c["path"]:
-            rel = f' <span class="rel">is a {_e(hop["relation"])} of</span>' if hop["relation"] else ""
-            what = hop["license"] if hop["license"] == _NONE else f'license {hop["license"]}'
-            path.append(f'<li><code>{_e(hop["id"])}</code> — {_e(what)}{rel}</li>')
-        rules = "".join(f'<li><b>{_e(r["obligation"])}</b> ({_e(r["severity"])}): {_e(r["description"])}. '
-                        f'Policy rule: {_e(r["rule"])}.</li>' for r in c["rules"])
-        out += [f'<section class="case {_e(c["severity"])}">',
-                f'<h3>{n}. {_sev(c["severity"])} <code>{_e(c["model"])}</code> ({_e(c["model_license"])}) under '
-                f'<code>{_e(c["ancestor"])}</code> ({_e(c["ancestor_license_label"])})</h3>',
-                '<dl>',
-                f'<dt>Why</dt><dd>{_e(c["reason"])}</dd>',
-                f'<dt>Severity</dt><dd>{_sev(c["severity"])} {_e(c["why"])}</dd>',
-                f'<dt>Obligations dropped</dt><dd><ul>{rules}</ul></dd>',
-                f'<dt>Lineage path</dt><dd>{c["distance"]} hop(s) from the model up to the ancestor:'
-                f'<ol class="path">{"".join(path)}</ol></dd>',
-                '</dl></section>']
+        out += _case_html(n, c)
     out.append('</body></html>')
     return "\n".join(out) + "\n"
+
+
+def _hop_html(hop: dict) -> str:
+    if hop.get("dataset"):
+        return (f'<li><code>{_e(hop["id"])}</code> — dataset, {_e(_license_text(hop["license"]))} '
+                '<span class="rel">is training data of</span></li>')
+    if "dataset" in hop:  # a training-data path runs downwards: base to derived
+        rel = f' <span class="rel">is the base of ({_e(hop["relation"])})</span>' if hop["relation"] else ""
+    else:
+        rel = f' <span class="rel">is a {_e(hop["relation"])} of</span>' if hop["relation"] else ""
+    return f'<li><code>{_e(hop["id"])}</code> — {_e(_license_text(hop["license"]))}{rel}</li>'
+
+
+def _license_text(label: str) -> str:
+    return label if label in (_NONE, "no license known") else f"license {label}"
+
+
+def _case_html(n: int, c: dict) -> list[str]:
+    path = "".join(_hop_html(hop) for hop in c["path"])
+    rules = "".join(f'<li><b>{_e(r["obligation"])}</b> ({_e(r["severity"])}): {_e(r["description"])}. '
+                    f'Policy rule: {_e(r["rule"])}.</li>' for r in c["rules"])
+    if c["kind"] == TRAINING:
+        under = f'training data <code>{_e(c["dataset"])}</code> ({_e(c["dataset_license_label"])})'
+        where = (f'<dt>Evidence path</dt><dd>From the dataset to the model trained on it and down to the model '
+                 f'audited (distance {c["distance"]}):<ol class="path">{path}</ol></dd>')
+    else:
+        under = f'<code>{_e(c["ancestor"])}</code> ({_e(c["ancestor_license_label"])})'
+        where = (f'<dt>Lineage path</dt><dd>{c["distance"]} hop(s) from the model up to the ancestor:'
+                 f'<ol class="path">{path}</ol></dd>')
+    return [f'<section class="case {_e(c["severity"])}">',
+            f'<h3>{n}. {_sev(c["severity"])} <code>{_e(c["model"])}</code> ({_e(c["model_license"])}) under {under}</h3>',
+            '<dl>',
+            f'<dt>Why</dt><dd>{_e(c["reason"])}</dd>',
+            f'<dt>Severity</dt><dd>{_sev(c["severity"])} {_e(c["why"])}</dd>',
+            f'<dt>Obligations dropped</dt><dd><ul>{rules}</ul></dd>' if rules else "",
+            where,
+            '</dl></section>']
 
 
 def _now() -> str:

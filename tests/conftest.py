@@ -113,6 +113,23 @@ def make_parquet(tmp_path, hub_schema):
     return make
 
 
+@pytest.fixture
+def make_datasets(tmp_path):
+    """Write a hub-stats datasets file (id, tags, cardData) for ``{id: license or None}`` (None:
+    a row without a license); returns its path."""
+    counter = iter(range(1000))
+
+    def make(licenses: dict) -> str:
+        rows = [{"id": i, "tags": [f"license:{v}"] if v else ["task_categories:text-generation"],
+                 "cardData": json.dumps({"license": v} if v else {})} for i, v in licenses.items()]
+        schema = pa.schema([("id", pa.string()), ("tags", pa.list_(pa.string())), ("cardData", pa.string())])
+        path = tmp_path / f"datasets_{next(counter)}.parquet"
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
+        return str(path)
+
+    return make
+
+
 def _row(r: dict) -> dict:
     """Shorthand: ``base=[ids], relation=...`` becomes ``baseModels``; ``card`` a cardData JSON."""
     r = dict(r)

@@ -123,3 +123,99 @@ def test_report_bad_name_or_unwritable_writes_nothing(graph, cli, make_parquet, 
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.strip() == f"error: cannot write {target}: No such file or directory"
     assert sorted(os.listdir(tmp_path)) == ["ids.txt", "models_0.parquet"]
+
+
+# --- training data: the evidence path runs from the dataset down to the model ---------------------
+
+
+def training_lineage(leaf: str = "r/leaf", odd_license: str | None = None):
+    """r/root (llama3, trained on ds/nc) <- r/ft (llama3, finetune) <- ``leaf`` (apache-2.0,
+    quantized; trained on ds/ghost, in no datasets file): the leaf drops the NC data's
+    non-commercial at distance 2 (high), the llama3 terms of both ancestors (medium), and ds/ghost
+    has no known license (warning). With ``odd_license``, the leaf is also trained on ds/odd under
+    that (unclassified) license: one more warning."""
+    extra = ["dataset:ds/odd"] if odd_license else []
+    models = [{"id": "r/root", "tags": ["license:llama3", "dataset:ds/nc"]},
+              {"id": "r/ft", "base": ["r/root"], "relation": "finetune", "tags": ["license:llama3"]},
+              {"id": leaf, "base": ["r/ft"], "relation": "quantized",
+               "tags": ["license:apache-2.0", "dataset:ds/ghost", *extra]}]
+    datasets = {"ds/nc": "cc-by-nc-4.0", **({"ds/odd": odd_license} if odd_license else {})}
+    return models, datasets
+
+
+def load_training(cli, make_parquet, make_datasets, **kw):
+    models, datasets = training_lineage(**kw)
+    assert cli("load", make_parquet(models), "--datasets", make_datasets(datasets)).exit_code == 0
+
+
+def test_markdown_report_training_data_path(graph, cli, make_parquet, make_datasets, tmp_path):
+    load_training(cli, make_parquet, make_datasets)
+    report = tmp_path / "audit.md"
+    result = cli("license", "audit", ids_file(tmp_path, "r/leaf"), "--report", str(report))
+    assert result.exit_code == 3
+    text = report.read_text(encoding="utf-8")
+    assert "1 model(s) checked, 1 with conflicts, 4 conflict(s) in all." in text
+    assert "| high | 1 |\n| medium | 2 |\n| low | 0 |\n| warning | 1 |" in text
+    assert ("| cc-by-nc-4.0 (training data) | apache-2.0 | 1 | high |\n| llama3 | apache-2.0 | 2 | medium |\n"
+            "| no license known (training data) | apache-2.0 | 1 | warning |") in text
+    headings = [line for line in text.splitlines() if line.startswith("### ")]
+    assert headings == [
+        "### 1. HIGH: `r/leaf` (apache-2.0) under training data `ds/nc` (cc-by-nc-4.0)",
+        "### 2. MEDIUM: `r/leaf` (apache-2.0) under `r/ft` (llama3)",
+        "### 3. MEDIUM: `r/leaf` (apache-2.0) under `r/root` (llama3)",
+        "### 4. WARNING: `r/leaf` (apache-2.0) under training data `ds/ghost` (no license known)"]
+    assert ("- **Evidence path** (dataset → model trained on it → … → this model; distance 2): "
+            "`ds/nc` (dataset, cc-by-nc-4.0) —training data of→ `r/root` (llama3) —base of (finetune)→ "
+            "`r/ft` (llama3) —base of (quantized)→ `r/leaf` (apache-2.0)") in text
+    assert "- **Why**: apache-2.0 drops non-commercial of training data under cc-by-nc-4.0 (distance 2)" in text
+    warning = text.split("### 4. ")[1]
+    assert ("`ds/ghost` (dataset, no license known) —training data of→ `r/leaf` (apache-2.0)") in warning
+    assert "Obligations dropped" not in warning
+    assert "is missing or not classified is rated warning by the policy (training" in warning
+
+
+def test_html_report_training_data_path_escaped(graph, cli, make_parquet, make_datasets, tmp_path):
+    leaf = "r/<img src=x onerror=window.pwned=1>"
+    odd = "<b>odd</b>"
+    load_training(cli, make_parquet, make_datasets, leaf=leaf, odd_license=odd)
+    report = tmp_path / "audit.html"
+    result = cli("license", "audit", ids_file(tmp_path, leaf), "--report", str(report))
+    assert result.exit_code == 3
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM)
+        page = browser.new_page()
+        page.goto(report.as_uri())
+        first = page.locator("section.case").nth(0).inner_text()
+        last = page.locator("section.case").nth(4).inner_text()
+        injected = page.evaluate("document.querySelectorAll('section img, ol.path b, h3 b, dd > b').length")
+        pwned = page.evaluate("window.pwned === undefined")
+        browser.close()
+    assert pwned and injected == 0
+    assert first.startswith(f"1. HIGH {leaf} (apache-2.0) under training data ds/nc (cc-by-nc-4.0)")
+    assert ("ds/nc — dataset, license cc-by-nc-4.0 is training data of\nr/root — license llama3 is the base of "
+            f"(finetune)\nr/ft — license llama3 is the base of (quantized)\n{leaf} — license apache-2.0") in first
+    assert "Evidence path\nFrom the dataset to the model trained on it and down to the model audited (distance 2):" in first
+    assert last.startswith(f"5. WARNING {leaf} (apache-2.0) under training data ds/odd ({odd})")
+    assert f"training data under {odd} is not classified by the policy (distance 0)" in last
+
+
+def test_markdown_training_data_escapes_ids_and_licenses(graph, cli, make_parquet, make_datasets, tmp_path):
+    import markdown
+    from markdown_it import MarkdownIt
+
+    from test_hostile_outputs import MD_CHILD, MD_LICENSE, _Tags
+
+    load_training(cli, make_parquet, make_datasets, leaf=MD_CHILD, odd_license=MD_LICENSE)
+    report = tmp_path / "r.md"
+    assert cli("license", "audit", ids_file(tmp_path, MD_CHILD), "--report", str(report)).exit_code == 3
+    text = report.read_text(encoding="utf-8")
+    renders = {"python-markdown": markdown.markdown(text, extensions=["tables"]),
+               "markdown-it": MarkdownIt("commonmark").enable("table").enable("strikethrough").render(text)}
+    allowed = {"h1", "h2", "h3", "p", "ul", "li", "table", "thead", "tbody", "tr", "th", "td", "code", "strong"}
+    for name, rendered in renders.items():
+        parsed = _Tags()
+        parsed.feed(rendered)
+        assert {t for t, _ in parsed.tags} <= allowed, (name, rendered)
+        assert all(not attrs or t in ("th", "td") for t, attrs in parsed.tags), name
+        shown = "".join(parsed.text)
+        assert MD_CHILD in shown and MD_LICENSE in shown and "ds/odd" in shown, (name, shown)
