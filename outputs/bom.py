@@ -15,6 +15,12 @@ before it is returned, so an invalid BOM is never written.
 
 bom-refs are scoped by the top-level model (``hf:org/m`` and ``hf:org/m#base/x``): the same
 ancestor under two requested models is two pedigree entries, and bom-refs must be unique.
+
+Training data: every dataset a model of a lineage was trained on (``TRAINED_ON``: the requested
+models and their ancestors) is one top-level ``data`` component (``hf-dataset:<id>``, once per
+BOM however many models name it) with its license, and each model naming datasets carries a
+``modelCard`` whose ``modelParameters.datasets`` refers to them (CycloneDX 1.5+ ML-BOM). The
+datasets are kept out of ``dependencies``, which stay the lineage DAG.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from .text import visible
 
 HUB = "https://huggingface.co"
 NS = "hflineage"
+DATASET_REF = "hf-dataset:"
 SPECS = {"1.5": SchemaVersion.V1_5, "1.6": SchemaVersion.V1_6}
 
 _licensing = get_spdx_licensing()
@@ -83,13 +90,32 @@ def compose(lineages: list[Lineage], policy: lic.Policy) -> Bom:
     bom.metadata.properties.add(Property(name=f"{NS}:policy", value=policy.source))
     if policy.sha256:
         bom.metadata.properties.add(Property(name=f"{NS}:policySha256", value=policy.sha256))
+    cards: dict[str, list[str]] = {}  # model bom-ref -> its datasets' bom-refs
+    datasets: dict[str, dict] = {}  # id -> facts, from whichever lineage names it first
+    linked: set[str] = set()  # datasets a requested model itself names: they get their Hub page
     for lineage in lineages:
-        _add_model(bom, lineage, policy)
+        _add_model(bom, lineage, policy, cards)
+        for node in lineage.nodes:
+            datasets.update((d["id"], d) for d in node["datasets"] if d["id"] not in datasets)
+        linked.update(d["id"] for d in lineage.nodes[0]["datasets"])
+    for dataset_id in sorted(datasets):
+        bom.components.add(_dataset_component(datasets[dataset_id], policy, links=dataset_id in linked))
+    setattr(bom, _CARDS, cards)
     _count_pedigree_refs(bom)
     return bom
 
 
-def _add_model(bom: Bom, lineage: Lineage, policy: lic.Policy) -> None:
+# cyclonedx-python-lib has no model card (its Component leaves ``modelCard`` a TODO:
+# CycloneDX/cyclonedx-python-lib#912), so the cards' dataset refs ride on the Bom and to_json
+# writes them into the document, which the strict validator then checks whole
+_CARDS = "_hflineage_model_cards"
+
+
+def dataset_ref(dataset_id: str) -> str:
+    return f"{DATASET_REF}{dataset_id}"
+
+
+def _add_model(bom: Bom, lineage: Lineage, policy: lic.Policy, cards: dict[str, list[str]]) -> None:
     report = lineage.report
     top_id = report["id"]
     facts = {n["id"]: n for n in lineage.nodes}
@@ -119,6 +145,8 @@ def _add_model(bom: Bom, lineage: Lineage, policy: lic.Policy) -> None:
     # every base of a lineage node is a node too, so each node's entry lists its bases whole; built
     # here because the library's register_dependency looks each target up in a list
     by_id = {top_id: model, **ancestors}
+    cards.update((by_id[node["id"]].bom_ref.value, [dataset_ref(d["id"]) for d in node["datasets"]])
+                 for node in lineage.nodes if node["datasets"])
     bom.dependencies.update(
         Dependency(ref=by_id[node["id"]].bom_ref,
                    dependencies=[Dependency(ref=by_id[b["id"]].bom_ref) for b in node["bases"]])
@@ -143,7 +171,7 @@ def _component(bom_ref: str, facts: dict, licensed: dict, policy: lic.Policy, ex
         if facts.get(key) is not None:
             props.append(Property(name=f"{NS}:{label}", value=str(facts[key])))
     props += _license_properties(licensed)
-    license = license_of(policy, licensed["license"], licensed["license_name"], model_id if links else None)
+    license = license_of(policy, licensed["license"], licensed["license_name"], hub_url(model_id) if links else None)
     return Component(
         type=ComponentType.MACHINE_LEARNING_MODEL,
         bom_ref=bom_ref,
@@ -159,16 +187,55 @@ def _component(bom_ref: str, facts: dict, licensed: dict, policy: lic.Policy, ex
     )
 
 
-def hub_url(model_id: str) -> XsUri:
-    """The model's Hub page, its id percent-encoded as a URL path (RFC 3986; the slashes between
-    its parts kept): an id may hold any character, and the schema takes only a valid IRI."""
-    return XsUri(f"{HUB}/{quote(model_id, safe='/')}")
+def _dataset_component(facts: dict, policy: lic.Policy, links: bool) -> Component:
+    """A training dataset as a ``data`` component: its license as a model's is given (the same
+    policy), or, when no datasets file described it, a description saying its license is not known.
+
+    ``links``: give the Hub dataset page (a dataset a requested model itself names; see
+    :func:`_component` for why not every one)."""
+    dataset_id = facts["id"]
+    group, _, name = dataset_id.rpartition("/")
+    described = bool(facts.get("described"))
+    props = [Property(name=f"{NS}:described", value="true" if described else "false")]
+    if facts.get("downloads") is not None:
+        props.append(Property(name=f"{NS}:downloads", value=str(facts["downloads"])))
+    url = hub_url(dataset_id, "datasets") if links else None
+    license = None
+    if described:
+        licensed = {"license": facts.get("license"), "license_name": facts.get("licenseName"),
+                    **policy.describe(policy.resolve(facts.get("license"), facts.get("licenseName")))}
+        props += _license_properties(licensed)
+        license = license_of(policy, licensed["license"], licensed["license_name"], url)
+    else:
+        props.append(Property(name=f"{NS}:license", value="not known"))
+    return Component(
+        type=ComponentType.DATA,
+        bom_ref=dataset_ref(dataset_id),
+        group=group or None,
+        name=name,
+        description=(f"Hugging Face dataset {dataset_id}" if described else
+                     f"Hugging Face dataset {dataset_id}, named by a model card; its license is not known "
+                     "(no datasets file described it: hflineage load --datasets)"),
+        licenses=[license] if license is not None else None,
+        external_references=None if url is None else [
+            ExternalReference(type=ExternalReferenceType.WEBSITE, url=url, comment="Hugging Face Hub dataset page")],
+        properties=props,
+    )
+
+
+def hub_url(repo_id: str, folder: str = "") -> XsUri:
+    """A repository's Hub page (a model's, or under ``datasets/`` a dataset's), its id
+    percent-encoded as a URL path (RFC 3986; the slashes between its parts kept): an id may hold
+    any character, and the schema takes only a valid IRI."""
+    prefix = f"{HUB}/{folder}/" if folder else f"{HUB}/"
+    return XsUri(prefix + quote(repo_id, safe="/"))
 
 
 def license_of(policy: lic.Policy, license: str | None, license_name: str | None,
-               model_id: str | None) -> DisjunctiveLicense | None:
+               url: XsUri | None) -> DisjunctiveLicense | None:
     """The CycloneDX license for a declared (license, license_name): an SPDX id the schema knows,
-    else a named license carrying the Hub id (and the model page, where its card links the text)."""
+    else a named license carrying the Hub id (and ``url``, the repository's Hub page, whose card
+    links the text)."""
     resolved = policy.resolve(license, license_name)
     if resolved is None:
         return None
@@ -185,7 +252,6 @@ def license_of(policy: lic.Policy, license: str | None, license_name: str | None
     props = [Property(name=f"{NS}:hubLicenseId", value=str(license))]
     if license_name:
         props.append(Property(name=f"{NS}:licenseName", value=str(license_name)))
-    url = hub_url(model_id) if model_id else None
     return DisjunctiveLicense(name=named, url=url, acknowledgement=ack, properties=props)
 
 
@@ -278,8 +344,22 @@ def to_json(bom: Bom, spec: str = "1.6") -> str:
     if spec not in SPECS:
         raise BomError(f"CycloneDX spec {spec!r} is not supported (one of {', '.join(SPECS)})")
     version = SPECS[spec]
-    text = make_outputter(bom, OutputFormat.JSON, version).output_as_string(indent=2)
-    error = next(_validator(version).iter_errors(json.loads(text)), None)
+    doc = json.loads(make_outputter(bom, OutputFormat.JSON, version).output_as_string())
+    _write_ml_fields(doc, getattr(bom, _CARDS, {}))
+    error = next(_validator(version).iter_errors(doc), None)
     if error is not None:
         raise BomError(f"the BOM fails the CycloneDX {spec} schema: {_one_line(error)}")
-    return text
+    return json.dumps(doc, indent=2)
+
+
+def _write_ml_fields(doc: dict, cards: dict[str, list[str]]) -> None:
+    """The ML-BOM fields the library cannot write: each model component (top level or pedigree
+    ancestor) that names datasets gets ``modelCard.modelParameters.datasets``, references to the
+    ``data`` components, and each of those says what its data is (``data``: a dataset)."""
+    for component in doc.get("components", []):
+        if component.get("type") == "data" and component["bom-ref"].startswith(DATASET_REF):
+            component["data"] = [{"type": "dataset", "name": component["bom-ref"][len(DATASET_REF):]}]
+        for c in [component, *component.get("pedigree", {}).get("ancestors", [])]:
+            refs = cards.get(c.get("bom-ref"))
+            if refs:
+                c["modelCard"] = {"modelParameters": {"datasets": [{"ref": r} for r in refs]}}

@@ -200,3 +200,16 @@ def sorted_ids(rows: list[dict]) -> list[dict]:
 def empty(graph) -> None:
     with graph.driver.session(database=graph.database) as session:
         session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+
+
+def declared_datasets(path) -> dict[str, set[str]]:
+    """Each row's training datasets read straight from a hub-stats file with pyarrow and json:
+    ``cardData.datasets`` (a string or a list of strings) and the ``dataset:<id>`` tags."""
+    out = {}
+    for row in pq.read_table(path, columns=["id", "cardData", "tags"]).to_pylist():
+        card = json.loads(row["cardData"]) if row["cardData"] else {}
+        named = card.get("datasets") if isinstance(card, dict) else None
+        named = [named] if isinstance(named, str) else [d for d in named if isinstance(d, str)] if isinstance(named, list) else []
+        named += [t[len("dataset:"):] for t in row["tags"] or [] if t.startswith("dataset:")]
+        out[row["id"]] = {d.strip() for d in named if d.strip()}
+    return out

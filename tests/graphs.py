@@ -112,3 +112,54 @@ def week_n() -> list[dict]:
            {"id": "u/NewFt", "base": ["org/New"], "relation": "finetune", "lastModified": t2},
            {"id": "iso/Add", "lastModified": t2}]
     return [*rows.values(), *new]
+
+
+def trained_lineage():
+    """Models naming training datasets (card ``datasets``, a list or a string, and ``dataset:``
+    tags). base/a {d/one, d/shared} and base/b {d/nc} roots; org/ft finetunes base/a {d/shared,
+    d/two}; org/m merges org/ft and base/b {d/own}; org/other adapts base/a {d/two}; org/q
+    quantizes org/m, org/leaf finetunes org/q (no datasets); u/g quantizes ghost/x (a
+    placeholder) {d/one}; y/card's base comes from its card only (an inferred finetune) {d/two};
+    x/solo stands alone. Licenses of the datasets: DATASET_LICENSES (d/own is never described).
+
+    Relation classes (placeholder left out): none 3 (2 with datasets), finetune 3 (2: org/ft,
+    y/card), adapter 1 (1), quantized 2 (1: u/g), merge 1 (1); all 10 (7).
+    Models trained: d/two 3, d/one 2, d/shared 2, d/nc 1, d/own 1. Reach (trained + their
+    descendants, each once): d/one 7 (base/a, u/g + org/ft, org/other, org/m, org/q, org/leaf),
+    d/shared 6, d/two 6 (+ org/m, org/q, org/leaf), d/nc 5 (base/b + org/m, org/q, org/leaf,
+    y/card), d/own 3."""
+    return [
+        {"id": "base/a", "tags": lic("apache-2.0") + ["dataset:d/one"], "card": {"datasets": ["d/shared", "d/one"]},
+         "downloads": 100},
+        {"id": "base/b", "card": {"datasets": "d/nc"}, "downloads": 50},
+        {"id": "org/ft", "base": ["base/a"], "relation": "finetune", "tags": ["dataset:d/shared"],
+         "card": {"datasets": ["d/two"]}, "downloads": 10},
+        {"id": "org/m", "base": ["org/ft", "base/b"], "relation": "merge", "tags": lic("mit"),
+         "card": {"datasets": ["d/own"]}, "downloads": 1000},
+        {"id": "org/other", "base": ["base/a"], "relation": "adapter", "card": {"datasets": ["d/two"]}, "downloads": 20},
+        {"id": "org/q", "base": ["org/m"], "relation": "quantized"},
+        {"id": "org/leaf", "base": ["org/q"], "relation": "finetune", "downloads": 5},
+        {"id": "u/g", "base": ["ghost/x"], "relation": "quantized", "card": {"datasets": ["d/one"]}, "downloads": 7},
+        {"id": "y/card", "card": {"base_model": "base/b", "datasets": ["d/two"]}, "downloads": 3},
+        {"id": "x/solo"},
+    ]
+
+
+# made-up licenses of trained_lineage's datasets: (license tag, cardData.license_name)
+DATASET_LICENSES = {"d/one": ("mit", None), "d/shared": ("apache-2.0", None), "d/two": ("cc-by-nc-4.0", None),
+                    "d/nc": ("other", "nc-research-terms")}
+
+
+def write_datasets(path, licenses: dict) -> str:
+    """A hub-stats datasets.parquet (id, tags, cardData) giving each id its (license, license_name)."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [{"id": i, "tags": [f"license:{lic_}"],
+             "cardData": json.dumps({"license": lic_, **({"license_name": name} if name else {})})}
+            for i, (lic_, name) in licenses.items()]
+    schema = pa.schema([("id", pa.string()), ("tags", pa.list_(pa.string())), ("cardData", pa.string())])
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
+    return str(path)

@@ -16,12 +16,10 @@ from cyclonedx.validation.json import JsonStrictValidator
 from hflineage.outputs import bom as lib
 from hflineage.store.errors import ModelNotFound
 from hflineage.licenses.propagation import load_policy
+from hflineage.loader.datasets_file import load_datasets
 from hflineage.loader.load import load
-from graphs import lic, license_diamond as diamond
-
-
-
-
+from conftest import REPO, SAMPLE, declared_datasets
+from graphs import DATASET_LICENSES, lic, license_diamond as diamond, trained_lineage, write_datasets
 
 
 @pytest.fixture
@@ -277,3 +275,115 @@ def test_the_fast_unique_items_check_still_refuses_duplicates():
     assert check([{"a": 1, "b": [1, 2]}, {"b": [1, 2], "a": 1.0}])
     assert check(["x", "y", "x"])
     assert not check([True, 1, {"a": True}, {"a": 1}, [1, 2], [2, 1]])
+
+
+# --- training datasets ---------------------------------------------------------------------------
+
+
+def model_cards(doc: dict) -> dict[str, list[str]]:
+    """bom-ref of each model component (top level or pedigree ancestor) with a model card -> the
+    refs of its modelCard.modelParameters.datasets."""
+    out = {}
+    for c in doc["components"]:
+        for m in [c, *c.get("pedigree", {}).get("ancestors", [])]:
+            if "modelCard" in m:
+                out[m["bom-ref"]] = [d["ref"] for d in m["modelCard"]["modelParameters"]["datasets"]]
+    return out
+
+
+def data_components(doc: dict) -> dict[str, dict]:
+    found = [c for c in doc["components"] if c["type"] == "data"]
+    assert len({c["bom-ref"] for c in found}) == len(found)  # each dataset once
+    return {c["bom-ref"]: c for c in found}
+
+
+def load_trained(graph, make_parquet, tmp_path) -> None:
+    load(graph, make_parquet(trained_lineage()), progress=False)
+    load_datasets(graph, write_datasets(tmp_path / "datasets.parquet", DATASET_LICENSES), progress=False)
+
+
+def test_training_datasets_are_data_components_the_model_cards_refer_to(graph, make_parquet, policy, tmp_path):
+    """org/m's lineage (trained_lineage): its own d/own, and through its ancestors d/shared and
+    d/two (org/ft), d/one and d/shared (base/a), d/nc (base/b): five data components, each once."""
+    load_trained(graph, make_parquet, tmp_path)
+    doc = make(graph, ["org/m"], policy)
+    data = data_components(doc)
+    assert sorted(data) == ["hf-dataset:d/nc", "hf-dataset:d/one", "hf-dataset:d/own", "hf-dataset:d/shared",
+                            "hf-dataset:d/two"]
+    assert model_cards(doc) == {
+        "hf:org/m": ["hf-dataset:d/own"],
+        "hf:org/m#org/ft": ["hf-dataset:d/shared", "hf-dataset:d/two"],
+        "hf:org/m#base/a": ["hf-dataset:d/one", "hf-dataset:d/shared"],
+        "hf:org/m#base/b": ["hf-dataset:d/nc"],
+    }
+    one = data["hf-dataset:d/one"]
+    assert (one["group"], one["name"], one["data"]) == ("d", "one", [{"type": "dataset", "name": "d/one"}])
+    assert one["licenses"] == [{"license": {"id": "MIT", "acknowledgement": "declared"}}]
+    assert data["hf-dataset:d/shared"]["licenses"] == [{"license": {"id": "Apache-2.0", "acknowledgement": "declared"}}]
+    two = data["hf-dataset:d/two"]
+    assert two["licenses"] == [{"license": {"id": "CC-BY-NC-4.0", "acknowledgement": "declared"}}]
+    assert props(two)["hflineage:licenseClass"] == ["non-commercial"] and props(two)["hflineage:described"] == ["true"]
+    assert data["hf-dataset:d/nc"]["licenses"] == [{"license": {
+        "name": "other (nc-research-terms)", "acknowledgement": "declared",
+        "properties": [{"name": "hflineage:hubLicenseId", "value": "other"},
+                       {"name": "hflineage:licenseName", "value": "nc-research-terms"}]}}]
+    # no datasets file described d/own: its license is unknown, never "none"
+    own = data["hf-dataset:d/own"]
+    assert "licenses" not in own and "license is not known" in own["description"]
+    assert props(own)["hflineage:described"] == ["false"] and props(own)["hflineage:license"] == ["not known"]
+    # only a dataset the requested model itself names links its Hub page (see _component)
+    assert own["externalReferences"] == [{"type": "website", "url": "https://huggingface.co/datasets/d/own",
+                                          "comment": "Hugging Face Hub dataset page"}]
+    assert [ref for ref, c in data.items() if "externalReferences" in c] == ["hf-dataset:d/own"]
+    # dependencies stay the lineage DAG: no model depends on a dataset, no dataset on anything
+    assert dag_from_bom(doc, "org/m") == lineage_edges(graph, "org/m")
+    assert not [d for d in doc["dependencies"] if d["ref"] in data and d.get("dependsOn")]
+    assert not [d for d in doc["dependencies"] for ref in d.get("dependsOn", []) if ref in data]
+    older = validated(lib.to_json(lib.build_bom(graph, ["org/m"], policy), "1.5"), SchemaVersion.V1_5)
+    assert model_cards(older) == model_cards(doc) and sorted(data_components(older)) == sorted(data)
+
+
+def test_a_dataset_several_lineages_name_is_one_component(graph, make_parquet, policy, tmp_path):
+    load_trained(graph, make_parquet, tmp_path)
+    doc = make(graph, ["org/m", "org/other", "x/solo"], policy)
+    data = data_components(doc)
+    assert len(data) == 5  # org/other's d/two, d/one, d/shared are org/m's lineage's too
+    cards = model_cards(doc)
+    assert cards["hf:org/other"] == ["hf-dataset:d/two"]
+    assert cards["hf:org/other#base/a"] == cards["hf:org/m#base/a"] == ["hf-dataset:d/one", "hf-dataset:d/shared"]
+    assert "hf:x/solo" not in cards
+    assert {ref for refs in cards.values() for ref in refs} == set(data)  # every reference resolves
+    assert sorted(ref for ref, c in data.items() if "externalReferences" in c) == ["hf-dataset:d/own", "hf-dataset:d/two"]
+
+
+def test_real_sample_bom_datasets_match_the_parquet(graph, policy):
+    """On the real sample with the datasets fixture: each lineage member's model card lists the
+    datasets its row names (read from the parquet with pyarrow), every dataset of the BOM is one
+    data component, and each carries the fixture's license (the others are not described)."""
+    from fixtures.make_datasets import LICENSES
+
+    load(graph, str(SAMPLE), progress=False)
+    load_datasets(graph, str(REPO / "tests" / "fixtures" / "datasets.parquet"), progress=False)
+    named = declared_datasets(SAMPLE)
+    models = ["mlabonne/NeuralDaredevil-8B-abliterated", "nbeerbower/Hermes2-Gutenberg2-Mistral-7B"]
+    doc = make(graph, models, policy)
+    cards, data = model_cards(doc), data_components(doc)
+    expected_cards, expected_data = {}, set()
+    for model in models:
+        members = {model} | {m for edge in lineage_edges(graph, model) for m in edge}
+        for member in members:
+            if named.get(member):
+                ref = f"hf:{model}" if member == model else f"hf:{model}#{member}"
+                expected_cards[ref] = [f"hf-dataset:{d}" for d in sorted(named[member])]
+                expected_data |= named[member]
+    assert cards == expected_cards
+    assert sorted(data) == sorted(f"hf-dataset:{d}" for d in expected_data)
+    assert len(data) == 13 and len(cards) == 6  # two datasets are in both lineages
+    spdx = {"mit": "MIT", "apache-2.0": "Apache-2.0", "cc-by-4.0": "CC-BY-4.0", "cc-by-nc-4.0": "CC-BY-NC-4.0"}
+    for dataset_id in expected_data:
+        component = data[f"hf-dataset:{dataset_id}"]
+        if dataset_id in LICENSES:
+            assert props(component)["hflineage:license"] == [LICENSES[dataset_id]]
+            assert component["licenses"] == [{"license": {"id": spdx[LICENSES[dataset_id]], "acknowledgement": "declared"}}]
+        else:
+            assert props(component)["hflineage:described"] == ["false"] and "licenses" not in component
