@@ -93,8 +93,9 @@ def impact(ctx, model_ids, file, with_list, datasets, fmt):
 @pass_ctx
 def stats(ctx, top, plots_dir, fmt):
     """The supply-chain tables over the whole graph: relation mix, depth histograms (overall and
-    per pipeline_tag), chain-length distribution, the longest chains, top in/out-degree models and
-    the largest families.
+    per pipeline_tag), chain-length distribution, the longest chains, top in/out-degree models,
+    the largest families; the share of models declaring training datasets by relation, and the
+    datasets most models were trained on and with the widest downstream reach.
 
     Example:
 
@@ -149,6 +150,11 @@ def _stats_sections(doc: dict) -> list[tuple[str, list[dict]]]:
         ("top in-degree (derived models)", [{k: r[k] for k in ("id", "pipeline_tag", "in_degree")} for r in doc["top_in_degree"]]),
         ("top out-degree (bases)", [{k: r[k] for k in ("id", "pipeline_tag", "out_degree")} for r in doc["top_out_degree"]]),
         ("largest families", families),
+        ("models declaring training datasets, by relation", [
+            {"relation": r, "models": v["models"], "with_datasets": v["with_datasets"], "share": _pct(v["share"])}
+            for r, v in doc["datasets_by_relation"].items()]),
+        ("datasets most models were trained on", doc["top_datasets"]),
+        ("datasets by downstream reach (trained models and their descendants)", doc["top_dataset_reach"]),
     ]
 
 

@@ -23,7 +23,7 @@ from ..store.db import Graph, gc_paused
 from ..store.properties import DERIVED_PROPERTIES, TOO_MANY
 from ..store.errors import HFLineageError, ModelNotFound
 from ..store.relations import RELATION_OF, RELATIONS
-from .datasets import latest
+from .datasets import dataset_stats, latest
 from .history import EMPTY_HISTORY, HISTORY_PROPERTIES, deleted_show, snapshot_history
 
 CHAIN_BUCKETS = ("<=2", "<=5", "6-15", ">15")
@@ -227,12 +227,14 @@ def _disrupted_chains(up_ids: list[str], up_depths: list[int], up_bases: list[li
 # --- statistics ----------------------------------------------------------------------------
 
 def stats(graph: Graph, top: int = 10) -> dict:
-    """The supply-chain study's tables (seed 003 sections 1.1-1.3) over the loaded graph."""
+    """The supply-chain study's tables (seed 003 sections 1.1-1.3) over the loaded graph, and
+    the training datasets' (lineage/datasets.py)."""
     return {
         "relation_mix": _relation_mix(graph),
         **_depth_histograms(graph),
         **_chains_and_families(graph, top),
         **_top_degrees(graph, top),
+        **dataset_stats(graph, top),
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..store.db import Graph, gc_paused
 from ..store.errors import DatasetNotFound, HFLineageError
+from ..store.relations import RELATIONS
 
 
 def latest(successors: list[str]) -> str | None:
@@ -73,3 +74,27 @@ def _reach(graph: Graph, ids: list[str]) -> dict:
         row = graph.read("dataset_reach", ids=ids)[0]
     row["trained"] = sorted(row["trained"], key=lambda m: (-(m["downloads"] or 0), m["id"]))
     return row
+
+
+# --- statistics ----------------------------------------------------------------------------
+
+DATASET_CLASSES = (*RELATIONS, "none")  # "none": no base
+
+
+def dataset_stats(graph: Graph, top: int = 10) -> dict:
+    """``stats``' dataset tables: the share of models declaring training datasets by relation
+    class (stats_datasets_by_relation defines the class; placeholders are no model of the dump
+    and are left out), and the ``top`` datasets by models trained and by downstream reach."""
+    counts = {c: {"models": 0, "with_datasets": 0} for c in (*DATASET_CLASSES, "all")}
+    for row in graph.read("stats_datasets_by_relation"):
+        for key in (row["relation"], "all"):
+            counts[key]["models"] += row["models"]
+            if row["with_datasets"]:
+                counts[key]["with_datasets"] += row["models"]
+    for c in counts.values():
+        c["share"] = round(c["with_datasets"] / c["models"], 4) if c["models"] else 0.0
+    return {
+        "datasets_by_relation": counts,
+        "top_datasets": graph.read("stats_top_datasets", limit=top),
+        "top_dataset_reach": graph.read("stats_dataset_reach", limit=top),
+    }

@@ -211,6 +211,10 @@ class Stats(Result):
     top_in_degree: list[dict]
     top_out_degree: list[dict]
     top_families: list[dict]
+    # {finetune, adapter, quantized, merge, none, all}: {models, with_datasets, share}
+    datasets_by_relation: dict = field(default_factory=dict)
+    top_datasets: list[dict] = field(default_factory=list)  # {id, license, trained}
+    top_dataset_reach: list[dict] = field(default_factory=list)  # {id, license, trained, downstream, reach, downloads}
 
     @property
     def depth_frame(self):
@@ -237,6 +241,19 @@ class Stats(Result):
     @property
     def top_chains_frame(self):
         return frame(self.top_chains)
+
+    @property
+    def datasets_by_relation_frame(self):
+        return frame([{"relation": k, **v} for k, v in self.datasets_by_relation.items()],
+                     ["relation", "models", "with_datasets", "share"])
+
+    @property
+    def top_datasets_frame(self):
+        return frame(self.top_datasets, ["id", "license", "trained"])
+
+    @property
+    def top_dataset_reach_frame(self):
+        return frame(self.top_dataset_reach, ["id", "license", "trained", "downstream", "reach", "downloads"])
 
     def to_pandas(self):
         """The depth histogram (see ``depth_frame``)."""

@@ -7,6 +7,13 @@
 - ``relation_mix_by_pipeline_tag.png``: each domain's edges by relation, as shares;
 - ``top_families.png``: the largest families, with the relation that dominates each.
 
+With training datasets in the graph (some model declares one), two more:
+
+- ``datasets_by_relation.png``: the share of models declaring training datasets, per relation
+  class (finetune, adapter, quantized, merge, none), the share over all models marked;
+- ``top_datasets.png``: the datasets most models were trained on, and those with the widest
+  downstream reach (trained models and their descendants, each once), each with its license.
+
 With snapshots loaded (``load --snapshot``; at least one interval between two of them), two more
 (seed 003 §2.1):
 
@@ -38,6 +45,9 @@ from .text import visible
 COLOURS = {"adapter": "#E69F00", "finetune": "#0072B2", "quantized": "#009E73", "merge": "#CC79A7"}
 TAGS = 6  # pipeline tags drawn in the depth figure
 DOMAINS = 12  # pipeline tags drawn in the relation-mix figure
+DATASETS = 15  # datasets drawn in each panel of the top-datasets figure
+NO_RELATION = "#999999"  # models with no base, beside the relation colours
+TRAINED, DOWNSTREAM = "#0072B2", "#56B4E9"  # a dataset's trained models, their descendants
 
 
 @dataclasses.dataclass
@@ -124,6 +134,9 @@ def write(graph: Graph, stats: Stats, out_dir: str | os.PathLike, intervals: lis
         ("relation_mix_by_pipeline_tag.png", _relation_mix, mix),
         ("top_families.png", _top_families, stats),
     ]
+    if stats.datasets_by_relation.get("all", {}).get("with_datasets"):
+        figures += [("datasets_by_relation.png", _datasets_by_relation, stats),
+                    ("top_datasets.png", _top_datasets, stats)]
     weeks = weekly(intervals or [])
     if weeks:
         figures += [("weekly_changes.png", _weekly_changes, weeks),
@@ -248,6 +261,65 @@ def _top_families(plt, stats: Stats):
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in COLOURS.values()]
     ax.legend(handles, list(COLOURS), ncol=4, fontsize=8, frameon=False, loc="lower right")
     ax.grid(axis="y", visible=False)
+    return fig
+
+
+def _datasets_by_relation(plt, stats: Stats):
+    classes = [*RELATIONS, "none"][::-1]  # in the tables' order, top down
+    rows = stats.datasets_by_relation
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    ax.barh(range(len(classes)), [rows[c]["share"] for c in classes],
+            color=[COLOURS.get(c, NO_RELATION) for c in classes])
+    overall = rows["all"]
+    ax.axvline(overall["share"], color="black", linestyle="--", linewidth=1, zorder=1)
+    for y, c in enumerate(classes):  # on white, so the dashed line never runs through a label
+        text = (f"{100 * rows[c]['share']:.1f}%  ({rows[c]['with_datasets']:,} of {rows[c]['models']:,})"
+                if rows[c]["models"] else "no models")
+        ax.annotate(text,
+                    (rows[c]["share"], y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1}, zorder=3)
+    ax.set_yticks(range(len(classes)), ["none (no base)" if c == "none" else c for c in classes])
+    ax.set_xlim(0, 1.3)  # room for the labels right of a full bar
+    ax.set_xticks([0, 0.25, 0.5, 0.75, 1], ["0%", "25%", "50%", "75%", "100%"])
+    ax.set_xlabel("share of the models that declare training datasets")
+    ax.set_title("Models declaring training datasets, by relation to their base\n"
+                 f"(dashed: all models, {100 * overall['share']:.1f}%, "
+                 f"{overall['with_datasets']:,} of {overall['models']:,})", fontsize=10)
+    ax.grid(axis="y", visible=False)
+    return fig
+
+
+def _dataset_label(row: dict) -> str:
+    return _label(f"{row['id']} ({row['license'] or 'license not known'})")
+
+
+def _top_datasets(plt, stats: Stats):
+    from matplotlib.ticker import MaxNLocator
+
+    trained = stats.top_datasets[:DATASETS][::-1]  # largest on top
+    reach = stats.top_dataset_reach[:DATASETS][::-1]
+    fig, (top, down) = plt.subplots(2, 1, figsize=(9, 0.34 * (len(trained) + len(reach)) + 2.6),
+                                    gridspec_kw={"height_ratios": [max(len(trained), 1), max(len(reach), 1)]})
+    top.barh(range(len(trained)), [r["trained"] for r in trained], color=TRAINED)
+    for y, r in enumerate(trained):
+        top.annotate(f" {r['trained']:,}", (r["trained"], y), va="center", fontsize=8)
+    top.set_yticks(range(len(trained)), [_dataset_label(r) for r in trained], fontsize=8)
+    top.set_xlabel("models trained on the dataset")
+    top.set_title("Datasets most models were trained on")
+    ys = range(len(reach))
+    top.margins(x=0.12)
+    down.barh(ys, [r["trained"] for r in reach], color=TRAINED)
+    down.barh(ys, [r["downstream"] for r in reach], left=[r["trained"] for r in reach], color=DOWNSTREAM)
+    for y, r in enumerate(reach):
+        down.annotate(f" {r['reach']:,}", (r["reach"], y), va="center", fontsize=8)
+    down.set_yticks(list(ys), [_dataset_label(r) for r in reach], fontsize=8)
+    down.set_xlabel("models reached (each once)")
+    # the key in the title: a legend inside the axes covers a bar whatever the corner
+    down.set_title("Datasets with the widest downstream reach\n(dark: models trained on it; light: their descendants)")
+    down.margins(x=0.12)
+    for ax in (top, down):
+        ax.grid(axis="y", visible=False)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return fig
 
 

@@ -68,3 +68,24 @@ def test_weekly_plots_with_snapshots(graph, make_parquet, cli, tmp_path):
         data = (out / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000, name
         assert str(out / name) in doc["files"]
+
+
+def test_dataset_plots_drawn_when_models_name_datasets(graph, make_parquet, cli, tmp_path):
+    """trained_lineage: the two dataset figures join the five (the stats they draw are in the
+    JSON, e.g. 7 of the 10 models declare datasets); a graph naming none draws neither (above)."""
+    from hflineage.loader.datasets_file import load_datasets
+
+    from graphs import DATASET_LICENSES, trained_lineage, write_datasets
+
+    load(graph, make_parquet(trained_lineage()), progress=False)
+    load_datasets(graph, write_datasets(tmp_path / "datasets.parquet", DATASET_LICENSES), progress=False)
+    out = tmp_path / "figures"
+    r = cli("stats", "--plots", str(out), "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["stats"]["datasets_by_relation"]["all"] == {"models": 10, "with_datasets": 7, "share": 0.7}
+    assert [d["id"] for d in doc["stats"]["top_dataset_reach"]][:2] == ["d/one", "d/shared"]
+    for name in ("datasets_by_relation.png", "top_datasets.png"):
+        assert str(out / name) in doc["files"]
+        data = (out / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000, name
