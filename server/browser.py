@@ -55,18 +55,39 @@ QUESTIONS = [
      "and the evidence that fired. Run `hflineage chart` first; suggestions are SUSPECTED_BASE edges, never "
      "part of the declared lineage. `hflineage chart --list` lists every model's best."),
 ]
+# pages with several stored queries (title, what the page is about as HTML, [(stored query, what it
+# shows)]), after the one-query slides
+PAGES = [
+    ("Training datasets", "The datasets models were trained on (<code>TRAINED_ON</code>, from "
+     "<code>cardData.datasets</code> and <code>dataset:</code> tags) and how far they reach. A dataset's license "
+     "is known once a datasets file was loaded (<code>hflineage load --datasets FILE</code>); the others show "
+     "<code>described</code> false. Datasets are drawn vermillion.",
+     [("model_datasets", "The datasets of a model and of its ancestors, with their licenses"),
+      ("dataset_reach_paths", "The reach of a dataset: the models trained on it and their downstream, as a graph"),
+      ("dataset_reach", "The same reach counted: trained models, downstream models, downloads, families")]),
+]
 # the example model of a question that the default example cannot answer: a model of the sample
-# that declares no base, and for which `hflineage chart` suspects one
-EXAMPLE_FOR = {"chart_suspected": "Josephgflowers/Cinder-Phi-2-V1-F16-gguf"}
+# that declares no base, and for which `hflineage chart` suspects one; a model of the sample whose
+# lineage names datasets (its own and its ancestors')
+EXAMPLE_FOR = {"chart_suspected": "Josephgflowers/Cinder-Phi-2-V1-F16-gguf",
+               "model_datasets": "mlabonne/NeuralDaredevil-8B-abliterated"}
+# a dataset of the sample: 14 models trained on it, 22 models reached (a graph the Browser draws legibly)
+EXAMPLE_DATASET = "WizardLM/WizardLM_evol_instruct_V2_196k"
+# parameters whose example is no model (``ids`` is a list of models elsewhere)
+EXAMPLE_PARAMS = {"dataset_reach": {"ids": [EXAMPLE_DATASET]},
+                  "dataset_reach_paths": {"dataset_id": EXAMPLE_DATASET},
+                  "dataset": {"dataset_id": EXAMPLE_DATASET}}
 # stored queries of later features join the guide when they exist (e.g. snapshot changes)
 OPTIONAL_PREFIXES = ("changes",)
 
 # Okabe–Ito, the same colours as `hflineage graph`
 EDGE_COLOURS = {"adapter": "#E69F00", "finetune": "#0072B2", "quantized": "#009E73", "merge": "#CC79A7"}
+DATASET_COLOUR, DATASET_BORDER = "#D55E00", "#A34A00"  # Okabe–Ito vermillion: no relation's colour
 
 
 def grass() -> str:
-    """The Browser graph style: a Model captioned by its id, Missing set apart, typed edges coloured."""
+    """The Browser graph style: a Model captioned by its id, Missing set apart, a Dataset vermillion
+    and captioned by its id, typed edges coloured."""
     rules = [
         "node {\n  diameter: 50px;\n  color: #A5ABB6;\n  border-color: #9AA1AC;\n  border-width: 2px;\n"
         "  text-color-internal: #FFFFFF;\n  font-size: 10px;\n}",
@@ -78,6 +99,11 @@ def grass() -> str:
         "node.Missing {\n  diameter: 65px;\n  color: #F2F2F2;\n  border-color: #8C8C8C;\n  border-width: 3px;\n"
         "  text-color-internal: #555555;\n  caption: '{id}';\n}",
     ]
+    # training data beside the lineage: its own colour for the node and the edge into it; larger than a
+    # model, as the hub a reach graph is drawn around, with room for more of its id
+    rules.append(f"node.Dataset {{\n  diameter: 90px;\n  color: {DATASET_COLOUR};\n  border-color: {DATASET_BORDER};\n"
+                 "  text-color-internal: #FFFFFF;\n  caption: '{id}';\n}")
+    rules.append(f"relationship.TRAINED_ON {{\n  color: {DATASET_COLOUR};\n  shaft-width: 2px;\n  caption: '<type>';\n}}")
     # a suspicion, not lineage: grey and thin beside the coloured declared edges
     rules.append("relationship.SUSPECTED_BASE {\n  color: #A5ABB6;\n  shaft-width: 1px;\n  caption: '{score}';\n}")
     for relation, edge_type in EDGE_TYPE.items():
@@ -94,7 +120,9 @@ def example_params(query: StoredQuery, model_id: str = EXAMPLE_MODEL) -> dict[st
     ``e.g.``), or None when a parameter has no example."""
     values: dict[str, object] = {}
     for name, description in query.params.items():
-        if name == "model_id":
+        if name in EXAMPLE_PARAMS.get(query.name, {}):
+            values[name] = EXAMPLE_PARAMS[query.name][name]
+        elif name == "model_id":
             values[name] = model_id
         elif name in ("ids", "model_ids"):
             values[name] = [model_id]
@@ -125,16 +153,33 @@ def guide_queries() -> list[tuple[StoredQuery, str, str]]:
     return chosen
 
 
+def guide_pages() -> list[tuple[str, str, list[tuple[StoredQuery, str]]]]:
+    reg = registry()
+    return [(title, text, [(reg.get(name), caption) for name, caption in examples])
+            for title, text, examples in PAGES]
+
+
 def _pre(text: str) -> str:
     return f'<pre class="runnable">{html.escape(text)}</pre>'
+
+
+def _example(q: StoredQuery, model_id: str) -> str:
+    """A stored query as the guide shows it: what it answers, its ``:param`` block, its text."""
+    values = example_params(q, _example_for(q, model_id))
+    params = _pre("\n".join(param_lines(values))) if values else ""
+    return (f"<p class=\"hflineage-query\">Stored query <code>{q.name}</code>: {html.escape(q.description)}</p>"
+            f"{params}{_pre(q.text.strip())}")
 
 
 def guide_html(model_id: str = EXAMPLE_MODEL, grass_url: str | None = None) -> str:
     """The Browser guide: a welcome slide, then one slide per question."""
     slides = []
-    style = (f'<p>The graph style (models captioned by id, placeholders pale, edges coloured by relation) '
-             f'was applied on connect; to apply it again: {_pre(":style " + grass_url)}</p>') if grass_url else ""
+    style = (f'<p>The graph style (models captioned by id, placeholders pale, datasets vermillion, edges '
+             f'coloured by relation) was applied on connect; to apply it again: {_pre(":style " + grass_url)}</p>'
+             ) if grass_url else ""
     items = "".join(f"<li>{html.escape(title)} <code>{q.name}</code></li>" for q, title, _ in guide_queries())
+    items += "".join(f"<li>{html.escape(title)} " + ", ".join(f"<code>{q.name}</code>" for q, _ in examples) + "</li>"
+                     for title, _, examples in guide_pages())
     slides.append(
         "<h3>hflineage: lineage of Hugging Face models</h3>"
         "<p>Each slide asks one question with a stored query of <code>hflineage</code> (the files in "
@@ -146,14 +191,10 @@ def guide_html(model_id: str = EXAMPLE_MODEL, grass_url: str | None = None) -> s
         "FILE.zip</code> (drag it onto the Favorites drawer).</p>"
     )
     for q, title, text in guide_queries():
-        values = example_params(q, _example_for(q, model_id))
-        params = _pre("\n".join(param_lines(values))) if values else ""
-        slides.append(
-            f"<h3>{html.escape(title)}</h3>"
-            f"<p>{html.escape(text)}</p>"
-            f"<p class=\"hflineage-query\">Stored query <code>{q.name}</code>: {html.escape(q.description)}</p>"
-            f"{params}{_pre(q.text.strip())}"
-        )
+        slides.append(f"<h3>{html.escape(title)}</h3><p>{html.escape(text)}</p>{_example(q, model_id)}")
+    for title, text, examples in guide_pages():
+        slides.append(f"<h3>{html.escape(title)}</h3><p>{text}</p>" + "".join(
+            f"<h4>{html.escape(caption)}</h4>{_example(q, model_id)}" for q, caption in examples))
     body = "\n".join(f'<slide class="row-fluid"><div class="col-sm-12">{s}</div></slide>' for s in slides)
     return ("<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>hflineage</title></head>\n"
             f"<body><article class=\"guide\"><carousel class=\"deck container-fluid\">\n{body}\n"
