@@ -28,7 +28,9 @@ def bom(ctx: Context, model_ids, ids_path, out_path, spec, policy_path):
     with its purl, declared license, Hub page and Hub facts; its ancestors in pedigree.ancestors
     (each once, with license and relation); the lineage DAG in dependencies; the inherited
     obligations and license conflicts (as `hflineage license` finds them) as hflineage:
-    properties. Validated against the strict CycloneDX schema before it is written.
+    properties; every training dataset of the lineage once, as a data component with its
+    license, referred to from the modelCard of each model naming it. Validated against the strict
+    CycloneDX schema before it is written.
 
     Example:
 

@@ -356,10 +356,15 @@ def _write_ml_fields(doc: dict, cards: dict[str, list[str]]) -> None:
     """The ML-BOM fields the library cannot write: each model component (top level or pedigree
     ancestor) that names datasets gets ``modelCard.modelParameters.datasets``, references to the
     ``data`` components, and each of those says what its data is (``data``: a dataset)."""
+    def put(component: dict, key: str, value) -> None:  # in the library's order: keys sorted
+        items = sorted([*component.items(), (key, value)])
+        component.clear()
+        component.update(items)
+
     for component in doc.get("components", []):
         if component.get("type") == "data" and component["bom-ref"].startswith(DATASET_REF):
-            component["data"] = [{"type": "dataset", "name": component["bom-ref"][len(DATASET_REF):]}]
+            put(component, "data", [{"type": "dataset", "name": component["bom-ref"][len(DATASET_REF):]}])
         for c in [component, *component.get("pedigree", {}).get("ancestors", [])]:
             refs = cards.get(c.get("bom-ref"))
             if refs:
-                c["modelCard"] = {"modelParameters": {"datasets": [{"ref": r} for r in refs]}}
+                put(c, "modelCard", {"modelParameters": {"datasets": [{"ref": r} for r in refs]}})
