@@ -116,12 +116,16 @@ def make_parquet(tmp_path, hub_schema):
 @pytest.fixture
 def make_datasets(tmp_path):
     """Write a hub-stats datasets file (id, tags, cardData) for ``{id: license or None}`` (None:
-    a row without a license); returns its path."""
+    a row without a license; a ``(license, license_name)`` pair names an ``other``); returns its path."""
     counter = iter(range(1000))
 
+    def card(v) -> dict:
+        license, name = v if isinstance(v, tuple) else (v, None)
+        return {**({"license": license} if license else {}), **({"license_name": name} if name else {})}
+
     def make(licenses: dict) -> str:
-        rows = [{"id": i, "tags": [f"license:{v}"] if v else ["task_categories:text-generation"],
-                 "cardData": json.dumps({"license": v} if v else {})} for i, v in licenses.items()]
+        rows = [{"id": i, "tags": [f"license:{card(v)['license']}"] if v else ["task_categories:text-generation"],
+                 "cardData": json.dumps(card(v))} for i, v in licenses.items()]
         schema = pa.schema([("id", pa.string()), ("tags", pa.list_(pa.string())), ("cardData", pa.string())])
         path = tmp_path / f"datasets_{next(counter)}.parquet"
         pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)

@@ -145,21 +145,15 @@ def trained_lineage():
     ]
 
 
-# made-up licenses of trained_lineage's datasets: (license tag, cardData.license_name)
-DATASET_LICENSES = {"d/one": ("mit", None), "d/shared": ("apache-2.0", None), "d/two": ("cc-by-nc-4.0", None),
+# made-up licenses of trained_lineage's datasets, for the make_datasets fixture
+DATASET_LICENSES = {"d/one": "mit", "d/shared": "apache-2.0", "d/two": "cc-by-nc-4.0",
                     "d/nc": ("other", "nc-research-terms")}
 
 
-def write_datasets(path, licenses: dict) -> str:
-    """A hub-stats datasets.parquet (id, tags, cardData) giving each id its (license, license_name)."""
-    import json
+def load_trained(graph, make_parquet, make_datasets) -> None:
+    """Load trained_lineage and its datasets file (the fixtures of the same names)."""
+    from hflineage.loader.datasets_file import load_datasets
+    from hflineage.loader.load import load
 
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    rows = [{"id": i, "tags": [f"license:{lic_}"],
-             "cardData": json.dumps({"license": lic_, **({"license_name": name} if name else {})})}
-            for i, (lic_, name) in licenses.items()]
-    schema = pa.schema([("id", pa.string()), ("tags", pa.list_(pa.string())), ("cardData", pa.string())])
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
-    return str(path)
+    load(graph, make_parquet(trained_lineage()), progress=False)
+    load_datasets(graph, make_datasets(DATASET_LICENSES), progress=False)

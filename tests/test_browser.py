@@ -109,17 +109,14 @@ def test_login_and_run_a_guide_query_in_headless_chromium(graph, neo4j_browser):
 # --- the datasets page ---------------------------------------------------------------------------
 
 
-def test_the_datasets_page_queries_known_answers(graph, make_parquet, tmp_path):
+def test_the_datasets_page_queries_known_answers(graph, make_parquet, make_datasets):
     """trained_lineage: org/m's own d/own, then at distance 1 d/nc (base/b), d/shared and d/two
     (org/ft; d/shared again from base/a at 2), at 2 d/one (base/a). d/nc reaches base/b, org/m,
     org/q, org/leaf and y/card: its TRAINED_ON edge and the four base edges among them (org/m's
     edge to org/ft, outside the reach, is not drawn)."""
-    from hflineage.loader.datasets_file import load_datasets
+    from graphs import load_trained
 
-    from graphs import DATASET_LICENSES, trained_lineage, write_datasets
-
-    load(graph, make_parquet(trained_lineage()), progress=False)
-    load_datasets(graph, write_datasets(tmp_path / "datasets.parquet", DATASET_LICENSES), progress=False)
+    load_trained(graph, make_parquet, make_datasets)
     rows = graph.read("model_datasets", model_id="org/m")
     assert [(r["dataset"], r["license"], r["described"], r["distance"], r["trained_by"]) for r in rows] == [
         ("d/own", None, False, 0, ["org/m"]),

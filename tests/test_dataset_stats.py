@@ -11,22 +11,17 @@ from collections import Counter
 import pyarrow.parquet as pq
 
 from hflineage.lineage import analyses, datasets
-from hflineage.loader.datasets_file import load_datasets
 from hflineage.loader.load import load
 
 from conftest import SAMPLE, declared_datasets
-from graphs import DATASET_LICENSES, trained_lineage, write_datasets
+from graphs import load_trained
 
 FOUR = ("finetune", "adapter", "quantized", "merge")
 
 
-def load_trained(graph, make_parquet, tmp_path) -> None:
-    load(graph, make_parquet(trained_lineage()), progress=False)
-    load_datasets(graph, write_datasets(tmp_path / "datasets.parquet", DATASET_LICENSES), progress=False)
 
-
-def test_dataset_tables_known_answers(graph, make_parquet, tmp_path):
-    load_trained(graph, make_parquet, tmp_path)
+def test_dataset_tables_known_answers(graph, make_parquet, make_datasets):
+    load_trained(graph, make_parquet, make_datasets)
     s = analyses.stats(graph)
     # ghost/x, the placeholder u/g names, is no model of the dump; y/card's finetune is inferred
     assert s["datasets_by_relation"] == {

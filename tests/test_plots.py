@@ -70,15 +70,12 @@ def test_weekly_plots_with_snapshots(graph, make_parquet, cli, tmp_path):
         assert str(out / name) in doc["files"]
 
 
-def test_dataset_plots_drawn_when_models_name_datasets(graph, make_parquet, cli, tmp_path):
+def test_dataset_plots_drawn_when_models_name_datasets(graph, make_parquet, make_datasets, cli, tmp_path):
     """trained_lineage: the two dataset figures join the five (the stats they draw are in the
     JSON, e.g. 7 of the 10 models declare datasets); a graph naming none draws neither (above)."""
-    from hflineage.loader.datasets_file import load_datasets
+    from graphs import load_trained
 
-    from graphs import DATASET_LICENSES, trained_lineage, write_datasets
-
-    load(graph, make_parquet(trained_lineage()), progress=False)
-    load_datasets(graph, write_datasets(tmp_path / "datasets.parquet", DATASET_LICENSES), progress=False)
+    load_trained(graph, make_parquet, make_datasets)
     out = tmp_path / "figures"
     r = cli("stats", "--plots", str(out), "--format", "json")
     assert r.exit_code == 0, r.stderr
