@@ -5,8 +5,8 @@ Each model asked for is a top-level ``machine-learning-model`` component. Its an
 the lineage reaches it) and the lineage DAG itself (a merge has several bases) is in the BOM's
 ``dependencies``: ``ref`` depends on each of its direct bases, so a consumer rebuilds the exact
 tree. The license verdicts are those of ``hflineage license`` (:mod:`.licenses`): the inherited
-obligations and every conflict become ``hflineage:`` properties of the model, so the BOM alone
-tells an auditor what binds it.
+obligations, every conflict and every training-data finding become ``hflineage:`` properties of
+the model, so the BOM alone tells an auditor what binds it.
 
 Licenses: a valid SPDX id when one exists (the policy's, derived by ``license-expression``, and
 only if the CycloneDX schema lists it), otherwise a named license with the Hub id as a property;
@@ -137,6 +137,9 @@ def _add_model(bom: Bom, lineage: Lineage, policy: lic.Policy, cards: dict[str, 
              for name, keys in report["effective"].items()]
     props.append(Property(name=f"{NS}:conflicts", value=str(len(report["conflicts"]))))
     props += [Property(name=f"{NS}:conflict", value=_conflict_text(c)) for c in report["conflicts"]]
+    findings = report.get("training_findings", [])  # training data whose license the model drops
+    props.append(Property(name=f"{NS}:trainingDataFindings", value=str(len(findings))))
+    props += [Property(name=f"{NS}:trainingDataFinding", value=_finding_text(f)) for f in findings]
     model = _component(f"hf:{top_id}", facts[top_id], report, policy, props, links=True)
     if ancestors:
         model.pedigree = Pedigree(ancestors=ancestors.values())
@@ -277,6 +280,10 @@ def _obligation_text(policy: lic.Policy, name: str, keys: list[str]) -> str:
 
 def _conflict_text(conflict: dict) -> str:
     return f"{conflict['severity']}: {conflict['reason']} [ancestor {conflict['ancestor']}]"
+
+
+def _finding_text(finding: dict) -> str:
+    return f"{finding['severity']}: {finding['reason']} [dataset {finding['dataset']} via {finding['via']}]"
 
 
 def _count_pedigree_refs(bom: Bom) -> None:

@@ -19,7 +19,7 @@ from hflineage.licenses.propagation import load_policy
 from hflineage.loader.datasets_file import load_datasets
 from hflineage.loader.load import load
 from conftest import REPO, SAMPLE, declared_datasets
-from graphs import DATASET_LICENSES, lic, license_diamond as diamond, trained_lineage, write_datasets
+from graphs import lic, license_diamond as diamond, load_trained
 
 
 @pytest.fixture
@@ -297,15 +297,11 @@ def data_components(doc: dict) -> dict[str, dict]:
     return {c["bom-ref"]: c for c in found}
 
 
-def load_trained(graph, make_parquet, tmp_path) -> None:
-    load(graph, make_parquet(trained_lineage()), progress=False)
-    load_datasets(graph, write_datasets(tmp_path / "datasets.parquet", DATASET_LICENSES), progress=False)
 
-
-def test_training_datasets_are_data_components_the_model_cards_refer_to(graph, make_parquet, policy, tmp_path):
+def test_training_datasets_are_data_components_the_model_cards_refer_to(graph, make_parquet, make_datasets, policy):
     """org/m's lineage (trained_lineage): its own d/own, and through its ancestors d/shared and
     d/two (org/ft), d/one and d/shared (base/a), d/nc (base/b): five data components, each once."""
-    load_trained(graph, make_parquet, tmp_path)
+    load_trained(graph, make_parquet, make_datasets)
     doc = make(graph, ["org/m"], policy)
     data = data_components(doc)
     assert sorted(data) == ["hf-dataset:d/nc", "hf-dataset:d/one", "hf-dataset:d/own", "hf-dataset:d/shared",
@@ -335,6 +331,14 @@ def test_training_datasets_are_data_components_the_model_cards_refer_to(graph, m
     assert own["externalReferences"] == [{"type": "website", "url": "https://huggingface.co/datasets/d/own",
                                           "comment": "Hugging Face Hub dataset page"}]
     assert [ref for ref, c in data.items() if "externalReferences" in c] == ["hf-dataset:d/own"]
+    # what the training data imposes, as `license org/m` finds it: mit drops d/two's non-commercial;
+    # d/own's license is not known and d/nc's is not classified (warnings)
+    findings = sorted(props(top(doc, "org/m"))["hflineage:trainingDataFinding"])
+    assert props(top(doc, "org/m"))["hflineage:trainingDataFindings"] == ["3"] and len(findings) == 3
+    assert findings[0].startswith("high: mit drops non-commercial of training data under cc-by-nc-4.0 (distance 1)")
+    assert findings[0].endswith("[dataset d/two via org/ft]")
+    assert [f.split(":")[0] for f in findings[1:]] == ["warning", "warning"]
+    assert findings[1].endswith("[dataset d/own via org/m]") and findings[2].endswith("[dataset d/nc via base/b]")
     # dependencies stay the lineage DAG: no model depends on a dataset, no dataset on anything
     assert dag_from_bom(doc, "org/m") == lineage_edges(graph, "org/m")
     assert not [d for d in doc["dependencies"] if d["ref"] in data and d.get("dependsOn")]
@@ -343,8 +347,8 @@ def test_training_datasets_are_data_components_the_model_cards_refer_to(graph, m
     assert model_cards(older) == model_cards(doc) and sorted(data_components(older)) == sorted(data)
 
 
-def test_a_dataset_several_lineages_name_is_one_component(graph, make_parquet, policy, tmp_path):
-    load_trained(graph, make_parquet, tmp_path)
+def test_a_dataset_several_lineages_name_is_one_component(graph, make_parquet, make_datasets, policy):
+    load_trained(graph, make_parquet, make_datasets)
     doc = make(graph, ["org/m", "org/other", "x/solo"], policy)
     data = data_components(doc)
     assert len(data) == 5  # org/other's d/two, d/one, d/shared are org/m's lineage's too
