@@ -211,16 +211,23 @@ class Lineage:
         return License.from_dict(licenses.model_license(self.db, model_id, self.policy(policy)))
 
     def license_audit(self, model_ids: Iterable[str] | None = None, fail_on: str = "low",
-                      policy: PolicyLike = None) -> LicenseAudit:
-        """Conflicts over ``model_ids``, or over every model when ``model_ids`` is None."""
+                      policy: PolicyLike = None, with_suspected: bool = False,
+                      min_score: float = 0.9) -> LicenseAudit:
+        """Conflicts over ``model_ids``, or over every model when ``model_ids`` is None.
+        ``with_suspected`` adds the ``undeclared-lineage`` findings: the licenses of the suspected
+        bases of score >= ``min_score`` (``hflineage chart``) and of their declared ancestors."""
         from ..licenses import propagation as licenses
 
         if fail_on not in LEVELS:
             raise HFLineageError(f"fail_on must be one of {', '.join(LEVELS)}, not '{fail_on}'")
+        if isinstance(min_score, bool) or not isinstance(min_score, (int, float)) or not 0 <= min_score <= 1:
+            raise HFLineageError(f"min_score must be a number from 0 to 1, not {min_score!r}")
         pol = self.policy(policy)
+        score = float(min_score) if with_suspected else None
         if model_ids is None:
-            return LicenseAudit.from_dict(licenses.audit_all(self.db, pol, fail_on=fail_on))
-        return LicenseAudit.from_dict(licenses.audit(self.db, list(model_ids), pol, fail_on=fail_on))
+            return LicenseAudit.from_dict(licenses.audit_all(self.db, pol, fail_on=fail_on, min_score=score))
+        return LicenseAudit.from_dict(licenses.audit(self.db, list(model_ids), pol, fail_on=fail_on,
+                                                     min_score=score))
 
     def license_downstream(self, model_id: str, policy: PolicyLike = None) -> LicenseDownstream:
         from ..licenses import propagation as licenses

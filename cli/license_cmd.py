@@ -76,16 +76,23 @@ def license_group(click_ctx, model_id, policy_path, fmt):
 @click.option("--fail-on", type=click.Choice(api.LEVELS), default="low", show_default=True,
               help="Exit 3 when a finding of this severity or higher exists (warning: training data "
                    "whose license is missing or not classified fails too).")
+@click.option("--with-suspected", is_flag=True,
+              help="Also judge the suspected bases stored by `hflineage chart` and their declared "
+                   "ancestors (kind undeclared-lineage).")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=0.9, show_default=True,
+              help="With --with-suspected: the lowest suspected-base score taken.")
 @click.option("--report", "report_path", metavar="FILE.html|FILE.md",
               help="Also write an evidence report (self-contained HTML, or Markdown, by the suffix).")
 @policy_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "junit"]), default="table",
               show_default=True, help="Output format; junit: JUnit XML, one test case per model, for CI servers.")
 @pass_ctx
-def audit(ctx, ids_file, all_models, fail_on, report_path, policy_path, fmt):
+def audit(ctx, ids_file, all_models, fail_on, with_suspected, min_score, report_path, policy_path, fmt):
     """One row per license finding over a list of model ids (FILE, '-' or piped stdin; one id a
     line, '#' comments) or --all: kind lineage (a conflict with an ancestor's license) or
-    training-data (with a dataset's license, the model's own or an ancestor's). Exit 0 when
+    training-data (with a dataset's license, the model's own or an ancestor's); with
+    --with-suspected also undeclared-lineage (with the license of a suspected base of score >=
+    --min-score, or of an ancestor it declares: suspected, not declared). Exit 0 when
     clean, 3 when a finding at or above --fail-on exists (the rows are printed first), so a CI
     pipeline can gate on it. Ids not in the graph are reported as unknown and ignored.
 
@@ -101,6 +108,7 @@ def audit(ctx, ids_file, all_models, fail_on, report_path, policy_path, fmt):
         hflineage license audit models.txt --fail-on medium
         echo some-org/llama3-finetune | hflineage license audit --format json
         hflineage license audit --all --format csv > conflicts.csv
+        hflineage license audit --all --with-suspected --min-score 0.8
         hflineage license audit models.txt --format junit --report audit.html > license-audit.xml
     """
     if report_path and not report_path.lower().endswith((".html", ".htm", ".md")):
@@ -113,7 +121,8 @@ def audit(ctx, ids_file, all_models, fail_on, report_path, policy_path, fmt):
     lineage = ctx.lineage
     policy = lineage.policy(policy_path)
     doc = ctx.read_across_models(
-        lambda: lineage.license_audit(ids, fail_on=fail_on, policy=policy).to_dict())
+        lambda: lineage.license_audit(ids, fail_on=fail_on, policy=policy, with_suspected=with_suspected,
+                                      min_score=min_score).to_dict())
     warn_unknown(doc["unknown"], False, "--format json lists them all")
     if not doc["checked"]:  # a gate that checked nothing must not pass
         what = (f"none of the {len(doc['unknown'])} id(s) given is a model in the graph" if ids is not None
@@ -126,7 +135,7 @@ def audit(ctx, ids_file, all_models, fail_on, report_path, policy_path, fmt):
     if fmt == "junit":
         click.echo(api.reports.junit_xml(doc, policy, ids))
     else:
-        _emit_audit(fmt, doc)
+        _emit_audit(fmt, doc, with_suspected)
     if doc["failing"]:
         raise CliError(f"{doc['failing']} license conflict(s) at or above '{fail_on}'", 3)
 
@@ -269,13 +278,15 @@ _AUDIT_COLUMNS = ["severity", "kind", "model", "license", "ancestor", "ancestor_
                   "dataset_license", "via", "distance", "reason"]
 
 
-def _emit_audit(fmt: str, doc: dict) -> None:
-    """One row per finding; the table ends with a one-line summary."""
+def _emit_audit(fmt: str, doc: dict, with_suspected: bool = False) -> None:
+    """One row per finding; the table ends with a one-line summary. With --with-suspected the
+    suspected base and its score are columns too (the evidence is in json and the report)."""
     counts = ", ".join(f"{s} {n}" for s, n in doc["counts"].items())
     summary = (f"{len(doc['conflicts'])} conflict(s) over {doc['checked']} model(s) ({counts}); "
                f"{doc['failing']} at or above '{doc['fail_on']}'")
-    emit(fmt, doc, rows=doc["conflicts"], columns=_AUDIT_COLUMNS,
-         text=rows_table(doc["conflicts"], _AUDIT_COLUMNS) + "\n\n" + summary)
+    columns = _AUDIT_COLUMNS[:-1] + ["suspected_base", "score", "reason"] if with_suspected else _AUDIT_COLUMNS
+    emit(fmt, doc, rows=doc["conflicts"], columns=columns,
+         text=rows_table(doc["conflicts"], columns) + "\n\n" + summary)
 
 
 _DOWNSTREAM_COLUMNS = ["distance", "id", "license", "license_name", "terms", "severity", "reason"]

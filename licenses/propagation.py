@@ -7,7 +7,8 @@ come from one breadth-first walk over it here, and a path is spelt out only for 
 conflict (one shortest path), so an answer grows with the lineage, not with depth times ancestors.
 The training data of the model and its ancestors comes with the same lineage and is judged by
 ``hflineage.licenses.training``; an audit lists both kinds of finding (``kind``: ``lineage`` or
-``training-data``) in one list, worst first. The policy's names are re-exported here
+``training-data``) in one list, worst first; with a suspected-score threshold it adds the
+``undeclared-lineage`` findings of ``hflineage.licenses.suspected``. The policy's names are re-exported here
 (``licenses.load_policy``, ``licenses.Policy``, …).
 """
 
@@ -18,7 +19,7 @@ from typing import Iterable
 
 from ..store.db import Graph
 from . import LEVELS, path_text  # noqa: F401  (re-exported)
-from . import training
+from . import suspected, training
 from ..store.errors import ModelNotFound, PolicyError  # noqa: F401  (re-exported)
 from .policy import (KEPT_BY, POLICY_ENV, SEVERITIES, Conflict, Obligation, Policy, Resolved,  # noqa: F401
                      Terms, _effective, _norm, _RANK, load_policy, spdx_symbol)
@@ -116,25 +117,31 @@ def _audit_doc(policy: Policy, rows: list[dict], checked: int, unknown: list[str
             "conflicts": rows, "policy": policy.source}
 
 
-def audit(graph: Graph, model_ids: Iterable[str], policy: Policy, fail_on: str = "low") -> dict:
+def audit(graph: Graph, model_ids: Iterable[str], policy: Policy, fail_on: str = "low",
+          min_score: float | None = None) -> dict:
     """One row per finding (lineage conflict or training-data finding) over the given models; ids
-    not in the graph are listed as unknown. ``failing`` counts the rows at or above ``fail_on``."""
-    rows, unknown, checked = [], [], 0
+    not in the graph are listed as unknown. ``failing`` counts the rows at or above ``fail_on``.
+    ``min_score`` (None: none) adds the undeclared-lineage findings through the suspected bases
+    of at least that score."""
+    rows, unknown, known = [], [], []
     for model_id in dict.fromkeys(model_ids):
         found = graph.read("license_lineage", model_id=model_id)
         if not found:
             unknown.append(model_id)
             continue
-        checked += 1
+        known.append(model_id)
         report = _model_report(policy, found[0])
         rows += _audit_rows(report)
-    return _audit_doc(policy, rows, checked, unknown, fail_on)
+    if min_score is not None:
+        rows += suspected.audit_rows(graph, policy, known, min_score)
+    return _audit_doc(policy, rows, len(known), unknown, fail_on)
 
 
-def audit_all(graph: Graph, policy: Policy, fail_on: str = "low") -> dict:
+def audit_all(graph: Graph, policy: Policy, fail_on: str = "low", min_score: float | None = None) -> dict:
     """The audit over every model: each ancestor whose license binds derivatives is walked down
     once (shortest distance to each descendant), so no per-model query and no path enumeration;
-    likewise each dataset whose license can give a training-data finding."""
+    likewise each dataset whose license can give a training-data finding; with ``min_score``,
+    each suspected base of at least that score is walked up once per edge."""
     values = graph.read("license_values")
     checked = sum(v["models"] for v in values)
     binding = sorted({v["license"] for v in values
@@ -152,6 +159,8 @@ def audit_all(graph: Graph, policy: Policy, fail_on: str = "low") -> dict:
                          "distance": distance, "severity": found.severity,
                          "dropped": list(found.dropped), "reason": found.reason})
     rows += training.audit_rows(graph, policy)
+    if min_score is not None:
+        rows += suspected.audit_rows(graph, policy, None, min_score)
     return _audit_doc(policy, rows, checked, [], fail_on)
 
 

@@ -308,8 +308,9 @@ class License(Licensed):
 @dataclass
 class LicenseAudit(Result):
     """``license audit``: one row per finding over a list of models (or all of them): a lineage
-    conflict (``kind`` lineage: ancestor, ancestor_license, ...) or a training-data finding (``kind``
-    training-data: dataset, dataset_license, via, ...)."""
+    conflict (``kind`` lineage: ancestor, ancestor_license, ...), a training-data finding (``kind``
+    training-data: dataset, dataset_license, via, ...) or, with ``with_suspected``, an
+    undeclared-lineage finding (ancestor, ..., suspected_base, score, evidence)."""
 
     checked: int
     unknown: list[str]
@@ -320,10 +321,13 @@ class LicenseAudit(Result):
     policy: str
 
     def to_pandas(self):
-        """The findings, one row each, worst first."""
-        return frame(self.conflicts, ["model", "license", "kind", "ancestor", "ancestor_license", "ancestor_terms",
-                                      "dataset", "dataset_license", "dataset_terms", "via",
-                                      "distance", "severity", "dropped", "reason"])
+        """The findings, one row each, worst first (suspected_base, score and evidence too when an
+        undeclared-lineage finding is among them)."""
+        columns = ["model", "license", "kind", "ancestor", "ancestor_license", "ancestor_terms",
+                   "dataset", "dataset_license", "dataset_terms", "via", "distance", "severity", "dropped", "reason"]
+        if any("suspected_base" in r for r in self.conflicts):
+            columns += ["suspected_base", "score", "evidence"]
+        return frame(self.conflicts, columns)
 
 
 @dataclass

@@ -4,8 +4,10 @@ Markdown) for compliance and legal readers.
 Both are built from the audit document of :mod:`.licenses` (``audit`` / ``audit_all``). The
 report adds, per finding, the evidence: for a lineage conflict the path from the model up to the
 ancestor, for a training-data finding the path from the dataset to the model trained on it and
-down to the model audited, with every hop's relation and declared license (from ``license MODEL``
-of each model with a finding); the policy rule of each dropped obligation, the severity and why. The HTML is one self-contained file
+down to the model audited, for an undeclared-lineage finding the suspected edge (score and
+evidence, labelled as suspected) and then the declared path from the suspected base up to the
+ancestor, with every hop's relation and declared license (from ``license MODEL`` of each model
+with a finding); the policy rule of each dropped obligation, the severity and why. The HTML is one self-contained file
 (inline CSS, no script, no external resource), so it opens offline.
 """
 
@@ -21,6 +23,8 @@ from typing import Iterable
 from tqdm import tqdm
 
 from ..licenses import propagation as lic
+from ..licenses import suspected
+from ..licenses.suspected import KIND as SUSPECTED
 from ..licenses.training import KIND as TRAINING
 from .text import UNSAFE, visible
 from ..store.db import Graph
@@ -78,12 +82,22 @@ def junit_xml(doc: dict, policy: lic.Policy, model_ids: Iterable[str] | None = N
         if below:
             out = ET.SubElement(case, "system-out")
             out.text = f"below '{fail_on}':\n" + "\n".join(_xml_text(_conflict_line(r)) for r in below)
-    texts = (r.get(k) for r in doc["conflicts"] for k in ("model", "ancestor", "dataset", "via", "reason"))
+    texts = [r.get(k) for r in doc["conflicts"] for k in ("model", "ancestor", "dataset", "via", "reason",
+                                                          "suspected_base")]
+    texts += [e for r in doc["conflicts"] for e in r.get("evidence") or ()]
     if any(UNSAFE.search(str(v)) or "\n" in str(v) for v in [doc["policy"], *ids, *(t for t in texts if t is not None)]):
         ET.SubElement(properties, "property", name="escaped",
                       value="control characters in ids and texts are shown as \\xNN / \\uNNNN escapes")
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True)
+
+
+def _score(score: float) -> str:
+    return f"{score:.2f}"
+
+
+def _evidence_text(evidence: list[str]) -> str:
+    return "; ".join(str(e) for e in evidence) or "none recorded"
 
 
 def _at_or_above(severity: str, fail_on: str) -> bool:
@@ -97,6 +111,10 @@ def _xml_text(value: str) -> str:
 def _conflict_line(row: dict) -> str:
     if row["kind"] == TRAINING:
         return f"[{row['severity']}] {row['model']}: {row['reason']} (dataset {row['dataset']} via {row['via']})"
+    if row["kind"] == SUSPECTED:
+        return (f"[{row['severity']}] {row['model']}: {row['reason']} (suspected, not declared: ancestor "
+                f"{row['ancestor']} through suspected base {row['suspected_base']}, score {_score(row['score'])}; "
+                f"evidence: {_evidence_text(row['evidence'])})")
     return f"[{row['severity']}] {row['model']}: {row['reason']} (ancestor {row['ancestor']})"
 
 
@@ -108,8 +126,11 @@ def evidence(graph: Graph, doc: dict, policy: lic.Policy, progress: bool = False
     of each dropped obligation. The path of a lineage conflict runs from the model up to the
     ancestor (each hop: id, relation to the next, declared license); that of a training-data
     finding from the dataset to the model trained on it and down to the model audited (each hop:
-    id, relation to the next, declared license, ``dataset`` true on the first). One ``license
-    MODEL`` lookup per model with a finding."""
+    id, relation to the next, declared license, ``dataset`` true on the first); that of an
+    undeclared-lineage finding from the model over its suspected edge (``suspected`` true on the
+    model's hop, with the edge's score and evidence) to the suspected base and up its declared
+    path to the ancestor. One ``license MODEL`` lookup per model with a finding, and one lineage
+    lookup per suspected base."""
     models = list(dict.fromkeys(r["model"] for r in doc["conflicts"]))
     reports = {m: lic.model_license(graph, m, policy)
                for m in tqdm(models, desc="evidence", unit="model", disable=not progress)}
@@ -127,6 +148,14 @@ def evidence(graph: Graph, doc: dict, policy: lic.Policy, progress: bool = False
                       if row["dataset_license"] is not None else "no license known")
             case.update(dataset_license_label=source, source_license_label=f"{source} (training data)",
                         path=_training_path(report, row, licensed, source))
+        elif row["kind"] == SUSPECTED:
+            up = suspected.declared_path(graph, row["suspected_base"], row["ancestor"])
+            source = _label(up[-1])
+            case.update(ancestor_license_label=source, source_license_label=f"{source} (suspected lineage)",
+                        path=[{"id": report["id"], "relation": "suspected base", "license": _label(report),
+                               "suspected": True, "score": row["score"], "evidence": row["evidence"]}]
+                        + [{"id": h["id"], "relation": h["relation"], "license": _label(h), "suspected": False}
+                           for h in up])
         else:
             source = _label(licensed[row["ancestor"]])
             case.update(ancestor_license_label=source, source_license_label=source,
@@ -233,8 +262,28 @@ def _training_path_md(path: list[dict]) -> str:
     return " ".join(parts)
 
 
+def _suspected_path_md(path: list[dict]) -> str:
+    """``model`` —suspected base (score 0.95; not declared)→ ``base`` —finetune of→ … ``ancestor``."""
+    parts = []
+    for hop in path:
+        parts.append(f"{_code(hop['id'])} ({_md(hop['license'])})")
+        if hop["suspected"]:
+            parts.append(f"—suspected base (score {_score(hop['score'])}; not declared)→")
+        elif hop["relation"]:
+            parts.append(f"—{_md(hop['relation'])} of→")
+    return " ".join(parts)
+
+
 def _case_md(n: int, c: dict) -> list[str]:
-    if c["kind"] == TRAINING:
+    if c["kind"] == SUSPECTED:
+        lines = [f"### {n}. {c['severity'].upper()}: {_code(c['model'])} ({_md(c['model_license'])}) "
+                 f"under {_code(c['ancestor'])} ({_md(c['ancestor_license_label'])}), suspected lineage", "",
+                 f"- **Suspected, not declared**: {_code(c['model'])} declares no base; `hflineage chart` "
+                 f"suspects {_code(c['suspected_base'])} (score {_score(c['score'])}); evidence: "
+                 + _md(_evidence_text(c["evidence"])),
+                 f"- **Suspected lineage path** (distance {c['distance']}: the suspected edge, then the "
+                 f"declared path above the suspected base): {_suspected_path_md(c['path'])}"]
+    elif c["kind"] == TRAINING:
         lines = [f"### {n}. {c['severity'].upper()}: {_code(c['model'])} ({_md(c['model_license'])}) "
                  f"under training data {_code(c['dataset'])} ({_md(c['dataset_license_label'])})", "",
                  f"- **Evidence path** (dataset → model trained on it → … → this model; distance "
@@ -295,6 +344,7 @@ th { background: #f3f3f3; } caption { text-align: left; font-weight: bold; paddi
 ol.path { margin: .3rem 0; padding-left: 1.5rem; } ol.path li { margin: .1rem 0; }
 .rel { color: #555; font-style: italic; } code { font-family: Menlo, Consolas, monospace; font-size: .9rem; }
 dl { display: grid; grid-template-columns: 10rem 1fr; gap: .2rem 1rem; margin: .5rem 0; } dt { font-weight: bold; }
+.suspected { font: bold .8rem/1.6 Arial, sans-serif; color: #7c2d12; background: #ffedd5; padding: 0 .4rem; border-radius: .25rem; }
 .gate { padding: .5rem 1rem; background: #f7f7f7; border: 1px solid #ddd; }
 @media print { body { margin: 0; } }
 """
@@ -341,6 +391,10 @@ def html_report(doc: dict, cases: list[dict], policy: lic.Policy, generated: str
 
 
 def _hop_html(hop: dict) -> str:
+    if hop.get("suspected"):
+        return (f'<li><code>{_e(hop["id"])}</code> — {_e(_license_text(hop["license"]))} '
+                f'<span class="rel">has the suspected base (score {_e(_score(hop["score"]))}; suspected, '
+                'not declared)</span></li>')
     if hop.get("dataset"):
         return (f'<li><code>{_e(hop["id"])}</code> — dataset, {_e(_license_text(hop["license"]))} '
                 '<span class="rel">is training data of</span></li>')
@@ -359,7 +413,16 @@ def _case_html(n: int, c: dict) -> list[str]:
     path = "".join(_hop_html(hop) for hop in c["path"])
     rules = "".join(f'<li><b>{_e(r["obligation"])}</b> ({_e(r["severity"])}): {_e(r["description"])}. '
                     f'Policy rule: {_e(r["rule"])}.</li>' for r in c["rules"])
-    if c["kind"] == TRAINING:
+    if c["kind"] == SUSPECTED:
+        under = (f'<code>{_e(c["ancestor"])}</code> ({_e(c["ancestor_license_label"])}), '
+                 '<span class="suspected">suspected lineage</span>')
+        evidence = "".join(f"<li><code>{_e(e)}</code></li>" for e in c["evidence"]) or "<li>none recorded</li>"
+        where = (f'<dt>Suspected, not declared</dt><dd>The model declares no base; <code>hflineage chart</code> '
+                 f'suspects <code>{_e(c["suspected_base"])}</code> (score {_e(_score(c["score"]))}). '
+                 f'Evidence:<ul>{evidence}</ul></dd>'
+                 f'<dt>Suspected lineage path</dt><dd>Distance {c["distance"]}: the suspected edge, then the '
+                 f'declared path from the suspected base up to the ancestor:<ol class="path">{path}</ol></dd>')
+    elif c["kind"] == TRAINING:
         under = f'training data <code>{_e(c["dataset"])}</code> ({_e(c["dataset_license_label"])})'
         where = (f'<dt>Evidence path</dt><dd>From the dataset to the model trained on it and down to the model '
                  f'audited (distance {c["distance"]}):<ol class="path">{path}</ol></dd>')
