@@ -5,15 +5,18 @@ server; the JUnit, Markdown and HTML views of such a finding."""
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ET
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from hflineage.licenses import propagation as lib
 from hflineage.loader.load import load
 
 from graphs import lic
 
+CHROMIUM = os.environ.get("HFLINEAGE_CHROMIUM", "/usr/bin/chromium")
 NC = "apache-2.0 drops non-commercial of suspected ancestor under cc-by-nc-4.0 (distance 1)"
 
 
@@ -165,6 +168,16 @@ def test_junit_markdown_and_html(loaded, cli, tmp_path):
             'finetune of</span></li><li><code>s/llama</code> — license llama3</li>') in html
     assert '<span class="suspected">suspected lineage</span>' in html
     assert "<li><code>name shares &#x27;nc&#x27;</code></li><li><code>same author</code></li>" in html
+    with sync_playwright() as p:  # what a reader sees, in the system Chromium
+        browser = p.chromium.launch(executable_path=CHROMIUM)
+        tab = browser.new_page()
+        tab.goto(page.as_uri())
+        deep = tab.locator("section.case").nth(1).inner_text()
+        browser.close()
+    assert deep.startswith("2. MEDIUM m/deep (apache-2.0) under s/llama (llama3), suspected lineage")
+    assert "Suspected, not declared\nThe model declares no base; hflineage chart suspects s/ft (score 0.95)." in deep
+    assert ("m/deep — license apache-2.0 has the suspected base (score 0.95; suspected, not declared)\n"
+            "s/ft — license mit is a finetune of\ns/llama — license llama3") in deep
 
 
 def test_hostile_evidence_is_inert(graph, make_parquet, cli, tmp_path):
