@@ -109,12 +109,18 @@ def _audit_rows(model: dict) -> list[dict]:
     return rows
 
 
-def _audit_doc(policy: Policy, rows: list[dict], checked: int, unknown: list[str], fail_on: str) -> dict:
+def _audit_doc(policy: Policy, rows: list[dict], checked: int, unknown: list[str], fail_on: str,
+               min_score: float | None = None) -> dict:
+    """The audit document; with suspected lineage judged, ``suspected_min_score`` records the
+    threshold (the key is absent otherwise, so an audit without it is as before)."""
     rows = _sort_findings(policy, rows)
     counts = {s: sum(1 for r in rows if r["severity"] == s) for s in reversed(LEVELS)}
     failing = sum(1 for r in rows if policy.rank(r["severity"]) >= policy.rank(fail_on))
-    return {"checked": checked, "unknown": unknown, "fail_on": fail_on, "counts": counts, "failing": failing,
-            "conflicts": rows, "policy": policy.source}
+    doc = {"checked": checked, "unknown": unknown, "fail_on": fail_on, "counts": counts, "failing": failing,
+           "conflicts": rows, "policy": policy.source}
+    if min_score is not None:
+        doc["suspected_min_score"] = min_score
+    return doc
 
 
 def audit(graph: Graph, model_ids: Iterable[str], policy: Policy, fail_on: str = "low",
@@ -134,7 +140,7 @@ def audit(graph: Graph, model_ids: Iterable[str], policy: Policy, fail_on: str =
         rows += _audit_rows(report)
     if min_score is not None:
         rows += suspected.audit_rows(graph, policy, known, min_score)
-    return _audit_doc(policy, rows, len(known), unknown, fail_on)
+    return _audit_doc(policy, rows, len(known), unknown, fail_on, min_score)
 
 
 def audit_all(graph: Graph, policy: Policy, fail_on: str = "low", min_score: float | None = None) -> dict:
@@ -161,7 +167,7 @@ def audit_all(graph: Graph, policy: Policy, fail_on: str = "low", min_score: flo
     rows += training.audit_rows(graph, policy)
     if min_score is not None:
         rows += suspected.audit_rows(graph, policy, None, min_score)
-    return _audit_doc(policy, rows, checked, [], fail_on)
+    return _audit_doc(policy, rows, checked, [], fail_on, min_score)
 
 
 def downstream(graph: Graph, model_id: str, policy: Policy) -> dict:

@@ -66,6 +66,8 @@ def junit_xml(doc: dict, policy: lic.Policy, model_ids: Iterable[str] | None = N
     for name, value in (("policy", doc["policy"]), ("policy_sha256", policy.sha256 or ""),
                         ("fail_on", fail_on)):
         ET.SubElement(properties, "property", name=name, value=_xml_text(value))
+    if doc.get("suspected_min_score") is not None:
+        ET.SubElement(properties, "property", name="suspected_min_score", value=str(doc["suspected_min_score"]))
     for model_id in ids:
         case = ET.SubElement(suite, "testcase", classname="license", name=_xml_text(model_id))
         if model_id in unknown:
@@ -307,7 +309,10 @@ def markdown(doc: dict, cases: list[dict], policy: lic.Policy, generated: str | 
              f"- Policy: {_code(policy.source)} (SHA-256 {_code(policy.sha256)})",
              f"- Generated: {generated} by hflineage",
              f"- Gate: fails on conflicts of severity **{s['fail_on']}** or higher: "
-             f"**{s['failing']}** conflict(s) fail", "",
+             f"**{s['failing']}** conflict(s) fail",
+             *([f"- Suspected lineage: included, suspected bases of score {doc['suspected_min_score']} or more "
+                "(`hflineage chart`); findings marked *suspected lineage* are suspected, not declared"]
+               if doc.get("suspected_min_score") is not None else []), "",
              "## Summary", "",
              f"{s['checked']} model(s) checked, {s['models_with_conflicts']} with conflicts, "
              f"{s['conflicts']} conflict(s) in all."
@@ -369,6 +374,9 @@ def html_report(doc: dict, cases: list[dict], policy: lic.Policy, generated: str
            f'Policy SHA-256: <code>{_e(policy.sha256)}</code><br>Generated {_e(generated)} by hflineage</p>',
            f'<p class="gate">Gate: conflicts of severity <b>{_e(s["fail_on"])}</b> or higher fail the audit. '
            f'<b>{s["failing"]}</b> conflict(s) fail it.</p>',
+           *([f'<p class="gate">Suspected lineage: included, suspected bases of score {_e(doc["suspected_min_score"])} '
+              'or more (<code>hflineage chart</code>); findings marked <span class="suspected">suspected lineage</span> '
+              'are suspected, not declared.</p>'] if doc.get("suspected_min_score") is not None else []),
            '<h2>Summary</h2>',
            f'<p>{s["checked"]} model(s) checked; {s["models_with_conflicts"]} with conflicts; '
            f'{s["conflicts"]} conflict(s) in all.'

@@ -111,7 +111,7 @@ def test_without_the_flag_nothing_changes(loaded, cli, policy):
     assert plain.exit_code == 3  # the declared llama3 conflicts
     rows = json.loads(plain.stdout)["conflicts"]
     assert [(r["model"], r["kind"]) for r in rows] == [("m/decl", "lineage"), ("s/ft", "lineage"), ("s/ft2", "lineage")]
-    assert "suspected_base" not in plain.stdout
+    assert "suspected_base" not in plain.stdout and "suspected_min_score" not in plain.stdout
 
 
 def test_cli_and_api(loaded, cli, tmp_path):
@@ -119,8 +119,9 @@ def test_cli_and_api(loaded, cli, tmp_path):
     ids.write_text("m/lo\nm/hi\n", encoding="utf-8")
     r = cli("license", "audit", str(ids), "--with-suspected", "--format", "json")
     assert r.exit_code == 3
-    assert [(c["model"], c["kind"], c["ancestor"]) for c in json.loads(r.stdout)["conflicts"]] == [
-        ("m/hi", "undeclared-lineage", "s/nc")]
+    doc = json.loads(r.stdout)
+    assert [(c["model"], c["kind"], c["ancestor"]) for c in doc["conflicts"]] == [("m/hi", "undeclared-lineage", "s/nc")]
+    assert doc["suspected_min_score"] == 0.9
     r = cli("license", "audit", str(ids), "--with-suspected", "--min-score", "0.4", "--format", "csv")
     assert r.stdout.splitlines()[0].split(",")[-3:] == ["suspected_base", "score", "reason"]
     assert [line.split(",")[2] for line in r.stdout.splitlines()[1:]] == ["m/hi", "m/lo"]
@@ -146,12 +147,16 @@ def test_junit_markdown_and_html(loaded, cli, tmp_path):
     md, page = tmp_path / "audit.md", tmp_path / "audit.html"
     r = cli("license", "audit", str(ids), "--with-suspected", "--format", "junit", "--report", str(md))
     assert r.exit_code == 3
-    cases = {c.get("name"): c for c in ET.fromstring(r.stdout).iter("testcase")}
+    root = ET.fromstring(r.stdout)
+    assert {p.get("name"): p.get("value") for p in root.iter("property")}["suspected_min_score"] == "0.9"
+    cases = {c.get("name"): c for c in root.iter("testcase")}
     assert cases["m/deep"].find("failure").text == (
         "[medium] m/deep: apache-2.0 drops keep-terms, use-restrictions of suspected ancestor under llama3 "
         "(distance 2) (suspected, not declared: ancestor s/llama through suspected base s/ft, score 0.95; "
         "evidence: name contains 'ft')")
     text = md.read_text(encoding="utf-8")
+    assert ("- Suspected lineage: included, suspected bases of score 0.9 or more (`hflineage chart`); findings "
+            "marked *suspected lineage* are suspected, not declared") in text
     assert ("### 2. MEDIUM: `m/deep` (apache-2.0) under `s/llama` (llama3), suspected lineage") in text
     assert ("- **Suspected, not declared**: `m/deep` declares no base; `hflineage chart` suspects `s/ft` "
             "(score 0.95); evidence: name contains 'ft'") in text
@@ -167,6 +172,7 @@ def test_junit_markdown_and_html(loaded, cli, tmp_path):
             'suspected, not declared)</span></li><li><code>s/ft</code> — license mit <span class="rel">is a '
             'finetune of</span></li><li><code>s/llama</code> — license llama3</li>') in html
     assert '<span class="suspected">suspected lineage</span>' in html
+    assert "Suspected lineage: included, suspected bases of score 0.9 or more" in html
     assert "<li><code>name shares &#x27;nc&#x27;</code></li><li><code>same author</code></li>" in html
     with sync_playwright() as p:  # what a reader sees, in the system Chromium
         browser = p.chromium.launch(executable_path=CHROMIUM)
