@@ -248,12 +248,18 @@ class Lineage:
         doc = audit.to_dict() if isinstance(audit, LicenseAudit) else audit
         return report.evidence(self.db, doc, self.policy(policy), progress=self.progress)
 
-    def bom(self, model_ids: str | Iterable[str], spec: str = "1.6", policy: PolicyLike = None) -> str:
-        """A CycloneDX ML-BOM (JSON text, validated by the strict schema) for one or more models."""
+    def bom(self, model_ids: str | Iterable[str], spec: str = "1.6", policy: PolicyLike = None,
+            with_suspected: bool = False, min_score: float = 0.9) -> str:
+        """A CycloneDX ML-BOM (JSON text, validated by the strict schema) for one or more models;
+        ``with_suspected``: each model's suspected bases scored at least ``min_score`` as
+        ``hflineage:suspectedBase`` properties, never as pedigree."""
         from ..outputs import bom as bom_lib  # cyclonedx-python-lib and jsonschema load on use only
 
         ids = [model_ids] if isinstance(model_ids, str) else list(model_ids)
-        return bom_lib.to_json(bom_lib.build_bom(self.db, ids, self.policy(policy)), spec)
+        if with_suspected and not 0.0 <= min_score <= 1.0:
+            raise HFLineageError(f"min_score must be between 0 and 1, not {min_score}")
+        return bom_lib.to_json(bom_lib.build_bom(self.db, ids, self.policy(policy),
+                                                 min_score if with_suspected else None), spec)
 
     # --- imputation ---
 

@@ -66,20 +66,26 @@ class Lineage:
 
     report: dict
     nodes: list[dict]
+    suspected: tuple = ()  # with_suspected: the model's suspected bases ({id, score, relation, evidence})
 
 
-def read_lineage(graph: Graph, model_id: str, policy: lic.Policy) -> Lineage:
+def read_lineage(graph: Graph, model_id: str, policy: lic.Policy, min_score: float | None = None) -> Lineage:
+    """``min_score``: also the model's suspected bases (docs/charting.md) scored at least that."""
     report = lic.model_license(graph, model_id, policy)  # ModelNotFound for an unknown id
     nodes = graph.read("bom_lineage", model_id=model_id)
     if not nodes:
         raise ModelNotFound(f"model '{model_id}' is not in the graph")
-    return Lineage(report, nodes)
+    suspected = () if min_score is None else tuple(
+        s for s in graph.read("chart_suspected", model_id=model_id) if s["score"] >= min_score)
+    return Lineage(report, nodes, suspected)
 
 
-def build_bom(graph: Graph, model_ids: Iterable[str], policy: lic.Policy) -> Bom:
+def build_bom(graph: Graph, model_ids: Iterable[str], policy: lic.Policy, min_score: float | None = None) -> Bom:
     """One BOM with every model of ``model_ids`` (duplicates once) as a top-level component.
-    Raises ModelNotFound naming the first id not in the graph, before anything is built."""
-    lineages = [read_lineage(graph, model_id, policy) for model_id in dict.fromkeys(model_ids)]
+    Raises ModelNotFound naming the first id not in the graph, before anything is built.
+    ``min_score``: each model's suspected bases scored at least that become properties of its
+    component (never pedigree: they are suggestions, not declared lineage)."""
+    lineages = [read_lineage(graph, model_id, policy, min_score) for model_id in dict.fromkeys(model_ids)]
     if not lineages:
         raise BomError("no model ids given")
     return compose(lineages, policy)
@@ -140,6 +146,7 @@ def _add_model(bom: Bom, lineage: Lineage, policy: lic.Policy, cards: dict[str, 
     findings = report.get("training_findings", [])  # training data whose license the model drops
     props.append(Property(name=f"{NS}:trainingDataFindings", value=str(len(findings))))
     props += [Property(name=f"{NS}:trainingDataFinding", value=_finding_text(f)) for f in findings]
+    props += [Property(name=f"{NS}:suspectedBase", value=_suspected_text(s)) for s in lineage.suspected]
     model = _component(f"hf:{top_id}", facts[top_id], report, policy, props, links=True)
     if ancestors:
         model.pedigree = Pedigree(ancestors=ancestors.values())
@@ -280,6 +287,13 @@ def _obligation_text(policy: lic.Policy, name: str, keys: list[str]) -> str:
 
 def _conflict_text(conflict: dict) -> str:
     return f"{conflict['severity']}: {conflict['reason']} [ancestor {conflict['ancestor']}]"
+
+
+def _suspected_text(suspected: dict) -> str:
+    evidence = suspected.get("evidence") or []
+    evidence = "; ".join(evidence) if isinstance(evidence, list) else str(evidence)
+    return (f"{suspected['id']} ({suspected['relation']}, score {suspected['score']:.2f}; suspected, not declared)"
+            + (f": {evidence}" if evidence else ""))
 
 
 def _finding_text(finding: dict) -> str:

@@ -200,3 +200,31 @@ def test_hostile_evidence_is_inert(graph, make_parquet, cli, tmp_path):
     assert "\\x01" in root.find(".//failure").text
     cli("license", "audit", "--all", "--with-suspected", "--report", str(page))
     assert "<img" not in page.read_text(encoding="utf-8")
+
+
+def test_bom_lists_suspected_bases_as_properties_never_as_pedigree(loaded, cli):
+    """``bom --with-suspected``: the model's suspected bases at or above --min-score become
+    hflineage:suspectedBase properties (score, relation, evidence); the pedigree and the
+    dependencies stay the declared lineage; without the flag the BOM is as before."""
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    def bom(*args):
+        result = cli("bom", "m/two", *args)
+        assert result.exit_code == 0, result.stderr
+        assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(result.stdout) is None
+        doc = json.loads(result.stdout)
+        model = doc["components"][0]
+        return doc, model, [p["value"] for p in model.get("properties", []) if p["name"] == "hflineage:suspectedBase"]
+
+    plain, plain_model, none = bom()
+    assert none == [] and "pedigree" not in plain_model
+    doc, model, listed = bom("--with-suspected")
+    assert listed == ["s/ft (finetune, score 0.97; suspected, not declared): a",
+                      "s/llama (finetune, score 0.91; suspected, not declared): b"]
+    assert "pedigree" not in model  # m/two declares no base: suggestions never become pedigree
+    assert doc["dependencies"] == plain["dependencies"]
+    _, _, high = bom("--with-suspected", "--min-score", "0.95")
+    assert high == listed[:1]
+    bad = cli("bom", "m/two", "--with-suspected", "--min-score", "1.5")
+    assert bad.exit_code == 2
