@@ -90,6 +90,8 @@ def graph_snapshot(graph) -> dict:
         node["typed"].sort()
     edges = _query(graph, "MATCH (c)-[e]->(b) RETURN c.id AS child, type(e) AS type, b.id AS base, "
                           f"properties(e) AS props, {typed.format(x='e')} AS typed ORDER BY child, base, type")
+    for edge in edges:  # keys() follows the store's property-key ids, which the two loads create apart
+        edge["typed"].sort()
     _query(graph, "CALL db.awaitIndexes(120)")
     indexes = _query(graph, "SHOW INDEXES YIELD name, type, entityType, labelsOrTypes, properties, owningConstraint, "
                             "state RETURN * ORDER BY name")
