@@ -287,6 +287,10 @@ def _bulk_load(graph: Graph, path: str, batch_size: int, progress: bool) -> Load
     if held:
         raise HFLineageError(f"--bulk needs an empty database; '{graph.database}' holds {held:,} models",
                              hint="load without --bulk, or start from an empty database")
+    described = graph.read("links/described_counts")[0]["described"]
+    if described:  # the import replaces the whole store: they would be lost
+        raise HFLineageError(f"--bulk needs an empty database; '{graph.database}' holds {described:,} datasets "
+                             f"from 'load --datasets'", hint="run the bulk load first, then 'load --datasets'")
     source = open_source(path)  # InputError before the server is touched
     report = LoadReport(source=path, mode="bulk")
     # import files of bulk loads killed while writing them; never a store not put back
@@ -312,7 +316,7 @@ def _bulk_load(graph: Graph, path: str, batch_size: int, progress: bool) -> Load
     ensure_lock_schema(graph)  # the imported store replaced the one that held it
     phases["schema"] = time.monotonic() - clock
     clock = time.monotonic()
-    report.links = reconcile(graph, progress=progress)  # the successors; the datasets came with the import
+    report.links = reconcile(graph, progress=progress, imported=True)  # the datasets came with the import
     phases["links"] = time.monotonic() - clock
     # the derived properties came in with the nodes: what refresh_derived would write into
     # this graph, which held none of them

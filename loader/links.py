@@ -18,6 +18,9 @@ finds nothing to write for them.
 
 from __future__ import annotations
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from tqdm import tqdm
 
 from ..store.db import Graph, Writer, gc_paused
@@ -27,40 +30,84 @@ MODELS_PER_BATCH = 2_000  # TRAINED_ON rows are per model, a few datasets each
 
 
 def reconcile(graph: Graph, workers: int = DEFAULT_WORKERS, batch_size: int = DEFAULT_BATCH_SIZE,
-              progress: bool = True) -> dict:
-    """Make TRAINED_ON, Dataset nodes and SUPERSEDED_BY follow the models' properties; the counts."""
-    add, remove = [], []
-    wanted: set[str] = set()
-    with gc_paused():
-        for (rows,) in graph.stream("links/datasets_state", fetch_size=1, chunk=20_000):
-            for model, datasets, trained in rows:
-                want, have = set(datasets), set(trained)
-                if want != have:
-                    if want - have:
-                        add.append({"model": model, "datasets": sorted(want - have)})
-                        wanted.update(want - have)
-                    if have - want:
-                        remove.append({"model": model, "datasets": sorted(have - want)})
-    graph.write("links/drop_stray_trained")
-    n_edges = sum(len(r["datasets"]) for r in add)
-    bar = tqdm(total=n_edges, unit="edges", desc="datasets", disable=not progress or not n_edges,
+              progress: bool = True, first: bool = False, imported: bool = False) -> dict:
+    """Make TRAINED_ON, Dataset nodes and SUPERSEDED_BY follow the models' properties; the counts.
+
+    ``first``: the load wrote into a graph without models, so nothing is stray and only edges
+    are missing. ``imported``: the offline import wrote the TRAINED_ON edges and Dataset nodes
+    from the same rows (loader/bulk.py), so only the successors are left."""
+    if imported:
+        graph.write("links/successors")
+        return counts(graph)
+    add, remove = _difference(graph)
+    if not first:
+        graph.write("links/drop_stray_trained")
+    bar = tqdm(total=add.num_rows, unit="edges", desc="datasets", disable=not progress or not add.num_rows,
                dynamic_ncols=True)
     with Writer(graph, workers) as writer:
         for start in range(0, len(remove), MODELS_PER_BATCH):
             writer.put("links/delete_trained", rows=remove[start:start + MODELS_PER_BATCH])
-        ids = sorted(wanted)
+        ids = pc.unique(add["dataset"]).to_pylist() if add.num_rows else []
         for start in range(0, len(ids), batch_size):  # distinct ids per batch: no two batches meet
             writer.put("links/merge_datasets", ids=ids[start:start + batch_size])
         writer.join()
-        for start in range(0, len(add), MODELS_PER_BATCH):
-            chunk = add[start:start + MODELS_PER_BATCH]
+        for chunk in _by_dataset(add):
             writer.put("links/merge_trained", rows=chunk)
-            bar.update(sum(len(r["datasets"]) for r in chunk))
+            bar.update(len(chunk))
         writer.join()
     bar.close()
-    graph.write("links/drop_unnamed_datasets")
+    if not first:
+        graph.write("links/drop_unnamed_datasets")
     graph.write("links/successors")
     return counts(graph)
+
+
+def _difference(graph: Graph) -> tuple[pa.Table, list[dict]]:
+    """The TRAINED_ON edges missing (a table of model, dataset: a million pairs on the full dump,
+    so Arrow strings, not Python objects) and those to delete ({model, datasets} per model)."""
+    pairs, remove = [], []
+    with gc_paused():
+        for (rows,) in graph.stream("links/datasets_state", fetch_size=1, chunk=20_000):
+            models, datasets = [], []
+            for model, named, trained in rows:
+                want, have = set(named), set(trained)
+                if want != have:
+                    for dataset in want - have:
+                        models.append(model)
+                        datasets.append(dataset)
+                    if have - want:
+                        remove.append({"model": model, "datasets": sorted(have - want)})
+            if models:
+                pairs.append(pa.table({"model": pa.array(models, pa.string()),
+                                       "dataset": pa.array(datasets, pa.string())}))
+    add = pa.concat_tables(pairs).combine_chunks() if pairs else PAIRS.empty_table()
+    return add, remove
+
+
+PAIRS = pa.schema([("model", pa.string()), ("dataset", pa.string())])
+
+
+EDGES_PER_BATCH = 10_000
+
+
+def _by_dataset(add: pa.Table):
+    """The edges to create as batches of ``{model, dataset}`` in which no two batches share a
+    dataset: a popular dataset is one node that every batch would otherwise lock, so two writers
+    would wait on each other (or deadlock) at every batch. Within a batch the edges go in model
+    order, so two batches that share a model lock it in the same order as the rest."""
+    if not add.num_rows:
+        return
+    add = add.take(pc.sort_indices(add, sort_keys=[("dataset", "ascending"), ("model", "ascending")]))
+    datasets = add["dataset"]
+    # the first row of each dataset's run: a batch may end only there
+    starts = np.flatnonzero(np.concatenate([[True], pc.not_equal(datasets.slice(1), datasets.slice(0, len(datasets) - 1))
+                                            .to_numpy(zero_copy_only=False)]))
+    begin = 0
+    for start in [*starts.tolist(), add.num_rows]:
+        if start - begin >= EDGES_PER_BATCH or (start == add.num_rows and start > begin):
+            batch = add.slice(begin, start - begin)
+            yield batch.take(pc.sort_indices(batch["model"])).to_pylist()
+            begin = start
 
 
 def counts(graph: Graph) -> dict:

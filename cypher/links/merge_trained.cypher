@@ -1,9 +1,8 @@
 // name: links/merge_trained
-// description: Create the TRAINED_ON edges of a batch of models to the datasets they name (the Dataset nodes exist).
-// param rows: list of {model, datasets (ids)}
+// description: Create a batch of TRAINED_ON edges (the Model and Dataset nodes exist); the loader gives each dataset to one batch only.
+// param rows: list of {model, dataset}
 // mode: write
 UNWIND $rows AS row
+MATCH (d:Dataset {id: row.dataset})
 MATCH (m:Model {id: row.model})
-UNWIND row.datasets AS id
-MATCH (d:Dataset {id: id})
 MERGE (m)-[:TRAINED_ON]->(d)
