@@ -14,12 +14,12 @@ The training data of the model and its ancestors comes with the same lineage and
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Iterable
 
 from ..store.db import Graph
 from . import LEVELS, path_text  # noqa: F401  (re-exported)
 from . import suspected, training
+from .paths import shortest_path, shortest_ways
 from ..store.errors import ModelNotFound, PolicyError  # noqa: F401  (re-exported)
 from .policy import (KEPT_BY, POLICY_ENV, SEVERITIES, Conflict, Obligation, Policy, Resolved,  # noqa: F401
                      Terms, _effective, _norm, _RANK, load_policy, spdx_symbol)
@@ -43,34 +43,6 @@ def model_license(graph: Graph, model_id: str, policy: Policy) -> dict:
     if not rows:
         raise ModelNotFound(f"model '{model_id}' is not in the graph")
     return _model_report(policy, rows[0])
-
-
-def shortest_ways(model_id: str, bases: list[dict], ancestors: list[dict]) -> dict[str, tuple[int, str, str]]:
-    """Breadth-first from the model up its lineage DAG (bases in id order, so the answer is
-    deterministic): each ancestor's shortest distance and the model one hop nearer the model
-    asked about on one shortest path, with that hop's relation: ``{id: (distance, via, relation)}``."""
-    up = {a["id"]: a["bases"] for a in ancestors}
-    up[model_id] = bases
-    ways: dict[str, tuple[int, str, str]] = {}
-    queue = deque([(model_id, 0)])
-    while queue:
-        node, distance = queue.popleft()
-        for base in up.get(node, ()):
-            if base["id"] not in ways and base["id"] != model_id:
-                ways[base["id"]] = (distance + 1, node, base["relation"])
-                queue.append((base["id"], distance + 1))
-    return ways
-
-
-def shortest_path(ways: dict[str, tuple[int, str, str]], ancestor: str) -> list[dict]:
-    """One shortest path from the model asked about up to ``ancestor`` (SPEC's list of hops)."""
-    hops = [{"id": ancestor, "relation": None}]
-    node = ancestor
-    while node in ways:
-        _, via, relation = ways[node]
-        hops.append({"id": via, "relation": relation})
-        node = via
-    return hops[::-1]
 
 
 def _model_report(policy: Policy, row: dict) -> dict:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..store.db import Graph
+from .paths import shortest_path, shortest_ways
 from .policy import Policy
 
 KIND = "undeclared-lineage"
@@ -53,8 +54,6 @@ def declared_path(graph: Graph, base_id: str, ancestor_id: str) -> list[dict]:
     """One shortest declared path from the suspected base up to ``ancestor_id`` (the base itself
     when they are the same): each hop ``{id, relation, license, license_name}``, ``relation``
     naming the edge to the next hop (null on the last)."""
-    from .propagation import shortest_path, shortest_ways  # propagation imports this module
-
     (row,) = graph.read("license_lineage", model_id=base_id)
     licensed = {a["id"]: a for a in row["ancestors"]}
     licensed[row["id"]] = row

@@ -2,6 +2,7 @@
 and the typed results they return. Nothing here writes the graph.
 """
 
+ID_BATCH = 10_000  # ids per lookup: a list of a million ids is never one server query
 LIST_KINDS = ("added", "deleted", "updated", "rebased", "new_version")  # the model lists `changes --list` prints
 
 

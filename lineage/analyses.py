@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 import numpy as np
 import pyarrow as pa
 
-from . import dag
+from . import ID_BATCH, dag
 from ..store.db import Graph, gc_paused
 from ..store.properties import DERIVED_PROPERTIES, TOO_MANY
 from ..store.errors import HFLineageError, ModelNotFound
@@ -130,7 +130,6 @@ def impact(graph: Graph, ids: list[str], with_list: bool = False) -> dict:
     return result
 
 
-ID_BATCH = 10_000  # ids per lookup: a list of a million ids is never one server query
 
 
 def known_models(graph: Graph, ids: list[str]) -> set[str]:

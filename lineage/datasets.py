@@ -7,6 +7,7 @@ from the models trained on it.
 
 from __future__ import annotations
 
+from . import ID_BATCH
 from ..store.db import Graph, gc_paused
 from ..store.errors import DatasetNotFound, HFLineageError
 from ..store.relations import RELATIONS
@@ -47,8 +48,6 @@ def dataset_impact(graph: Graph, ids: list[str], with_list: bool = False) -> dic
     ids = list(dict.fromkeys(i.strip() for i in ids if i and i.strip()))
     if not ids:
         raise HFLineageError("no dataset ids given")
-    from .analyses import ID_BATCH
-
     found: set[str] = set()
     for start in range(0, len(ids), ID_BATCH):
         found.update(r["id"] for r in graph.read("known_datasets", ids=ids[start:start + ID_BATCH]))

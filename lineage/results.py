@@ -32,6 +32,11 @@ def frame(records: list[dict], columns: list[str] | None = None):
     return pd.DataFrame.from_records(records, columns=columns)
 
 
+def roles_frame(models: dict | None):
+    """``{role: [ids]}`` as a DataFrame of (id, role) rows (an impact's ``--list``)."""
+    return frame([{"id": i, "role": role} for role, ids in (models or {}).items() for i in ids], ["id", "role"])
+
+
 def _key(f: dataclasses.Field) -> str:
     return f.metadata.get("key", f.name)
 
@@ -154,8 +159,7 @@ class Impact(Result):
     @property
     def models_frame(self):
         """With the list: one row per (id, role); roles as the keys of ``models``."""
-        rows = [{"id": i, "role": role} for role, ids in (self.models or {}).items() for i in ids]
-        return frame(rows, ["id", "role"])
+        return roles_frame(self.models)
 
 
 @dataclass
@@ -191,8 +195,8 @@ class DatasetImpact(Result):
 
     @property
     def models_frame(self):
-        rows = [{"id": i, "role": role} for role, ids in (self.models or {}).items() for i in ids]
-        return frame(rows, ["id", "role"])
+        """With the list: one row per (id, role), roles ``trained`` and ``downstream``."""
+        return roles_frame(self.models)
 
 
 @dataclass

@@ -12,8 +12,8 @@ and a snapshot load keeps both edge kinds equal to a fresh load of its file.
   Dataset node that no model names and no datasets file described is deleted.
 * SUPERSEDED_BY: one query (``links/successors``) over the models with a newVersion (an index).
 
-``--bulk`` imports the TRAINED_ON edges with the nodes (loader/bulk.py); its reconcile then
-finds nothing to write for them.
+``--bulk`` imports the TRAINED_ON edges with the nodes (loader/bulk.py), from the same rows, so
+after it only the successors are written (``imported``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from tqdm import tqdm
 from ..store.db import Graph, Writer, gc_paused
 from ..store.settings import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS
 
-MODELS_PER_BATCH = 2_000  # TRAINED_ON rows are per model, a few datasets each
+MODELS_PER_BATCH = 2_000  # models per batch of stale TRAINED_ON edges deleted (a few each)
 
 
 def reconcile(graph: Graph, workers: int = DEFAULT_WORKERS, batch_size: int = DEFAULT_BATCH_SIZE,
