@@ -13,12 +13,14 @@ local server (``hflineage db start``) holding no models yet. The steps:
    their download sums) from the final edge list
    (derive.compute, the rules of the online derive pass, placeholders included) and writes the
    node files with those columns: the graph is complete when the importer is done, so no
-   derive pass runs over Bolt afterwards.
+   derive pass runs over Bolt afterwards. The Dataset nodes, TRAINED_ON and SUPERSEDED_BY
+   edges (loader/links.py) are import files too, and the load report's ``links`` counts come
+   from the sink.
 3. Stop the server, move the old store aside, import, start the server again. If the import
    fails, the partial store is removed, the old one moved back and the server restarted on it.
    (neo4j.conf.template drops the Bolt thread pool's shutdown wait, so the stop is quick.)
-4. Schema (schema.ensure_schema): the indexes in one transaction, then the constraint, so their
-   populations run side by side; it returns when every index is online.
+4. Schema (schema.ensure_schema): the indexes in one transaction, then the constraints, so
+   their populations run side by side; it returns when every index is online.
 
 Each phase's seconds are printed on stderr at the end (``bulk load: files ... s, stop ... s,
 import ... s, start ... s, schema ... s``) unless progress is off. What is left above the bare
@@ -52,7 +54,7 @@ from ..store.db import Graph
 from .derive import DERIVED_PROPERTIES, Derived, Pending
 from ..store.errors import HFLineageError
 from ..store.lock import LoadLock, ensure_lock_schema, remove_dead_folders
-from .links import reconcile
+from .links import on_cycles
 from .load import model_count
 from .report import LoadReport
 from .plan import DEFAULT_BATCH_SIZE, open_source, plan
@@ -103,7 +105,11 @@ class CsvSink:
         self.edges_path = folder / "edges.csv"
         self.datasets_path = folder / "datasets.csv"  # (:Dataset {id}) nodes the models name
         self.trained_path = folder / "trained.csv"  # their TRAINED_ON edges
+        self.superseded_path = folder / "superseded.csv"  # SUPERSEDED_BY edges (newVersion)
         self._dataset_ids: list[pa.Array] = []
+        self._model_ids: list[pa.Array] = []
+        self._new_version: list[pa.Table] = []  # (id, newVersion) of the models naming another
+        self._links = {"models_with_datasets": 0, "declared": 0, "self": 0}
         self.pending = Pending(folder / "models.arrow")
         self.multiline = False
         self.counts = {"models": 0, "placeholders": 0, "edges": 0, "datasets": 0, "trained_on": 0}
@@ -124,6 +130,7 @@ class CsvSink:
                                              "declared:boolean", "rule"])
         self._datasets = _Csv(self.datasets_path, ["id:ID(Dataset)"])
         self._trained = _Csv(self.trained_path, [f":START_ID({ID_SPACE})", ":END_ID(Dataset)"])
+        self._superseded = _Csv(self.superseded_path, [f":START_ID({ID_SPACE})", f":END_ID({ID_SPACE})"])
 
     def __enter__(self) -> "CsvSink":
         return self
@@ -137,7 +144,7 @@ class CsvSink:
 
     def close(self) -> None:
         self.pending.close()
-        for f in (self._models, self._missing, self._edges, self._datasets, self._trained):
+        for f in (self._models, self._missing, self._edges, self._datasets, self._trained, self._superseded):
             f.close()
 
     # --- the Sink protocol (plan.Sink) --------------------------------------------------------
@@ -157,10 +164,22 @@ class CsvSink:
             columns.append(_iso_utc(table[name]))
         self.pending.models(table, spooled=self._table(columns))
         self.counts["models"] += table.num_rows
+        ids = table["id"].combine_chunks().cast(pa.string())
+        self._model_ids.append(ids)
+        newer = props.field("newVersion")
+        named = pc.is_valid(newer)
+        self._links["declared"] += pc.sum(named.cast(pa.int64())).as_py() or 0
+        itself = pc.fill_null(pc.equal(newer, ids), False)
+        self._links["self"] += pc.sum(itself.cast(pa.int64())).as_py() or 0
+        other = pc.and_(named, pc.invert(itself))
+        if pc.any(other).as_py():
+            self._new_version.append(pa.table({"id": ids.filter(other), "target": newer.filter(other)}))
         datasets = props.field("datasets")
+        self._links["models_with_datasets"] += pc.sum(pc.greater(pc.fill_null(pc.list_value_length(datasets), 0), 0)
+                                                      .cast(pa.int64())).as_py() or 0
         if pc.sum(pc.list_value_length(datasets)).as_py():
             flat = pc.list_flatten(datasets)
-            child = table["id"].combine_chunks().cast(pa.string()).take(pc.list_parent_indices(datasets))
+            child = ids.take(pc.list_parent_indices(datasets))
             self._trained.write(pa.table([child, flat], names=["c0", "c1"]))
             self._dataset_ids.append(pc.unique(flat))
             self.counts["trained_on"] += len(flat)
@@ -192,9 +211,34 @@ class CsvSink:
         if len(ids):
             self._datasets.write(pa.table([ids], names=["c0"]))
         self.counts["datasets"] = len(ids)
-        for f in (self._models, self._missing, self._datasets, self._trained):
+        # SUPERSEDED_BY goes only to another model of the file (a placeholder is no current model)
+        successors = pa.concat_tables(self._new_version) if self._new_version else pa.table(
+            {"id": pa.array([], pa.string()), "target": pa.array([], pa.string())})
+        models = pa.chunked_array(self._model_ids, pa.string())
+        successors = successors.filter(pc.is_in(successors["target"], value_set=models.combine_chunks()))
+        self._model_ids, self._new_version = [], []
+        if successors.num_rows:
+            self._superseded.write(pa.table([successors["id"], successors["target"]], names=["c0", "c1"]))
+        self.successors = dict(zip(successors["id"].to_pylist(), successors["target"].to_pylist()))
+        for f in (self._models, self._missing, self._datasets, self._trained, self._superseded):
             f.flush()
         return derived
+
+    def links(self) -> dict:
+        """The load report's ``links`` for the imported graph (what links.counts would read from it)."""
+        counts = self._links
+        return {
+            "models_with_datasets": counts["models_with_datasets"],
+            "trained_on": self.counts["trained_on"],
+            "datasets": self.counts["datasets"],
+            "new_version": {
+                "declared": counts["declared"],
+                "superseded_by": len(self.successors),
+                "self": counts["self"],
+                "absent": counts["declared"] - counts["self"] - len(self.successors),
+                "on_cycle": len(on_cycles(self.successors)),
+            },
+        }
 
     def _write_derived(self, target: "_Csv", columns: list, values: pa.Table) -> None:
         """Rows with the derived columns appended (null where a model has no such property)."""
@@ -315,9 +359,7 @@ def _bulk_load(graph: Graph, path: str, batch_size: int, progress: bool) -> Load
     ensure_schema(graph, wait=True)
     ensure_lock_schema(graph)  # the imported store replaced the one that held it
     phases["schema"] = time.monotonic() - clock
-    clock = time.monotonic()
-    report.links = reconcile(graph, progress=progress, imported=True)  # the datasets came with the import
-    phases["links"] = time.monotonic() - clock
+    report.links = sink.links()  # the Dataset nodes and both edge kinds came with the import
     # the derived properties came in with the nodes: what refresh_derived would write into
     # this graph, which held none of them
     report.depth_updates = sink.derived.nodes_with_edges
@@ -349,6 +391,7 @@ def import_files(server, database: str, files: CsvSink, phases: dict | None = No
         f"--relationships={files.edges_path}",
         f"--nodes=Dataset={files.datasets_path}",
         f"--relationships=TRAINED_ON={files.trained_path}",
+        f"--relationships=SUPERSEDED_BY={files.superseded_path}",
         "--overwrite-destination=true",
         f"--multiline-fields={'true' if files.multiline else 'false'}",
         # the stopped server's memory is free: the importer may use the page cache's share

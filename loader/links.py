@@ -12,8 +12,12 @@ and a snapshot load keeps both edge kinds equal to a fresh load of its file.
   Dataset node that no model names and no datasets file described is deleted.
 * SUPERSEDED_BY: one query (``links/successors``) over the models with a newVersion (an index).
 
-``--bulk`` imports the TRAINED_ON edges with the nodes (loader/bulk.py), from the same rows, so
-after it only the successors are written (``imported``).
+The writers that write every model once into a graph without models write the Dataset nodes
+and TRAINED_ON edges with them, from the same rows (``written``), so after them only the
+successors are left: ``--bulk`` imports them with the nodes (loader/bulk.py), and the first
+online load creates each model's edges in the transaction that creates the model
+(loader/fresh.py; ``model_datasets`` and ``trained_rows`` below). A killed first load is run
+again as an update load, which compares with the graph.
 """
 
 from __future__ import annotations
@@ -30,18 +34,17 @@ MODELS_PER_BATCH = 2_000  # models per batch of stale TRAINED_ON edges deleted (
 
 
 def reconcile(graph: Graph, workers: int = DEFAULT_WORKERS, batch_size: int = DEFAULT_BATCH_SIZE,
-              progress: bool = True, first: bool = False, imported: bool = False) -> dict:
+              progress: bool = True, written: bool = False) -> dict:
     """Make TRAINED_ON, Dataset nodes and SUPERSEDED_BY follow the models' properties; the counts.
 
-    ``first``: the load wrote into a graph without models, so nothing is stray and only edges
-    are missing. ``imported``: the offline import wrote the TRAINED_ON edges and Dataset nodes
-    from the same rows (loader/bulk.py), so only the successors are left."""
-    if imported:
+    ``written``: the load wrote the TRAINED_ON edges and Dataset nodes with the
+    models, from the same rows (the offline import, the first online load), so only the
+    successors are left."""
+    if written:
         graph.write("links/successors")
         return counts(graph)
     add, remove = _difference(graph)
-    if not first:
-        graph.write("links/drop_stray_trained")
+    graph.write("links/drop_stray_trained")
     bar = tqdm(total=add.num_rows, unit="edges", desc="datasets", disable=not progress or not add.num_rows,
                dynamic_ncols=True)
     with Writer(graph, workers) as writer:
@@ -56,8 +59,7 @@ def reconcile(graph: Graph, workers: int = DEFAULT_WORKERS, batch_size: int = DE
             bar.update(len(chunk))
         writer.join()
     bar.close()
-    if not first:
-        graph.write("links/drop_unnamed_datasets")
+    graph.write("links/drop_unnamed_datasets")
     graph.write("links/successors")
     return counts(graph)
 
@@ -85,6 +87,28 @@ def _difference(graph: Graph) -> tuple[pa.Table, list[dict]]:
 
 
 PAIRS = pa.schema([("model", pa.string()), ("dataset", pa.string())])
+
+
+def model_datasets(rows: pa.Table) -> pa.ChunkedArray:
+    """The ``datasets`` list of each model row (read.normalise's node rows: ``props.datasets``)."""
+    return pa.chunked_array([chunk.field("datasets") for chunk in rows["props"].chunks],
+                            pa.list_(pa.string()))
+
+
+def trained_rows(rows: pa.Table, positions: bool) -> list[dict]:
+    """The TRAINED_ON edges a batch of model rows names, in dataset order, so that two writers
+    take the Dataset nodes' locks in the same order (a popular dataset is in nearly every
+    batch): ``{i, dataset}`` with the row's position (``positions``), else ``{model, dataset}``."""
+    datasets = model_datasets(rows).combine_chunks()
+    if not len(datasets) or not pc.sum(pc.list_value_length(datasets)).as_py():
+        return []
+    parent = pc.list_parent_indices(datasets)
+    pairs = pa.table({"i": parent, "dataset": pc.list_flatten(datasets)})
+    pairs = pairs.take(pc.sort_indices(pairs, sort_keys=[("dataset", "ascending"), ("i", "ascending")]))
+    if positions:
+        return pairs.to_pylist()
+    model = rows["id"].combine_chunks().take(pairs["i"])
+    return pa.table({"model": model, "dataset": pairs["dataset"]}).to_pylist()
 
 
 EDGES_PER_BATCH = 10_000

@@ -55,7 +55,7 @@ def load(
                 plan(source, sink, report, batch_size, progress)
                 with _writing(path):
                     derived = sink.finish()
-                    report.links = reconcile(graph, workers, batch_size, progress, first=True)
+                    report.links = reconcile(graph, workers, batch_size, progress, written=True)
             report.depth_updates = derived.nodes_with_edges  # every model on an edge got its values
             report.max_depth = derived.max_depth
             report.seconds = round(time.monotonic() - started, 3)

@@ -152,7 +152,7 @@ def snapshot_load(graph: Graph, path: str, date: str | None = None, batch_size: 
                 graph.write("snapshot/begin", record={"date": date, "source": path, "kind": "first",
                                                        "content": content})
                 derived = fresh.finish()
-                report.links = reconcile(graph, workers, batch_size, progress, first=True)
+                report.links = reconcile(graph, workers, batch_size, progress, written=True)
             phases["write"] = time.monotonic() - clock
             report.depth_updates, report.max_depth = derived.nodes_with_edges, derived.max_depth
             report.snapshot["kind"] = "first"

@@ -8,6 +8,7 @@ up to date on every CREATE; see loader/fresh.py), ``--bulk`` after the import.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 from ..cypher import registry
 
@@ -19,8 +20,8 @@ def ensure_schema(graph: Graph, wait: bool = False, timeout: int = 3600) -> None
 
     On a graph that already holds data (after a bulk import) each creation populates an index.
     The indexes are created in one transaction, whose commit starts their populations in the
-    background, then the constraints, each of which waits for its own population: so the
-    constraint's population runs beside the others' (BENCHMARKS.md, "Design measurements")
+    background, then the constraints side by side, each of which waits for its own population:
+    so every population runs beside the others' (BENCHMARKS.md, "Design measurements")
     ``wait``: return only when every index is online.
 
     A constraint's index that its constraint never got (the server died while the constraint
@@ -38,8 +39,11 @@ def ensure_schema(graph: Graph, wait: bool = False, timeout: int = 3600) -> None
         return work
 
     graph.transact(run_all(indexes))
-    for query in constraints:
-        graph.transact(run_all([query]))
+    # each constraint's creation waits for its own population: side by side, the Dataset and
+    # history ones populate while the Model one does
+    with ThreadPoolExecutor(max_workers=max(1, len(constraints))) as pool:
+        for done in [pool.submit(graph.transact, run_all([query])) for query in constraints]:
+            done.result()
     if wait:
         graph.read("load/await_indexes", seconds=timeout)
 

@@ -243,7 +243,7 @@ def test_bulk_refuses_a_remote_connection(graph, make_parquet, server):
 
 
 def test_failed_import_restarts_on_the_previous_store(graph, server):
-    graph.write("load/create_models", rows=[{"id": "keep/me", "props": {}, "createdAt": None, "lastModified": None}])
+    graph.write("load/create_models", rows=[{"id": "keep/me", "props": {}, "createdAt": None, "lastModified": None}], trained=[])
     folder = server.home / "import" / "bulk-failing"
     row = {"id": "dup", "props": {}, "createdAt": None, "lastModified": None}
     with CsvSink(folder) as files:

@@ -185,6 +185,25 @@ def test_datasets_file(graph, make_parquet, cli, tmp_path):
     assert hermes["license"] == "cc-by-nc-4.0" and hermes["trained"] == []
 
 
+def test_a_first_load_after_a_datasets_file_adds_to_its_nodes(graph, make_parquet):
+    # the first load of models creates the Dataset nodes no datasets file described, beside those
+    # it did (one node per id); the models' edges go to both, in the transactions of the models
+    load_datasets(graph, str(FIXTURE), progress=False)
+    described = dataset_ids(graph)
+    rows = [{"id": "org/root", "card": {"datasets": ["teknium/OpenHermes-2.5", "x-org/new"]}},
+            {"id": "org/child", "base": ["org/root"], "relation": "finetune",
+             "card": {"datasets": ["x-org/new", "netcat420/MFANN"]}}]
+    report = load(graph, make_parquet(rows), progress=False)
+    assert report.links["trained_on"] == 4 and report.links["datasets"] == len(described) + 1
+    records, _, _ = graph.driver.execute_query("MATCH (d:Dataset) RETURN d.id AS id, count(*) AS n ORDER BY n DESC LIMIT 1",
+                                               database_=graph.database)
+    assert records[0]["n"] == 1
+    assert dataset_ids(graph) == described | {"x-org/new"}
+    assert analyses.show(graph, "org/root")["datasets"] == [{"id": "teknium/OpenHermes-2.5", "license": "cc-by-nc-4.0"},
+                                                          {"id": "x-org/new", "license": None}]
+    assert [d["id"] for d in analyses.show(graph, "org/child")["datasets"]] == ["netcat420/MFANN", "x-org/new"]
+
+
 def _no_id(tmp_path) -> Path:
     import pyarrow as pa
 
