@@ -72,7 +72,7 @@ class Index:
         f = models.frame
         self.f = f
         self.n = len(f)
-        self.row_of = pd.Series(np.arange(self.n), index=f["id"].to_numpy())
+        self.row_of = dict(zip(f["id"].tolist(), range(self.n)))  # ids are distinct (models.read_models)
         self.known = known  # child id -> its visible base ids
         # product charting suggests only on evidence beyond the popularity prior (SIGNALS); the
         # component protocol, like the paper, gives every model of a known component a parent
@@ -90,6 +90,8 @@ class Index:
         self.pipeline = _strs(f["pipeline"])
         self.quantized = f["quantized"].to_numpy(dtype=bool)
         self.merge = f["merge"].to_numpy(dtype=bool)
+        self.adapter = f["adapter"].to_numpy(dtype=bool)
+        self.names = f["name"].to_numpy(dtype=object)
         self.downloads = f["downloads"].to_numpy(dtype=float)
         ok = ~self.quantized
         if allowed is not None:
@@ -116,7 +118,7 @@ class Index:
         self.hubs[""] = hubs[:HUB_CAP]
         self.ntok = np.array([len(t) for t in self.key_tokens], dtype=float)
         self.token_sets = [frozenset(t) for t in self.key_tokens]
-        self.token_weight = np.array([sum(self.idf.get(t, 1.0) for t in ts) for ts in self.token_sets])
+        self.token_weight = np.array([math.fsum(self.idf.get(t, 1.0) for t in ts) for ts in self.token_sets])
         self.core = np.array(["-".join(t for t in toks if not QUANT_NAME.search(t)) for toks in self.key_tokens],
                              dtype=object)
         habits: dict[str, Counter] = defaultdict(Counter)
@@ -124,7 +126,7 @@ class Index:
             r = self.row_of.get(child)
             if r is None:
                 continue
-            for b in bases:
+            for b in sorted(bases):  # Counter.most_common breaks ties by insertion order
                 habits[self.authors[r]][b] += 1
         self.habits = habits
 
@@ -136,7 +138,7 @@ class Index:
             for j in range(i + 1, min(len(toks), i + MAX_RUN) + 1):
                 for r in self.by_name.get("-".join(toks[i:j]), ()):
                     out[r] = None
-        rare = sorted(set(toks), key=lambda t: -self.idf.get(t, 0.0))[:4]
+        rare = sorted(set(toks), key=lambda t: (-self.idf.get(t, 0.0), t))[:4]
         for t in rare:
             for r in self.by_token.get(t, ())[:50]:
                 out[r] = None
@@ -147,7 +149,7 @@ class Index:
             for b, _ in self.habits.get(author, Counter()).most_common(10):
                 r = self.row_of.get(b)
                 if r is not None:
-                    out[int(r)] = None
+                    out[r] = None
         if self.params[c] > 0:
             p = _pbin(self.params[c])
             for key in (p - 1, p, p + 1):
@@ -202,7 +204,7 @@ class Index:
         col["name_cover"][:] = np.where(contained, ntok[cand] / np.maximum(1, ntok[child]), 0.0)
         col["name_plus_suffix"][:] = contained & ((self.core[child] == keys[cand]) | (keys[child] == keys[cand]))
         sets, idf = self.token_sets, self.idf
-        shared = np.array([sum(idf.get(t, 1.0) for t in sets[c] & sets[r]) if sets[c] and sets[r] else 0.0
+        shared = np.array([math.fsum(idf.get(t, 1.0) for t in sets[c] & sets[r]) if sets[c] and sets[r] else 0.0
                            for c, r in zip(child.tolist(), cand.tolist())])
         union = self.token_weight[child] + self.token_weight[cand] - shared
         col["token_overlap"][:] = np.where(union > 0, shared / np.maximum(union, 1e-9), 0.0)

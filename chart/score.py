@@ -180,14 +180,13 @@ def fit(index: Index, train_rows: np.ndarray, seed: int = 0) -> Scorer:
     return scorer
 
 
-def relation_guess(index: Index, c: int, relation_of=None) -> str:
+def relation_guess(index: Index, c: int) -> str:
     """The relation a suggestion would have: the child's own quantization / adapter / merge signals."""
-    f = index.f
-    if bool(f["quantized"].iat[c]):
+    if index.quantized[c]:
         return "quantized"
-    if bool(f["adapter"].iat[c]):
+    if index.adapter[c]:
         return "adapter"
-    if bool(f["merge"].iat[c]):
+    if index.merge[c]:
         return "merge"
     return "finetune"
 
@@ -195,7 +194,7 @@ def relation_guess(index: Index, c: int, relation_of=None) -> str:
 def evidence(index: Index, c: int, r: int, x: np.ndarray) -> list[str]:
     """The signals that fired for the pair, in words."""
     out = []
-    name = index.f["name"].iat[r]
+    name = index.names[r]
     if x[_F["name_plus_suffix"]]:
         out.append(f"name is the candidate's name '{name}' plus a format suffix")
     elif x[_F["name_contained"]]:

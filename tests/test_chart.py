@@ -260,3 +260,22 @@ def test_chart_on_a_graph_without_declared_bases_says_so(graph, cli, make_parque
     r = cli("chart")
     assert r.exit_code == 2 and r.stderr.startswith("error: too few declared bases to learn from")
     assert suspected_edges(graph) == []
+
+
+def test_evaluation_does_not_depend_on_string_hashing():
+    # Python salts str hashes per process: any tie broken by a set's iteration order would make
+    # two runs of the same evaluation disagree (it did: candidate order, summed token weights)
+    import os
+    import subprocess
+    import sys
+
+    from conftest import SAMPLE
+
+    outputs = []
+    for salt in ("1", "2"):
+        run = subprocess.run([sys.executable, "-m", "hflineage.cli", "chart", "evaluate", str(SAMPLE), "--hide", "0.2",
+                              "--seed", "0", "--format", "json"], env=dict(os.environ, PYTHONHASHSEED=salt),
+                             capture_output=True, text=True, check=True)
+        outputs.append(json.loads(run.stdout))
+    assert outputs[0]["hidden"] == 530
+    assert outputs[0] == outputs[1]
