@@ -54,7 +54,7 @@ from ..store.db import Graph
 from .derive import DERIVED_PROPERTIES, Derived, Pending
 from ..store.errors import HFLineageError
 from ..store.lock import LoadLock, ensure_lock_schema, remove_dead_folders
-from .links import on_cycles
+from .links import links_report
 from .load import model_count
 from .report import LoadReport
 from .plan import DEFAULT_BATCH_SIZE, open_source, plan
@@ -227,18 +227,8 @@ class CsvSink:
     def links(self) -> dict:
         """The load report's ``links`` for the imported graph (what links.counts would read from it)."""
         counts = self._links
-        return {
-            "models_with_datasets": counts["models_with_datasets"],
-            "trained_on": self.counts["trained_on"],
-            "datasets": self.counts["datasets"],
-            "new_version": {
-                "declared": counts["declared"],
-                "superseded_by": len(self.successors),
-                "self": counts["self"],
-                "absent": counts["declared"] - counts["self"] - len(self.successors),
-                "on_cycle": len(on_cycles(self.successors)),
-            },
-        }
+        return links_report(counts["models_with_datasets"], self.counts["trained_on"], self.counts["datasets"],
+                            counts["declared"], counts["self"], self.successors)
 
     def _write_derived(self, target: "_Csv", columns: list, values: pa.Table) -> None:
         """Rows with the derived columns appended (null where a model has no such property)."""

@@ -137,16 +137,22 @@ def _by_dataset(add: pa.Table):
 def counts(graph: Graph) -> dict:
     """What the graph holds beside lineage, as the load report's ``links``."""
     row = graph.read("links/counts")[0]
-    successors = dict(row["successors"])
+    return links_report(row["models_with_datasets"], row["trained_on"], row["datasets"], row["declared"],
+                        row["self"], dict(row["successors"]))
+
+
+def links_report(models_with_datasets: int, trained_on: int, datasets: int, declared: int, itself: int,
+                 successors: dict[str, str]) -> dict:
+    """The load report's ``links``; ``successors``: model -> the model its SUPERSEDED_BY edge reaches."""
     return {
-        "models_with_datasets": row["models_with_datasets"],
-        "trained_on": row["trained_on"],
-        "datasets": row["datasets"],
+        "models_with_datasets": models_with_datasets,
+        "trained_on": trained_on,
+        "datasets": datasets,
         "new_version": {
-            "declared": row["declared"],
+            "declared": declared,
             "superseded_by": len(successors),
-            "self": row["self"],
-            "absent": row["declared"] - row["self"] - len(successors),
+            "self": itself,
+            "absent": declared - itself - len(successors),
             "on_cycle": len(on_cycles(successors)),
         },
     }
