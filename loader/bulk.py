@@ -107,9 +107,9 @@ class CsvSink:
         self.trained_path = folder / "trained.csv"  # their TRAINED_ON edges
         self.superseded_path = folder / "superseded.csv"  # SUPERSEDED_BY edges (newVersion)
         self._dataset_ids: list[pa.Array] = []
-        self._model_ids: list[pa.Array] = []
         self._new_version: list[pa.Table] = []  # (id, newVersion) of the models naming another
         self._links = {"models_with_datasets": 0, "declared": 0, "self": 0}
+        self.successors: dict[str, str] = {}  # model -> its SUPERSEDED_BY target, set by finish
         self.pending = Pending(folder / "models.arrow")
         self.multiline = False
         self.counts = {"models": 0, "placeholders": 0, "edges": 0, "datasets": 0, "trained_on": 0}
@@ -165,7 +165,6 @@ class CsvSink:
         self.pending.models(table, spooled=self._table(columns))
         self.counts["models"] += table.num_rows
         ids = table["id"].combine_chunks().cast(pa.string())
-        self._model_ids.append(ids)
         newer = props.field("newVersion")
         named = pc.is_valid(newer)
         self._links["declared"] += pc.sum(named.cast(pa.int64())).as_py() or 0
@@ -202,6 +201,17 @@ class CsvSink:
     def finish(self) -> Derived:
         """Compute the derived properties from the edges handed over, write the node files."""
         self.derived = derived = self.pending.derive()
+        # SUPERSEDED_BY goes only to another model of the file (a placeholder is no current
+        # model); the spool's ids are every model's, until the node files consume them
+        successors = pa.concat_tables(self._new_version) if self._new_version else pa.table(
+            {"id": pa.array([], pa.string()), "target": pa.array([], pa.string())})
+        self._new_version = []
+        models = self.pending.spool.ids().combine_chunks()
+        successors = successors.filter(pc.is_in(successors["target"], value_set=models))
+        del models
+        if successors.num_rows:
+            self._superseded.write(pa.table([successors["id"], successors["target"]], names=["c0", "c1"]))
+        self.successors = dict(zip(successors["id"].to_pylist(), successors["target"].to_pylist()))
         for batch, values in self.pending.nodes(derived):
             self._write_derived(self._models, batch.columns, values)
         placeholders = self.pending.placeholders_with_values(derived)
@@ -211,15 +221,6 @@ class CsvSink:
         if len(ids):
             self._datasets.write(pa.table([ids], names=["c0"]))
         self.counts["datasets"] = len(ids)
-        # SUPERSEDED_BY goes only to another model of the file (a placeholder is no current model)
-        successors = pa.concat_tables(self._new_version) if self._new_version else pa.table(
-            {"id": pa.array([], pa.string()), "target": pa.array([], pa.string())})
-        models = pa.chunked_array(self._model_ids, pa.string())
-        successors = successors.filter(pc.is_in(successors["target"], value_set=models.combine_chunks()))
-        self._model_ids, self._new_version = [], []
-        if successors.num_rows:
-            self._superseded.write(pa.table([successors["id"], successors["target"]], names=["c0", "c1"]))
-        self.successors = dict(zip(successors["id"].to_pylist(), successors["target"].to_pylist()))
         for f in (self._models, self._missing, self._datasets, self._trained, self._superseded):
             f.flush()
         return derived

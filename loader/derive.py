@@ -180,6 +180,10 @@ class Spool:
         self._writer.write_table(table.cast(self._schema))
         self._ids.extend(ids.chunks if isinstance(ids, pa.ChunkedArray) else [ids])
 
+    def ids(self) -> pa.ChunkedArray:
+        """The ids of the rows appended so far (until ``with_derived`` consumes them)."""
+        return pa.chunked_array(self._ids, pa.string())
+
     def with_derived(self, derived: Derived) -> Iterator[tuple[pa.RecordBatch, pa.Table]]:
         self._close_writer()
         if not self._ids:

@@ -143,4 +143,4 @@ class FreshSink:
         for start in range(0, len(ids), self.batch_size):
             writer.put("links/create_datasets", ids=ids[start:start + self.batch_size])
         writer.join()
-        self.graph.write("schema/dataset_id_unique")  # waits for its population
+        ensure_schema(self.graph, only=("schema/dataset_id_unique",))  # waits for its population

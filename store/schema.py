@@ -15,19 +15,20 @@ from ..cypher import registry
 from .db import Graph
 
 
-def ensure_schema(graph: Graph, wait: bool = False, timeout: int = 3600) -> None:
+def ensure_schema(graph: Graph, wait: bool = False, timeout: int = 3600, only: tuple[str, ...] = ()) -> None:
     """The constraint and indexes (cypher/schema/), every statement idempotent (IF NOT EXISTS).
 
     On a graph that already holds data (after a bulk import) each creation populates an index.
     The indexes are created in one transaction, whose commit starts their populations in the
     background, then the constraints side by side, each of which waits for its own population:
     so every population runs beside the others' (BENCHMARKS.md, "Design measurements")
-    ``wait``: return only when every index is online.
+    ``wait``: return only when every index is online. ``only``: just these stored statements
+    (e.g. ``schema/dataset_id_unique`` before a first load's Dataset nodes are matched).
 
     A constraint's index that its constraint never got (the server died while the constraint
     was being created) is dropped first: while it exists the constraint cannot be created.
     """
-    queries = [query for query in registry() if query.name.startswith("schema/")]
+    queries = [query for query in registry() if query.name.startswith("schema/") and (not only or query.name in only)]
     constraints = [q for q in queries if q.text.lstrip().upper().startswith("CREATE CONSTRAINT")]
     indexes = [q for q in queries if q not in constraints]
     drop_orphan_indexes(graph)
@@ -38,7 +39,8 @@ def ensure_schema(graph: Graph, wait: bool = False, timeout: int = 3600) -> None
                 tx.run(query.text).consume()
         return work
 
-    graph.transact(run_all(indexes))
+    if indexes:
+        graph.transact(run_all(indexes))
     # each constraint's creation waits for its own population: side by side, the Dataset and
     # history ones populate while the Model one does
     with ThreadPoolExecutor(max_workers=max(1, len(constraints))) as pool:

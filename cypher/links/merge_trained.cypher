@@ -1,5 +1,5 @@
 // name: links/merge_trained
-// description: Create a batch of TRAINED_ON edges (the Model and Dataset nodes exist), in dataset order (two writers then lock the Dataset nodes in the same order).
+// description: Create a batch of TRAINED_ON edges (the Model and Dataset nodes exist); the loader orders each batch so that two writers lock shared nodes in the same order.
 // param rows: list of {model, dataset}
 // mode: write
 UNWIND $rows AS row
