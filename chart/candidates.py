@@ -19,12 +19,12 @@ candidate, never a candidate created after the child (when both dates are known)
 
 from __future__ import annotations
 
-import math
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .models import QUANT_NAME, Models
 
@@ -42,7 +42,7 @@ SIGNALS = ("name_contained", "author_habit", "params_equal", "params_close", "ar
 MIN_OVERLAP = 0.3  # or names sharing this much (rarity-weighted) of their tokens
 
 NAME_CAP = 50  # candidates kept per exact name
-TOKEN_CAP = 200  # candidates kept per name token
+TOKEN_CAP = 50  # candidates kept per name token
 TOKEN_DF_MAX = 0.02  # a token in more than this share of names is too common to block on
 AUTHOR_CAP = 30
 PARAM_CAP = 20
@@ -50,6 +50,13 @@ ARCH_CAP = 10
 HUB_CAP = 5
 MAX_CANDIDATES = 150  # per child, after the union
 MAX_RUN = 10  # longest token run looked up as a name
+
+
+# Names are compared as sequences of token ids through polynomial hashes (mod 2**64) of every
+# prefix: a run of a child's tokens and a candidate's whole name compare in O(1), without strings.
+_P = np.uint64(0x9E3779B97F4A7C15)
+_MIX_SEED = 20240507  # fixed: the hashes, hence the results, are the same in every run
+CHANNEL_SHIFT, SEQ_SHIFT = 40, 12  # a candidate's priority: channel, then query, then list position
 
 
 @dataclass
@@ -64,6 +71,45 @@ class Pairs:
         return len(self.child)
 
 
+class Coded:
+    """A string column held as integer codes (-1: missing) and its distinct values; ``col[i]`` is
+    row i's string ('' when missing). Comparisons run on the codes."""
+
+    def __init__(self, values) -> None:
+        codes, uniques = pd.factorize(pd.Series(values, dtype=object).where(lambda s: s.map(_nonempty), None))
+        self.codes = codes.astype(np.int64)
+        self.uniques = np.asarray(uniques, dtype=object)
+
+    def __getitem__(self, i: int) -> str:
+        code = self.codes[i]
+        return self.uniques[code] if code >= 0 else ""
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+
+def _nonempty(v) -> bool:
+    return isinstance(v, str) and v != ""
+
+
+class _Postings:
+    """key -> rows, most popular first, at most ``cap`` per key, as sorted arrays: a batch of
+    lookups is two searchsorted calls."""
+
+    def __init__(self, keys: np.ndarray, rows: np.ndarray, rank: np.ndarray, cap: int) -> None:
+        order = np.lexsort((rank, keys))
+        keys, rows = keys[order], rows[order]
+        keep = _cumcount(keys) < cap
+        self.keys, self.rows = keys[keep], rows[keep]
+
+    def lookup(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(index into ``query``, row, position in the key's list) of every hit."""
+        lo = np.searchsorted(self.keys, query, "left")
+        hi = np.searchsorted(self.keys, query, "right")
+        qi, pos = _expand(hi - lo)
+        return qi, self.rows[lo[qi] + pos], pos
+
+
 class Index:
     """The blocking indexes over the candidates of one Models, and what the known edges say."""
 
@@ -71,152 +117,268 @@ class Index:
                  require_signal: bool = True):
         f = models.frame
         self.f = f
-        self.n = len(f)
-        self.row_of = dict(zip(f["id"].tolist(), range(self.n)))  # ids are distinct (models.read_models)
+        n = self.n = len(f)
         self.known = known  # child id -> its visible base ids
         # product charting suggests only on evidence beyond the popularity prior (SIGNALS); the
         # component protocol, like the paper, gives every model of a known component a parent
         self.require_signal = require_signal
-        self.children = Counter(b for bases in known.values() for b in bases)
         self.ids = f["id"].to_numpy().astype(object)
-        self.keys = _strs(f["key"])
-        self.key_tokens = [k.split("-") if k else [] for k in self.keys]
-        self.authors = _strs(f["author"])
+        self._id_index = pd.Index(self.ids)
+        self.names = f["name"].to_numpy(dtype=object)
+        self.authors = Coded(f["author"])
+        self.arch, self.auto = Coded(f["arch"]), Coded(f["auto_model"])
+        self.library, self.pipeline = Coded(f["library"]), Coded(f["pipeline"])
         self.created = f["created"].to_numpy(dtype=float)
         self.params = f["params"].to_numpy(dtype=float)
-        self.arch = _strs(f["arch"])
-        self.auto = _strs(f["auto_model"])
-        self.library = _strs(f["library"])
-        self.pipeline = _strs(f["pipeline"])
         self.quantized = f["quantized"].to_numpy(dtype=bool)
         self.merge = f["merge"].to_numpy(dtype=bool)
         self.adapter = f["adapter"].to_numpy(dtype=bool)
-        self.names = f["name"].to_numpy(dtype=object)
         self.downloads = f["downloads"].to_numpy(dtype=float)
         ok = ~self.quantized
         if allowed is not None:
             ok &= allowed
         self.ok = ok
-        pop = np.array([self.children.get(i, 0) for i in f["id"].to_numpy()], dtype=float)
-        self.pop = pop
-        self.has_base = np.array([bool(known.get(i)) for i in f["id"].to_numpy()])
-        order = np.lexsort((-self.downloads, -pop))  # most popular first
-        ranked = [int(i) for i in order if ok[i]]
-        self.by_name = _capped(((self.keys[i], i) for i in ranked), NAME_CAP)
-        df = Counter(t for i in ranked for t in set(self.key_tokens[i]))
-        self.idf = {t: math.log(1 + len(ranked) / c) for t, c in df.items()}
+        self._known_edges(known)
+        order = np.lexsort((-self.downloads, -self.pop))  # most popular first
+        ranked = order[ok[order]]
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.arange(n)
+        self._tokens(f["key"])
+        V = len(self.vocab)
+        # token rarity over the candidates' names
+        drow = self.dkeys // max(V, 1)
+        df = np.bincount(self.dtoks[ok[drow]], minlength=V)
+        with np.errstate(divide="ignore"):
+            idf = np.log1p(len(ranked) / df)
+        self.idf_rank = np.where(df > 0, idf, 0.0)  # unknown tokens are the least rare
+        self.idf_w = np.where(df > 0, idf, 1.0)  # and weigh 1 in the overlap
+        self.token_weight = np.bincount(drow, weights=self.idf_w[self.dtoks], minlength=n)
+        L = self.ntok
+        named = ok & (L > 0)
+        self.by_name = _Postings(self.keyhash[named], np.flatnonzero(named), rank[named], NAME_CAP)
         too_common = max(50, TOKEN_DF_MAX * len(ranked))
-        self.by_token = _capped(((t, i) for i in ranked for t in set(self.key_tokens[i]) if df[t] <= too_common),
-                                TOKEN_CAP)
-        self.by_author = _capped(((self.authors[i], i) for i in ranked if self.authors[i]), AUTHOR_CAP)
-        self.by_params = _capped(((_pbin(self.params[i]), i) for i in ranked if self.params[i] > 0), PARAM_CAP)
-        self.by_arch = _capped(((self.arch[i], i) for i in ranked if self.arch[i]), ARCH_CAP)
-        # popularity prior (Majority / Price's): the hubs of a pipeline tag, models with 2+ known children
-        # ("" holds the hubs of every pipeline: a child's tag may be missing or differ from its base's)
-        hubs = [i for i in ranked if pop[i] >= 2]
-        self.hubs = _capped(((self.pipeline[i], i) for i in hubs if self.pipeline[i]), HUB_CAP)
-        self.hubs[""] = hubs[:HUB_CAP]
-        self.ntok = np.array([len(t) for t in self.key_tokens], dtype=float)
-        self.token_sets = [frozenset(t) for t in self.key_tokens]
-        self.token_weight = np.array([math.fsum(self.idf.get(t, 1.0) for t in ts) for ts in self.token_sets])
-        self.core = np.array(["-".join(t for t in toks if not QUANT_NAME.search(t)) for toks in self.key_tokens],
-                             dtype=object)
-        habits: dict[str, Counter] = defaultdict(Counter)
-        for child, bases in known.items():
-            r = self.row_of.get(child)
-            if r is None:
-                continue
-            for b in sorted(bases):  # Counter.most_common breaks ties by insertion order
-                habits[self.authors[r]][b] += 1
-        self.habits = habits
+        entry = ok[drow] & (df[self.dtoks] <= too_common)
+        self.by_token = _Postings(self.dtoks[entry], drow[entry], rank[drow[entry]], TOKEN_CAP)
+        a = self.authors.codes
+        has = ok & (a >= 0)
+        self.by_author = _Postings(a[has], np.flatnonzero(has), rank[has], AUTHOR_CAP)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.pbin = np.where(self.params > 0, np.floor(np.log(self.params) / 0.005), -1).astype(np.int64)
+        has = ok & (self.params > 0)
+        self.by_params = _Postings(self.pbin[has], np.flatnonzero(has), rank[has], PARAM_CAP)
+        has = ok & (self.arch.codes >= 0)
+        self.by_arch = _Postings(self.arch.codes[has], np.flatnonzero(has), rank[has], ARCH_CAP)
+        # popularity prior (Majority / Price's): the hubs of a pipeline tag, models with 2+ known
+        # children, and the hubs of every pipeline (a child's tag may be missing or differ from its base's)
+        hub = ok & (self.pop >= 2)
+        has = hub & (self.pipeline.codes >= 0)
+        self.hubs = _Postings(self.pipeline.codes[has], np.flatnonzero(has), rank[has], HUB_CAP)
+        self.top_hubs = ranked[hub[ranked]][:HUB_CAP]
+        self.atok = _author_tokens(self.authors, self.vocab)
+
+    # -- construction ------------------------------------------------------------------------
+
+    def _known_edges(self, known: dict[str, set[str]]) -> None:
+        """Popularity, who has a base, and the author habits (author -> bases their models declare)."""
+        n = self.n
+        child_ids = [c for c, bases in known.items() for _ in bases]
+        base_ids = [b for bases in known.values() for b in sorted(bases)]
+        crow = self._id_index.get_indexer(child_ids) if child_ids else np.zeros(0, dtype=np.int64)
+        brow = self._id_index.get_indexer(base_ids) if base_ids else np.zeros(0, dtype=np.int64)
+        self.pop = np.bincount(brow[brow >= 0], minlength=n).astype(float)
+        self.has_base = np.zeros(n, dtype=bool)
+        self.has_base[crow[crow >= 0]] = True
+        self._known_keys = np.unique(crow[(crow >= 0) & (brow >= 0)] * n + brow[(crow >= 0) & (brow >= 0)])
+        # habits: per author, each base counted once per child; ties go to the base seen first
+        # (children in ``known``'s order, each child's bases sorted), as Counter.most_common would
+        inframe = crow >= 0
+        h = pd.DataFrame({"author": self.authors.codes[crow[inframe]], "base": pd.factorize(
+            np.asarray(base_ids, dtype=object))[0][inframe] if base_ids else np.zeros(0, np.int64),
+            "row": brow[inframe], "seq": np.arange(len(crow))[inframe]})
+        g = h.groupby(["author", "base"], sort=False).agg(count=("seq", "size"), first=("seq", "min"),
+                                                          row=("row", "first")).reset_index()
+        g = g.sort_values(["author", "count", "first"], ascending=[True, False, True], kind="stable")
+        pos = _cumcount(g["author"].to_numpy())
+        top = (pos < 10) & (g["row"].to_numpy() >= 0) & (g["author"].to_numpy() >= 0)
+        self.habit_keys_author = g["author"].to_numpy()[top]
+        self.habit_rows = g["row"].to_numpy()[top]
+        self.habit_pos = pos[top]
+        inrow = (g["row"].to_numpy() >= 0) & (g["author"].to_numpy() >= 0)
+        keys = g["author"].to_numpy()[inrow] * n + g["row"].to_numpy()[inrow]
+        order = np.argsort(keys)
+        self._habit_keys, self._habit_counts = keys[order], g["count"].to_numpy()[inrow][order].astype(float)
+
+    def _tokens(self, key: pd.Series) -> None:
+        """Token ids (the vocabulary sorted, so id order is string order), per-row sequences,
+        distinct sorted sets, and the prefix hashes of every name."""
+        keys = pa.array(key.where(key.map(_nonempty), "").tolist(), type=pa.string())
+        lists = pc.split_pattern(keys, "-")
+        lengths = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
+        empty = pc.equal(keys, "").to_numpy(zero_copy_only=False)
+        lengths[empty] = 0
+        flat = pc.list_flatten(lists)
+        flat = flat.filter(pc.not_equal(flat, ""))  # an empty key splits into one empty token
+        enc = pc.dictionary_encode(flat).combine_chunks() if isinstance(flat, pa.ChunkedArray) else pc.dictionary_encode(flat)
+        words = enc.dictionary.to_numpy(zero_copy_only=False).astype(object)
+        order = np.argsort(words, kind="stable")
+        rank = np.empty(len(words), dtype=np.int64)
+        rank[order] = np.arange(len(words))
+        self.vocab = words[order]
+        self.tok = rank[enc.indices.to_numpy(zero_copy_only=False)] if len(words) else np.zeros(0, np.int64)
+        self.ntok = lengths
+        self.tptr = np.r_[0, np.cumsum(lengths)]
+        V = max(len(words), 1)
+        row = np.repeat(np.arange(self.n), lengths)
+        self.dkeys = np.unique(row * V + self.tok)  # (row, token) of every distinct token of a name
+        self.dtoks = self.dkeys % V
+        self.dptr = np.searchsorted(self.dkeys // V, np.arange(self.n + 1))
+        mix = np.random.default_rng(_MIX_SEED).integers(1, 2**63, size=V, dtype=np.int64).astype(np.uint64)
+        self.pre, self.hptr = _prefix_hashes(self.tptr, self.tok, mix)
+        self.pw = _powers(int(lengths.max(initial=0)) + 1)
+        self.keyhash = self.pre[self.hptr + lengths]
+        quant_tok = np.array([bool(QUANT_NAME.search(w)) for w in self.vocab], dtype=bool)
+        core = ~quant_tok[self.tok] if len(self.tok) else np.zeros(0, dtype=bool)
+        clen = np.add.reduceat(core, self.tptr[:-1]) if len(core) else np.zeros(self.n, np.int64)
+        clen = np.where(lengths > 0, clen, 0).astype(np.int64)
+        cpre, chptr = _prefix_hashes(np.r_[0, np.cumsum(clen)], self.tok[core], mix)
+        self.corehash = cpre[chptr + clen]
+
+    # -- candidates ---------------------------------------------------------------------------
 
     def candidates(self, c: int) -> list[int]:
         """The blocked candidates of row ``c``, hard rules applied, most promising channels first."""
-        out: dict[int, None] = {}
-        toks = self.key_tokens[c]
-        for i in range(len(toks)):
-            for j in range(i + 1, min(len(toks), i + MAX_RUN) + 1):
-                for r in self.by_name.get("-".join(toks[i:j]), ()):
-                    out[r] = None
-        rare = sorted(set(toks), key=lambda t: (-self.idf.get(t, 0.0), t))[:4]
-        for t in rare:
-            for r in self.by_token.get(t, ())[:50]:
-                out[r] = None
-        author = self.authors[c]
-        if author:
-            for r in self.by_author.get(author, ()):
-                out[r] = None
-            for b, _ in self.habits.get(author, Counter()).most_common(10):
-                r = self.row_of.get(b)
-                if r is not None:
-                    out[r] = None
-        if self.params[c] > 0:
-            p = _pbin(self.params[c])
-            for key in (p - 1, p, p + 1):
-                for r in self.by_params.get(key, ()):
-                    out[r] = None
-        if self.arch[c]:
-            for r in self.by_arch.get(self.arch[c], ()):
-                out[r] = None
-        if self.pipeline[c] or not self.require_signal:
-            for r in (*self.hubs.get(self.pipeline[c], ()), *self.hubs[""]):
-                out[r] = None
-        keep = []
-        tc = self.created[c]
-        for r in out:
-            if r == c or not self.ok[r]:
-                continue
-            if not (math.isnan(tc) or math.isnan(self.created[r])) and self.created[r] > tc:
-                continue
-            keep.append(r)
-            if len(keep) >= MAX_CANDIDATES:
-                break
-        return keep
+        q, cand = self._candidates(np.array([c], dtype=np.int64))
+        return cand.tolist()
+
+    def _candidates(self, children: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(position in ``children``, candidate row) of every kept pair, grouped by position, each
+        group in channel order (name runs, rare tokens, author, parameters, architecture, hubs)."""
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+        def add(channel: int, q: np.ndarray, rows: np.ndarray, seq, pos: np.ndarray) -> None:
+            parts.append((q, rows, (channel << CHANNEL_SHIFT) + (np.asarray(seq, dtype=np.int64) << SEQ_SHIFT) + pos))
+
+        k = np.arange(len(children))
+        L = self.ntok[children]
+        for d in range(1, min(MAX_RUN, int(L.max(initial=0))) + 1):  # every run of d tokens
+            qi, i = _expand(np.maximum(L - d + 1, 0))
+            base = self.hptr[children[qi]] + i
+            h = self.pre[base + d] - self.pre[base] * self.pw[d]
+            hi, rows, pos = self.by_name.lookup(h)
+            add(0, qi[hi], rows, i[hi] * (MAX_RUN + 1) + d, pos)
+        qi, j = _expand(self.dptr[children + 1] - self.dptr[children])
+        t = self.dtoks[self.dptr[children[qi]] + j]
+        order = np.lexsort((t, -self.idf_rank[t], qi))  # rarest first, ties by token
+        qi, t = qi[order], t[order]
+        rare = _cumcount(qi) < 4
+        seq = _cumcount(qi)[rare]
+        hi, rows, pos = self.by_token.lookup(t[rare])
+        add(1, qi[rare][hi], rows, seq[hi], pos)
+        a = self.authors.codes[children]
+        sel = np.flatnonzero(a >= 0)
+        hi, rows, pos = self.by_author.lookup(a[sel])
+        add(2, sel[hi], rows, 0, pos)
+        lo = np.searchsorted(self.habit_keys_author, a[sel], "left")
+        qi2, j = _expand(np.searchsorted(self.habit_keys_author, a[sel], "right") - lo)
+        add(2, sel[qi2], self.habit_rows[lo[qi2] + j], 1, self.habit_pos[lo[qi2] + j])
+        sel = np.flatnonzero(self.params[children] > 0)
+        for off in (-1, 0, 1):
+            hi, rows, pos = self.by_params.lookup(self.pbin[children[sel]] + off)
+            add(3, sel[hi], rows, off + 1, pos)
+        ar = self.arch.codes[children]
+        sel = np.flatnonzero(ar >= 0)
+        hi, rows, pos = self.by_arch.lookup(ar[sel])
+        add(4, sel[hi], rows, 0, pos)
+        pipe = self.pipeline.codes[children]
+        sel = np.flatnonzero(pipe >= 0)
+        hi, rows, pos = self.hubs.lookup(pipe[sel])
+        add(5, sel[hi], rows, 0, pos)
+        sel = k if not self.require_signal else sel
+        qi, j = _expand(np.full(len(sel), len(self.top_hubs)))
+        add(5, sel[qi], self.top_hubs[j], 1, j)
+
+        q = np.concatenate([p[0] for p in parts]).astype(np.int64)
+        cand = np.concatenate([p[1] for p in parts]).astype(np.int64)
+        prio = np.concatenate([p[2] for p in parts]).astype(np.int64)
+        # one pair per (child, candidate), at its best priority
+        key = q * self.n + cand
+        order = np.lexsort((prio, key))
+        first = np.r_[True, key[order][1:] != key[order][:-1]] if len(order) else np.zeros(0, bool)
+        sel = order[first]
+        q, cand, prio = q[sel], cand[sel], prio[sel]
+        c = children[q]
+        tc, tr = self.created[c], self.created[cand]
+        later = ~np.isnan(tc) & ~np.isnan(tr) & (tr > tc)
+        keep = (cand != c) & self.ok[cand] & ~later
+        q, cand, prio = q[keep], cand[keep], prio[keep]
+        order = np.lexsort((prio, q))
+        q, cand = q[order], cand[order]
+        keep = _cumcount(q) < MAX_CANDIDATES
+        return q[keep], cand[keep]
 
     def pairs(self, children: np.ndarray, own: dict[str, set[str]] | None = None) -> Pairs:
         """Candidates and features of every row in ``children``. ``own``: for children whose
         visible bases are in the index (training rows), the bases to discount, so a row never
         sees its own edges in the popularity and author-habit signals."""
-        cs, rs = [], []
-        for c in np.asarray(children, dtype=int).tolist():
-            cands = self.candidates(c)
-            cs.extend([c] * len(cands))
-            rs.extend(cands)
-        child, cand = np.array(cs, dtype=int), np.array(rs, dtype=int)
+        children = np.asarray(children, dtype=np.int64)
+        q, cand = self._candidates(children)
+        child = children[q]
         x = self._features(child, cand, own or {})
         if self.require_signal and len(x):
-            tied = (x[:, [_F[n] for n in SIGNALS]] > 0).any(axis=1) | (x[:, _F["token_overlap"]] >= MIN_OVERLAP)
-            child, cand, x = child[tied], cand[tied], x[tied]
+            tied = x[:, _F["token_overlap"]] >= MIN_OVERLAP
+            for name in SIGNALS:
+                tied |= x[:, _F[name]] > 0
+            kept = np.empty((int(tied.sum()), x.shape[1]), order="F")
+            for j in range(x.shape[1]):
+                np.compress(tied, x[:, j], out=kept[:, j])
+            child, cand, x = child[tied], cand[tied], kept
         return Pairs(child, cand, x)
+
+    def is_known(self, child: np.ndarray, cand: np.ndarray) -> np.ndarray:
+        """Whether each pair is a known (visible) edge."""
+        return _member(self._known_keys, child * self.n + cand)
+
+    # -- features -----------------------------------------------------------------------------
 
     def _features(self, child: np.ndarray, cand: np.ndarray, own: dict[str, set[str]]) -> np.ndarray:
         """The FEATURES of each pair; ``child`` holds each child's pairs together."""
-        x = np.zeros((len(child), len(FEATURES)))
+        x = np.zeros((len(child), len(FEATURES)), order="F")  # column-major: each feature is written whole
         if not len(child):
             return x
         col = {name: x[:, i] for i, name in enumerate(FEATURES)}
-        ids, keys, authors = self.ids, self.keys, self.authors
+        n, V = self.n, max(len(self.vocab), 1)
         col["bias"][:] = 1.0
-        padded = [f"-{keys[c]}-" for c in child.tolist()]
-        contained = np.array([bool(keys[r]) and f"-{keys[r]}-" in pd_ for r, pd_ in zip(cand.tolist(), padded)])
+        Lc, Lr = self.ntok[child], self.ntok[cand]
+        contained = self._contained(child, cand)
         col["name_contained"][:] = contained
-        ntok = self.ntok
-        col["name_cover"][:] = np.where(contained, ntok[cand] / np.maximum(1, ntok[child]), 0.0)
-        col["name_plus_suffix"][:] = contained & ((self.core[child] == keys[cand]) | (keys[child] == keys[cand]))
-        sets, idf = self.token_sets, self.idf
-        shared = np.array([math.fsum(idf.get(t, 1.0) for t in sets[c] & sets[r]) if sets[c] and sets[r] else 0.0
-                           for c, r in zip(child.tolist(), cand.tolist())])
+        col["name_cover"][:] = np.where(contained, Lr / np.maximum(1, Lc), 0.0)
+        col["name_plus_suffix"][:] = contained & ((self.corehash[child] == self.keyhash[cand])
+                                                  | (self.keyhash[child] == self.keyhash[cand]))
+        # the child's distinct tokens, each looked up among the candidate's
+        pi, j = _expand(self.dptr[child + 1] - self.dptr[child])
+        t = self.dtoks[self.dptr[child[pi]] + j]
+        hit = _member(self.dkeys, cand[pi] * V + t)
+        shared = np.bincount(pi[hit], weights=self.idf_w[t[hit]], minlength=len(child))
+        nshared = np.bincount(pi[hit], minlength=len(child))
         union = self.token_weight[child] + self.token_weight[cand] - shared
         col["token_overlap"][:] = np.where(union > 0, shared / np.maximum(union, 1e-9), 0.0)
-        same_author = (authors[child] == authors[cand]) & (authors[child] != "")
+        nd = np.diff(self.dptr)
+        col["child_in_candidate"][:] = (nd[child] > 0) & (nshared == nd[child]) & (nd[cand] > nd[child])
+        ac, ar = self.authors.codes[child], self.authors.codes[cand]
+        same_author = (ac == ar) & (ac >= 0)
         col["same_author"][:] = same_author
-        discount = np.array([ids[r] in own.get(ids[c], ()) for c, r in zip(child.tolist(), cand.tolist())], dtype=float) \
-            if own else np.zeros(len(child))
-        habit = np.array([self.habits.get(authors[c], {}).get(ids[r], 0) for c, r in zip(child.tolist(), cand.tolist())],
-                         dtype=float)
+        discount = np.zeros(len(child))
+        if own:
+            oc = [c for c, bases in own.items() for _ in bases]
+            ob = [b for bases in own.values() for b in bases]
+            oc, ob = self._id_index.get_indexer(oc), self._id_index.get_indexer(ob)
+            okeys = np.unique(oc[(oc >= 0) & (ob >= 0)] * n + ob[(oc >= 0) & (ob >= 0)])
+            discount = _member(okeys, child * n + cand).astype(float)
+        habit = _lookup(self._habit_keys, self._habit_counts, ac * n + cand)
+        habit = np.where(ac >= 0, habit, 0.0)
         col["author_habit"][:] = np.log1p(np.maximum(0.0, habit - discount))
-        col["author_in_name"][:] = np.array([bool(authors[r]) and authors[r] != authors[c] and authors[r] in sets[c]
-                                             for c, r in zip(child.tolist(), cand.tolist())])
+        atok = self.atok[cand]
+        col["author_in_name"][:] = (atok >= 0) & (ar != ac) & _member(self.dkeys, child * V + np.maximum(atok, 0))
         pc_, pb = self.params[child], self.params[cand]
         both = (pc_ > 0) & (pb > 0)
         rel = np.where(both, np.abs(pc_ - pb) / np.where(both, np.maximum(pc_, pb), 1.0), np.inf)
@@ -224,14 +386,14 @@ class Index:
         col["params_close"][:] = both & (rel > 0) & (rel <= 0.01)
         col["params_far"][:] = both & (rel > 0.1)
         col["params_unknown"][:] = ~both
-        arch_c, arch_r = self.arch[child], self.arch[cand]
-        arch_both = (arch_c != "") & (arch_r != "")
+        arch_c, arch_r = self.arch.codes[child], self.arch.codes[cand]
+        arch_both = (arch_c >= 0) & (arch_r >= 0)
         col["arch_equal"][:] = arch_both & (arch_c == arch_r)
         col["arch_differ"][:] = arch_both & (arch_c != arch_r)
-        col["auto_model_equal"][:] = (self.auto[child] != "") & (self.auto[child] == self.auto[cand])
-        col["library_equal"][:] = (self.library[child] != "") & (self.library[child] == self.library[cand])
-        pipe_c, pipe_r = self.pipeline[child], self.pipeline[cand]
-        pipe_both = (pipe_c != "") & (pipe_r != "")
+        col["auto_model_equal"][:] = (self.auto.codes[child] >= 0) & (self.auto.codes[child] == self.auto.codes[cand])
+        col["library_equal"][:] = (self.library.codes[child] >= 0) & (self.library.codes[child] == self.library.codes[cand])
+        pipe_c, pipe_r = self.pipeline.codes[child], self.pipeline.codes[cand]
+        pipe_both = (pipe_c >= 0) & (pipe_r >= 0)
         col["pipeline_equal"][:] = pipe_both & (pipe_c == pipe_r)
         col["pipeline_differ"][:] = pipe_both & (pipe_c != pipe_r)
         col["popularity"][:] = np.log1p(np.maximum(0.0, self.pop[cand] - discount))
@@ -243,10 +405,7 @@ class Index:
         col["time_gap"][:] = np.where(unknown, 0.0, np.log1p(np.maximum(0.0, np.nan_to_num(tc - tb)) / 86_400e6) / 5.0)
         col["quantized_named"][:] = self.quantized[child] & contained
         col["child_merge"][:] = self.merge[child]
-        col["child_in_candidate"][:] = np.array([bool(sets[c]) and sets[c] < sets[r]
-                                                 for c, r in zip(child.tolist(), cand.tolist())])
-        toks = self.key_tokens
-        col["common_prefix"][:] = np.array([_prefix(toks[c], toks[r]) for c, r in zip(child.tolist(), cand.tolist())])
+        col["common_prefix"][:] = self._common_prefix(child, cand) / np.maximum(1, np.maximum(Lc, Lr))
         col["params_equal_named"][:] = col["params_equal"] * contained
         col["merge_same_author"][:] = self.merge[child] & same_author
         # the author's most recent earlier model: the parent of a checkpoint chain (seed 002's "snake")
@@ -255,7 +414,6 @@ class Index:
         sizes = np.diff(np.r_[starts, len(child)])
         latest = np.repeat(np.maximum.reduceat(recent, starts), sizes)
         col["latest_same_author"][:] = np.isfinite(recent) & (recent == latest)
-        sizes = np.diff(np.r_[starts, len(child)])
         top_pop = np.repeat(np.maximum.reduceat(col["popularity"], starts), sizes)
         col["popularity_share"][:] = np.where(top_pop > 0, col["popularity"] / np.maximum(top_pop, 1e-9), 0.0)
         # seed 002's fan (the earliest of the neighbours) and snake (the closest preceding named one)
@@ -268,32 +426,91 @@ class Index:
             col[best][:] = (top > 0) & (col[name] == top)
         return x
 
+    def _contained(self, child: np.ndarray, cand: np.ndarray) -> np.ndarray:
+        """Whether the candidate's whole name is a run of the child's name tokens."""
+        Lc, Lr = self.ntok[child], self.ntok[cand]
+        out = np.zeros(len(child), dtype=bool)
+        act = np.flatnonzero((Lr >= 1) & (Lr <= Lc))
+        s = 0
+        while len(act):  # s: where the run starts in the child's name
+            act = act[Lc[act] - Lr[act] >= s]
+            base = self.hptr[child[act]] + s
+            d = Lr[act]
+            hit = self.pre[base + d] - self.pre[base] * self.pw[d] == self.keyhash[cand[act]]
+            out[act[hit]] = True
+            act = act[~hit]
+            s += 1
+        return out
 
-def _prefix(a: list[str], b: list[str]) -> float:
-    """The share of the longer name's tokens the two names start with in common."""
+    def _common_prefix(self, child: np.ndarray, cand: np.ndarray) -> np.ndarray:
+        """How many leading tokens the two names share."""
+        Lc, Lr = self.ntok[child], self.ntok[cand]
+        out = np.zeros(len(child))
+        alive = np.arange(len(child))
+        k = 0
+        while len(alive):
+            alive = alive[(Lc[alive] > k) & (Lr[alive] > k)]
+            alive = alive[self.tok[self.tptr[child[alive]] + k] == self.tok[self.tptr[cand[alive]] + k]]
+            out[alive] += 1
+            k += 1
+        return out
+
+
+def _expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For counts [2, 0, 3]: owners [0, 0, 2, 2, 2] and offsets [0, 1, 0, 1, 2]."""
+    counts = np.asarray(counts, dtype=np.int64)
+    owner = np.repeat(np.arange(len(counts)), counts)
+    offset = np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return owner, offset
+
+
+def _cumcount(keys: np.ndarray) -> np.ndarray:
+    """Position of each entry within its run of equal consecutive keys."""
+    if not len(keys):
+        return np.zeros(0, dtype=np.int64)
+    start = np.r_[True, keys[1:] != keys[:-1]]
+    idx = np.arange(len(keys))
+    return idx - np.maximum.accumulate(np.where(start, idx, 0))
+
+
+def _member(sorted_keys: np.ndarray, query: np.ndarray) -> np.ndarray:
+    if not len(sorted_keys):
+        return np.zeros(len(query), dtype=bool)
+    i = np.minimum(np.searchsorted(sorted_keys, query), len(sorted_keys) - 1)
+    return sorted_keys[i] == query
+
+
+def _lookup(sorted_keys: np.ndarray, values: np.ndarray, query: np.ndarray) -> np.ndarray:
+    if not len(sorted_keys):
+        return np.zeros(len(query))
+    i = np.minimum(np.searchsorted(sorted_keys, query), len(sorted_keys) - 1)
+    return np.where(sorted_keys[i] == query, values[i], 0.0)
+
+
+def _powers(k: int) -> np.ndarray:
+    """P**0 .. P**k (mod 2**64)."""
+    return np.r_[np.uint64(1), np.multiply.accumulate(np.full(k, _P, dtype=np.uint64))].astype(np.uint64)
+
+
+def _prefix_hashes(ptr: np.ndarray, tok: np.ndarray, mix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's prefix hashes h[0] = 0, h[k+1] = h[k] * P + mix[tok[k]] (mod 2**64), one row
+    after the other (row r's start: ``hptr[r]``)."""
+    n = len(ptr) - 1
+    lengths = np.diff(ptr)
+    hptr = ptr[:-1] + np.arange(n)
+    pre = np.zeros(len(tok) + n + 1, dtype=np.uint64)
+    rows = np.arange(n)
     k = 0
-    for ta, tb in zip(a, b):
-        if ta != tb:
-            break
+    while len(rows):
+        rows = rows[lengths[rows] > k]
+        pre[hptr[rows] + k + 1] = pre[hptr[rows] + k] * _P + mix[tok[ptr[rows] + k]]
         k += 1
-    return k / max(1, len(a), len(b))
+    return pre, hptr
 
 
-def _pbin(params: float) -> int:
-    """Parameter totals in bins of 0.5% (a total within 1% lands in the same or a next bin)."""
-    return int(math.floor(math.log(params) / 0.005))
-
-
-def _strs(series: pd.Series) -> np.ndarray:
-    """A column as an object array of strings, '' where missing."""
-    return np.array([v if isinstance(v, str) else "" for v in series.tolist()], dtype=object)
-
-
-def _capped(pairs, cap: int) -> dict:
-    """key -> list of row indices, in the order given (most popular first), at most ``cap`` each."""
-    out: dict = defaultdict(list)
-    for key, i in pairs:
-        lst = out[key]
-        if len(lst) < cap:
-            lst.append(i)
-    return dict(out)
+def _author_tokens(authors: Coded, vocab: np.ndarray) -> np.ndarray:
+    """Per row, the vocabulary id of its author's name (-1: no name carries it as a token)."""
+    ids = pd.Index(vocab).get_indexer(authors.uniques) if len(vocab) and len(authors.uniques) else \
+        np.full(len(authors.uniques), -1)
+    return np.where(authors.codes >= 0, np.asarray(ids, dtype=np.int64)[np.maximum(authors.codes, 0)]
+                    if len(ids) else -1, -1)

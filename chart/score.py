@@ -114,7 +114,8 @@ class Scorer:
 
     def utility(self, pairs: Pairs) -> np.ndarray:
         """Stage 1: each pair's utility (its softmax over the child's candidates ranks them)."""
-        return ((pairs.x - self.mean) / self.scale) @ self.w1
+        w = self.w1 / self.scale
+        return pairs.x @ w - float(self.mean @ w)
 
     def calibrated(self, pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
         """(stage-1 utility, calibrated score) of every pair."""
@@ -146,9 +147,9 @@ def _stage2_x(child: np.ndarray, z: np.ndarray) -> np.ndarray:
     return np.column_stack([np.ones(len(z)), z, margin, alone])
 
 
-def labels(index: Index, pairs: Pairs, truth: dict[str, set[str]]) -> np.ndarray:
-    ids = index.f["id"].to_numpy()
-    return np.array([ids[b] in truth.get(ids[c], ()) for c, b in zip(pairs.child, pairs.cand)], dtype=float)
+def labels(index: Index, pairs: Pairs) -> np.ndarray:
+    """1 where the pair is a known edge (the candidate is one of the child's visible bases)."""
+    return index.is_known(pairs.child, pairs.cand).astype(float)
 
 
 def fit(index: Index, train_rows: np.ndarray, seed: int = 0) -> Scorer:
@@ -163,7 +164,7 @@ def fit(index: Index, train_rows: np.ndarray, seed: int = 0) -> Scorer:
     own = {ids[r]: index.known.get(ids[r], set()) for r in rows}
     a = index.pairs(np.sort(rows[:cut]), own)
     b = index.pairs(np.sort(rows[cut:]), own)
-    ya, yb = labels(index, a, index.known), labels(index, b, index.known)
+    ya, yb = labels(index, a), labels(index, b)
     learnable = len(np.unique(a.child[ya > 0])) if len(a) else 0
     if learnable < MIN_TRAIN or ya.min() == ya.max():
         raise InputError(f"too few declared bases to learn from: {learnable} model(s) whose declared base is "
