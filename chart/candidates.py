@@ -40,6 +40,8 @@ _F = {name: i for i, name in enumerate(FEATURES)}
 # signals that tie a pair beyond popularity, library and pipeline tag: a suggestion needs one
 SIGNALS = ("name_contained", "author_habit", "params_equal", "params_close", "arch_equal", "same_author")
 MIN_OVERLAP = 0.3  # or names sharing this much (rarity-weighted) of their tokens
+_ROWS = tuple(range(len(FEATURES)))
+_SIGNAL_ROWS = tuple(_F[name] for name in SIGNALS)
 
 NAME_CAP = 50  # candidates kept per exact name
 TOKEN_CAP = 50  # candidates kept per name token
@@ -175,6 +177,7 @@ class Index:
         self.hubs = _Postings(self.pipeline.codes[has], np.flatnonzero(has), rank[has], HUB_CAP)
         self.top_hubs = ranked[hub[ranked]][:HUB_CAP]
         self.atok = _author_tokens(self.authors, self.vocab)
+        self._tables()
 
     # -- construction ------------------------------------------------------------------------
 
@@ -207,6 +210,30 @@ class Index:
         keys = g["author"].to_numpy()[inrow] * n + g["row"].to_numpy()[inrow]
         order = np.argsort(keys)
         self._habit_keys, self._habit_counts = keys[order], g["count"].to_numpy()[inrow][order].astype(float)
+
+    def _tables(self) -> None:
+        """The row tables chart/kernel.py reads (a row's attributes side by side in memory)."""
+        from . import kernel as k
+
+        n = self.n
+        ints = np.zeros((n, 16), dtype=np.int32)
+        a = self.authors.codes
+        lo = np.searchsorted(self._habit_keys, np.maximum(a, 0) * n)
+        hi = np.searchsorted(self._habit_keys, (np.maximum(a, 0) + 1) * n)
+        for col, values in ((k.I_NTOK, self.ntok), (k.I_TPTR, self.tptr[:-1]), (k.I_HPTR, self.hptr),
+                            (k.I_DPTR, self.dptr[:-1]), (k.I_DEND, self.dptr[1:]), (k.I_AUTHOR, a),
+                            (k.I_ATOK, self.atok), (k.I_ARCH, self.arch.codes), (k.I_AUTO, self.auto.codes),
+                            (k.I_LIBRARY, self.library.codes), (k.I_PIPELINE, self.pipeline.codes),
+                            (k.I_HAS_BASE, self.has_base), (k.I_QUANTIZED, self.quantized), (k.I_MERGE, self.merge),
+                            (k.I_HAB_LO, np.where(a >= 0, lo, 0)), (k.I_HAB_HI, np.where(a >= 0, hi, 0))):
+            ints[:, col] = values
+        reals = np.zeros((n, 5))
+        for col, values in ((k.R_PARAMS, self.params), (k.R_POP, self.pop), (k.R_DOWNLOADS, self.downloads),
+                            (k.R_CREATED, self.created), (k.R_WEIGHT, self.token_weight)):
+            reals[:, col] = values
+        self._ints, self._reals = ints, reals
+        self._hashes = np.column_stack([self.keyhash, self.corehash]).astype(np.uint64)
+        self._habit_rows = (self._habit_keys % max(n, 1)).astype(np.int64)
 
     def _tokens(self, key: pd.Series) -> None:
         """Token ids (the vocabulary sorted, so id order is string order), per-row sequences,
@@ -322,17 +349,7 @@ class Index:
         sees its own edges in the popularity and author-habit signals."""
         children = np.asarray(children, dtype=np.int64)
         q, cand = self._candidates(children)
-        child = children[q]
-        x = self._features(child, cand, own or {})
-        if self.require_signal and len(x):
-            tied = x[:, _F["token_overlap"]] >= MIN_OVERLAP
-            for name in SIGNALS:
-                tied |= x[:, _F[name]] > 0
-            kept = np.empty((int(tied.sum()), x.shape[1]), order="F")
-            for j in range(x.shape[1]):
-                np.compress(tied, x[:, j], out=kept[:, j])
-            child, cand, x = child[tied], cand[tied], kept
-        return Pairs(child, cand, x)
+        return self._features(children[q], cand, own or {})
 
     def is_known(self, child: np.ndarray, cand: np.ndarray) -> np.ndarray:
         """Whether each pair is a known (visible) edge."""
@@ -340,33 +357,12 @@ class Index:
 
     # -- features -----------------------------------------------------------------------------
 
-    def _features(self, child: np.ndarray, cand: np.ndarray, own: dict[str, set[str]]) -> np.ndarray:
-        """The FEATURES of each pair; ``child`` holds each child's pairs together."""
-        x = np.zeros((len(child), len(FEATURES)), order="F")  # column-major: each feature is written whole
-        if not len(child):
-            return x
-        col = {name: x[:, i] for i, name in enumerate(FEATURES)}
-        n, V = self.n, max(len(self.vocab), 1)
-        col["bias"][:] = 1.0
-        Lc, Lr = self.ntok[child], self.ntok[cand]
-        contained = self._contained(child, cand)
-        col["name_contained"][:] = contained
-        col["name_cover"][:] = np.where(contained, Lr / np.maximum(1, Lc), 0.0)
-        col["name_plus_suffix"][:] = contained & ((self.corehash[child] == self.keyhash[cand])
-                                                  | (self.keyhash[child] == self.keyhash[cand]))
-        # the child's distinct tokens, each looked up among the candidate's
-        pi, j = _expand(self.dptr[child + 1] - self.dptr[child])
-        t = self.dtoks[self.dptr[child[pi]] + j]
-        hit = _member(self.dkeys, cand[pi] * V + t)
-        shared = np.bincount(pi[hit], weights=self.idf_w[t[hit]], minlength=len(child))
-        nshared = np.bincount(pi[hit], minlength=len(child))
-        union = self.token_weight[child] + self.token_weight[cand] - shared
-        col["token_overlap"][:] = np.where(union > 0, shared / np.maximum(union, 1e-9), 0.0)
-        nd = np.diff(self.dptr)
-        col["child_in_candidate"][:] = (nd[child] > 0) & (nshared == nd[child]) & (nd[cand] > nd[child])
-        ac, ar = self.authors.codes[child], self.authors.codes[cand]
-        same_author = (ac == ar) & (ac >= 0)
-        col["same_author"][:] = same_author
+    def _features(self, child: np.ndarray, cand: np.ndarray, own: dict[str, set[str]]) -> Pairs:
+        """The FEATURES of each pair (``child`` holds each child's pairs together), the pairs
+        without a signal dropped when signals are required (chart/kernel.py computes them)."""
+        from .kernel import pair_features
+
+        n = self.n
         discount = np.zeros(len(child))
         if own:
             oc = [c for c, bases in own.items() for _ in bases]
@@ -374,86 +370,12 @@ class Index:
             oc, ob = self._id_index.get_indexer(oc), self._id_index.get_indexer(ob)
             okeys = np.unique(oc[(oc >= 0) & (ob >= 0)] * n + ob[(oc >= 0) & (ob >= 0)])
             discount = _member(okeys, child * n + cand).astype(float)
-        habit = _lookup(self._habit_keys, self._habit_counts, ac * n + cand)
-        habit = np.where(ac >= 0, habit, 0.0)
-        col["author_habit"][:] = np.log1p(np.maximum(0.0, habit - discount))
-        atok = self.atok[cand]
-        col["author_in_name"][:] = (atok >= 0) & (ar != ac) & _member(self.dkeys, child * V + np.maximum(atok, 0))
-        pc_, pb = self.params[child], self.params[cand]
-        both = (pc_ > 0) & (pb > 0)
-        rel = np.where(both, np.abs(pc_ - pb) / np.where(both, np.maximum(pc_, pb), 1.0), np.inf)
-        col["params_equal"][:] = both & (pc_ == pb)
-        col["params_close"][:] = both & (rel > 0) & (rel <= 0.01)
-        col["params_far"][:] = both & (rel > 0.1)
-        col["params_unknown"][:] = ~both
-        arch_c, arch_r = self.arch.codes[child], self.arch.codes[cand]
-        arch_both = (arch_c >= 0) & (arch_r >= 0)
-        col["arch_equal"][:] = arch_both & (arch_c == arch_r)
-        col["arch_differ"][:] = arch_both & (arch_c != arch_r)
-        col["auto_model_equal"][:] = (self.auto.codes[child] >= 0) & (self.auto.codes[child] == self.auto.codes[cand])
-        col["library_equal"][:] = (self.library.codes[child] >= 0) & (self.library.codes[child] == self.library.codes[cand])
-        pipe_c, pipe_r = self.pipeline.codes[child], self.pipeline.codes[cand]
-        pipe_both = (pipe_c >= 0) & (pipe_r >= 0)
-        col["pipeline_equal"][:] = pipe_both & (pipe_c == pipe_r)
-        col["pipeline_differ"][:] = pipe_both & (pipe_c != pipe_r)
-        col["popularity"][:] = np.log1p(np.maximum(0.0, self.pop[cand] - discount))
-        col["downloads"][:] = np.log1p(self.downloads[cand]) / 5.0
-        col["candidate_has_base"][:] = self.has_base[cand]
-        tc, tb = self.created[child], self.created[cand]
-        unknown = np.isnan(tc) | np.isnan(tb)
-        col["time_unknown"][:] = unknown
-        col["time_gap"][:] = np.where(unknown, 0.0, np.log1p(np.maximum(0.0, np.nan_to_num(tc - tb)) / 86_400e6) / 5.0)
-        col["quantized_named"][:] = self.quantized[child] & contained
-        col["child_merge"][:] = self.merge[child]
-        col["common_prefix"][:] = self._common_prefix(child, cand) / np.maximum(1, np.maximum(Lc, Lr))
-        col["params_equal_named"][:] = col["params_equal"] * contained
-        col["merge_same_author"][:] = self.merge[child] & same_author
-        # the author's most recent earlier model: the parent of a checkpoint chain (seed 002's "snake")
-        recent = np.where(same_author & ~unknown, tb, -np.inf)
-        starts = np.flatnonzero(np.r_[True, child[1:] != child[:-1]])
-        sizes = np.diff(np.r_[starts, len(child)])
-        latest = np.repeat(np.maximum.reduceat(recent, starts), sizes)
-        col["latest_same_author"][:] = np.isfinite(recent) & (recent == latest)
-        top_pop = np.repeat(np.maximum.reduceat(col["popularity"], starts), sizes)
-        col["popularity_share"][:] = np.where(top_pop > 0, col["popularity"] / np.maximum(top_pop, 1e-9), 0.0)
-        # seed 002's fan (the earliest of the neighbours) and snake (the closest preceding named one)
-        known_t = np.where(unknown, np.inf, tb)
-        col["earliest"][:] = ~unknown & (known_t == np.repeat(np.minimum.reduceat(known_t, starts), sizes))
-        named_t = np.where(contained & ~unknown, tb, -np.inf)
-        col["latest_named"][:] = np.isfinite(named_t) & (named_t == np.repeat(np.maximum.reduceat(named_t, starts), sizes))
-        for name, best in (("name_cover", "best_name"), ("popularity", "most_popular")):
-            top = np.repeat(np.maximum.reduceat(col[name], starts), sizes)
-            col[best][:] = (top > 0) & (col[name] == top)
-        return x
-
-    def _contained(self, child: np.ndarray, cand: np.ndarray) -> np.ndarray:
-        """Whether the candidate's whole name is a run of the child's name tokens."""
-        Lc, Lr = self.ntok[child], self.ntok[cand]
-        out = np.zeros(len(child), dtype=bool)
-        act = np.flatnonzero((Lr >= 1) & (Lr <= Lc))
-        s = 0
-        while len(act):  # s: where the run starts in the child's name
-            act = act[Lc[act] - Lr[act] >= s]
-            base = self.hptr[child[act]] + s
-            d = Lr[act]
-            hit = self.pre[base + d] - self.pre[base] * self.pw[d] == self.keyhash[cand[act]]
-            out[act[hit]] = True
-            act = act[~hit]
-            s += 1
-        return out
-
-    def _common_prefix(self, child: np.ndarray, cand: np.ndarray) -> np.ndarray:
-        """How many leading tokens the two names share."""
-        Lc, Lr = self.ntok[child], self.ntok[cand]
-        out = np.zeros(len(child))
-        alive = np.arange(len(child))
-        k = 0
-        while len(alive):
-            alive = alive[(Lc[alive] > k) & (Lr[alive] > k)]
-            alive = alive[self.tok[self.tptr[child[alive]] + k] == self.tok[self.tptr[cand[alive]] + k]]
-            out[alive] += 1
-            k += 1
-        return out
+        x, keep = pair_features(child, cand, discount, _ROWS, self._ints, self._reals, self._hashes, self.tok, self.pre,
+                                self.pw, self.dtoks, self.idf_w, self._habit_rows, self._habit_counts,
+                                self.require_signal, MIN_OVERLAP, _SIGNAL_ROWS)
+        if self.require_signal:
+            x, child, cand = x[:, keep], child[keep], cand[keep]
+        return Pairs(child, cand, x.T)  # pairs x features, column-major
 
 
 def _expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -478,13 +400,6 @@ def _member(sorted_keys: np.ndarray, query: np.ndarray) -> np.ndarray:
         return np.zeros(len(query), dtype=bool)
     i = np.minimum(np.searchsorted(sorted_keys, query), len(sorted_keys) - 1)
     return sorted_keys[i] == query
-
-
-def _lookup(sorted_keys: np.ndarray, values: np.ndarray, query: np.ndarray) -> np.ndarray:
-    if not len(sorted_keys):
-        return np.zeros(len(query))
-    i = np.minimum(np.searchsorted(sorted_keys, query), len(sorted_keys) - 1)
-    return np.where(sorted_keys[i] == query, values[i], 0.0)
 
 
 def _powers(k: int) -> np.ndarray:

@@ -7,6 +7,7 @@ without one gets its best-scored candidates.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,20 +16,43 @@ import pandas as pd
 from . import METHOD, MIN_SCORE, TOP  # noqa: F401  (the package's choices)
 from .candidates import Index
 from .models import Models
-from .score import Scorer, evidence, fit, relation_guess
+from .score import Scorer, evidence, fit, pack_evidence, relation_guess
 
 
 
 @dataclass
 class Charted:
-    suggestions: pd.DataFrame  # id, base, score, relation, evidence (list), rank (1 = best)
+    """The suggestions of one charting run. ``frame`` holds each suggestion's signals packed
+    (id, base, score, relation, rank, row, cand, bits, overlap, habit); their evidence is put in
+    words when asked for, a batch at a time, so a big graph never holds millions of phrase lists."""
+
+    frame: pd.DataFrame
+    index: Index
     scorer: Scorer
     charted: int  # models without a base that were considered
 
+    @property
+    def suggestions(self) -> pd.DataFrame:
+        """Every suggestion with its evidence (id, base, score, relation, evidence, rank, row)."""
+        return self._worded(self.frame)
+
     def best(self) -> pd.DataFrame:
         """One row per model: its best suggestion, best first."""
-        top = self.suggestions[self.suggestions["rank"] == 1]
-        return top.sort_values(["score", "id"], ascending=[False, True]).reset_index(drop=True)
+        top = self.frame[self.frame["rank"] == 1]
+        return self._worded(top.sort_values(["score", "id"], ascending=[False, True])).reset_index(drop=True)
+
+    def batches(self, size: int) -> Iterator[pd.DataFrame]:
+        """The suggestions with their evidence, ``size`` at a time."""
+        for i in range(0, len(self.frame), size):
+            yield self._worded(self.frame.iloc[i:i + size])
+
+    def _worded(self, part: pd.DataFrame) -> pd.DataFrame:
+        words = [evidence(self.index, c, r, b, o, h) for c, r, b, o, h in zip(
+            part["row"].tolist(), part["cand"].tolist(), part["bits"].tolist(), part["overlap"].tolist(),
+            part["habit"].tolist())]
+        out = part[["id", "base", "score", "relation", "rank", "row"]].copy()
+        out.insert(4, "evidence", words)
+        return out
 
 
 def known_edges(models: Models, hidden: set[str] | frozenset = frozenset()) -> dict[str, set[str]]:
@@ -41,13 +65,14 @@ def known_edges(models: Models, hidden: set[str] | frozenset = frozenset()) -> d
     return known
 
 
-CHUNK = 5_000  # children whose pairs are held at once (the pair matrix bounds the memory)
-COLUMNS = ["id", "base", "score", "relation", "evidence", "rank", "row"]
+CHUNK = 2_000  # children whose pairs are held at once: their arrays stay small enough to be reused, not mapped afresh
+COLUMNS = ["id", "base", "score", "relation", "rank", "row", "cand", "bits", "overlap", "habit"]
 
 
 def suggest(index: Index, scorer: Scorer, rows: np.ndarray, top: int = TOP,
             min_score: float = MIN_SCORE) -> pd.DataFrame:
-    """The ``top`` best suggestions (score ≥ ``min_score``) of each row in ``rows``."""
+    """The ``top`` best suggestions (score ≥ ``min_score``) of each row in ``rows``, signals packed
+    (``Charted`` puts them in words)."""
     rows = np.asarray(rows, dtype=int)
     parts = [_suggest(index, scorer, rows[i:i + CHUNK], top, min_score) for i in range(0, len(rows), CHUNK)]
     parts = [p for p in parts if len(p)]
@@ -56,28 +81,24 @@ def suggest(index: Index, scorer: Scorer, rows: np.ndarray, top: int = TOP,
 
 def _suggest(index: Index, scorer: Scorer, rows: np.ndarray, top: int, min_score: float) -> pd.DataFrame:
     pairs = index.pairs(rows)
-    cols = COLUMNS
     if not len(pairs):
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame(columns=COLUMNS)
     p, score = scorer.calibrated(pairs)
     order = np.lexsort((-p, pairs.child))
-    child, cand, score_o, p_o = pairs.child[order], pairs.cand[order], score[order], p[order]
+    child, cand, score_o = pairs.child[order], pairs.cand[order], score[order]
     start = np.r_[True, child[1:] != child[:-1]]
     group_start = np.maximum.accumulate(np.where(start, np.arange(len(child)), 0))
     rank = np.arange(len(child)) - group_start + 1
-    keep = (rank <= top) & (score_o >= min_score)
-    ids = index.f["id"].to_numpy()
-    x = pairs.x[order]
-    rows_out = []
-    for k in np.flatnonzero(keep).tolist():
-        c, r = int(child[k]), int(cand[k])
-        rows_out.append((ids[c], ids[r], float(score_o[k]), relation_guess(index, c), evidence(index, c, r, x[k]),
-                         int(rank[k]), c))
-    out = pd.DataFrame(rows_out, columns=cols)
+    keep = np.flatnonzero((rank <= top) & (score_o >= min_score))
+    child, cand = child[keep], cand[keep]
+    bits, overlap, habit = pack_evidence(pairs.x[order[keep]])
     # ranks are renumbered after the score floor, so rank 1 is always a model's best kept one
-    if len(out):
-        out["rank"] = out.groupby("id").cumcount() + 1
-    return out
+    kept_start = np.r_[True, child[1:] != child[:-1]] if len(child) else np.zeros(0, bool)
+    idx = np.arange(len(child))
+    rank = idx - np.maximum.accumulate(np.where(kept_start, idx, 0)) + 1
+    return pd.DataFrame({"id": index.ids[child], "base": index.ids[cand], "score": score_o[keep].astype(float),
+                         "relation": relation_guess(index, child), "rank": rank, "row": child, "cand": cand,
+                         "bits": bits, "overlap": overlap, "habit": habit})
 
 
 def chart_models(models: Models, seed: int = 0, top: int = TOP, min_score: float = MIN_SCORE,
@@ -89,4 +110,4 @@ def chart_models(models: Models, seed: int = 0, top: int = TOP, min_score: float
     has = np.array([i in known for i in models.frame["id"].to_numpy()], dtype=bool)
     scorer = fit(index, np.flatnonzero(has), seed=seed)
     todo = np.flatnonzero(~has & (allowed if allowed is not None else True))
-    return Charted(suggest(index, scorer, todo, top, min_score), scorer, len(todo))
+    return Charted(suggest(index, scorer, todo, top, min_score), index, scorer, len(todo))

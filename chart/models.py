@@ -26,6 +26,7 @@ QUANT_NAME = re.compile(
     r"(?:^|[-_.])(gguf|gptq|awq|exl2|exl3|bnb|4bit|8bit|3bit|2bit|int4|int8|nf4|fp8|mlx|hqq|"
     r"q[2-8]_k(?:_[sml])?|q[2-8]_[01]|iq[1-4]_\w+|\d(?:\.\d+)?bpw|quantized|imatrix)(?:$|[-_.])",
     re.I)
+QUANT_NAME_RE2 = QUANT_NAME.pattern  # the same pattern for Arrow's regex engine (matched ignoring case)
 MERGE_TAGS = frozenset({"merge", "mergekit"})
 TOKEN_SPLIT = re.compile(r"[-_.\s/]+")
 _GGUF_ARCH = r'"architecture"\s*:\s*"(?P<v>[^"]+)"'
@@ -86,85 +87,125 @@ def _frame_empty() -> pd.DataFrame:
 
 
 def _frame(batch: pa.RecordBatch, nb, first: int, last: np.ndarray) -> pd.DataFrame:
-    """The charting columns of one normalised batch (only the rows the load would write)."""
+    """The charting columns of one normalised batch (only the rows the load would write), by Arrow
+    compute over whole columns."""
     cols = dict(zip(batch.schema.names, batch.columns))
     n = batch.num_rows
     ids = pc.utf8_trim_whitespace(cols["id"].cast(pa.string()))
     # the node table holds the written rows in batch order; with ``last`` every id is there once
     kept = pc.is_in(ids, value_set=nb.ids).to_numpy(zero_copy_only=False) & last
     rows = np.flatnonzero(kept)
+    take = pa.array(rows, pa.int64())
     props = nb.node_table["props"].combine_chunks()
     node = nb.node_table
     pos = np.arange(len(rows))
 
     def prop(name):
-        return pc.struct_field(props, name).to_numpy(zero_copy_only=False)[pos]
+        return pc.struct_field(props, name).take(pa.array(pos, pa.int64()))
 
-    out = pd.DataFrame({"id": ids.to_numpy(zero_copy_only=False)[rows]})
-    out["author"] = _author(prop("author"), out["id"].to_numpy())
-    out["name"] = [i.rsplit("/", 1)[-1] for i in out["id"]]
-    out["key"] = ["-".join(tokens(nm)) for nm in out["name"]]
+    kept_ids = ids.take(take)
+    name = pc.struct_field(pc.extract_regex(kept_ids, r"(?P<n>[^/]*)$"), "n")
+    out = pd.DataFrame({"id": _objects(kept_ids)})
+    out["author"] = _objects(_author(prop("author"), kept_ids))
+    out["name"] = _objects(name)
+    out["key"] = _objects(_key(name))
     created = node["createdAt"].to_numpy(zero_copy_only=False)[pos]
     out["created"] = pd.array(created, dtype="Float64").to_numpy(dtype=float, na_value=np.nan) * 1000.0
-    params = pd.array(prop("parameters"), dtype="Float64").to_numpy(dtype=float, na_value=np.nan)
+    params = pd.array(prop("parameters").to_numpy(zero_copy_only=False), dtype="Float64").to_numpy(dtype=float, na_value=np.nan)
     gguf = cols.get("gguf")
     gguf_s = gguf.cast(pa.string()) if gguf is not None and not pa.types.is_null(gguf.type) else pa.nulls(n, pa.string())
-    g_total = pc.struct_field(pc.extract_regex(gguf_s, _GGUF_TOTAL), "v").to_numpy(zero_copy_only=False)[rows]
+    gguf_s = gguf_s.take(take)
+    g_total = pc.struct_field(pc.extract_regex(gguf_s, _GGUF_TOTAL), "v").to_numpy(zero_copy_only=False)
     g_total = pd.to_numeric(pd.Series(g_total), errors="coerce").to_numpy(dtype=float)
     out["params"] = np.where(np.isnan(params), g_total, params)
-    g_arch = pc.struct_field(pc.extract_regex(gguf_s, _GGUF_ARCH), "v").to_numpy(zero_copy_only=False)[rows]
-    mtype = prop("modelType")
-    out["arch"] = [_norm(a) or _norm(b) for a, b in zip(mtype, g_arch)]
+    g_arch = pc.struct_field(pc.extract_regex(gguf_s, _GGUF_ARCH), "v")
+    out["arch"] = _objects(pc.coalesce(_norm(prop("modelType")), _norm(g_arch)))
     ti = cols.get("transformersInfo")
     if ti is not None and pa.types.is_struct(ti.type) and ti.type.get_field_index("auto_model") >= 0:
-        out["auto_model"] = pc.struct_field(ti, "auto_model").to_numpy(zero_copy_only=False)[rows]
+        out["auto_model"] = _objects(pc.struct_field(ti, "auto_model").take(take))
     else:
         out["auto_model"] = None
-    out["library"] = [_norm(v) for v in prop("libraryName")]
-    out["pipeline"] = [_norm(v) for v in prop("pipelineTag")]
-    tagsets = _tagsets(cols.get("tags"), n, rows)
-    files = _filenames(cols.get("siblings"), n, rows)
-    has_gguf = (pc.is_valid(gguf_s).to_numpy(zero_copy_only=False)[rows])
-    out["quantized"] = [bool(t & QUANTIZED_TAGS) or g or any(f.endswith(".gguf") for f in fs) or bool(QUANT_NAME.search(nm))
-                        for t, g, fs, nm in zip(tagsets, has_gguf, files, out["name"])]
-    out["adapter"] = [bool(t & ADAPTER_TAGS) or lib == "peft"
-                      or any(f.startswith("adapter_model") or f == "adapter_config.json" for f in fs)
-                      for t, lib, fs in zip(tagsets, out["library"], files)]
-    out["merge"] = [bool(t & MERGE_TAGS) for t in tagsets]
-    out["downloads"] = pd.array(prop("downloads"), dtype="Float64").fillna(0).to_numpy(dtype=float)
-    out["likes"] = pd.array(prop("likes"), dtype="Float64").fillna(0).to_numpy(dtype=float)
+    library = _norm(prop("libraryName"))
+    out["library"] = _objects(library)
+    out["pipeline"] = _objects(_norm(prop("pipelineTag")))
+    tags = _any_tag(cols.get("tags"), take, len(rows))
+    files = _files(cols.get("siblings"), take, len(rows))
+    has_gguf = pc.is_valid(gguf_s).to_numpy(zero_copy_only=False)
+    named_quant = _true(pc.match_substring_regex(name, QUANT_NAME_RE2, ignore_case=True))
+    out["quantized"] = tags(QUANTIZED_TAGS) | has_gguf | files("gguf") | named_quant
+    out["adapter"] = tags(ADAPTER_TAGS) | _true(pc.equal(library, "peft")) | files("adapter")
+    out["merge"] = tags(MERGE_TAGS)
+    out["downloads"] = pd.array(prop("downloads").to_numpy(zero_copy_only=False), dtype="Float64").fillna(0).to_numpy(dtype=float)
+    out["likes"] = pd.array(prop("likes").to_numpy(zero_copy_only=False), dtype="Float64").fillna(0).to_numpy(dtype=float)
     out["row"] = rows + first
     return out
 
 
-def _author(author: np.ndarray, ids: np.ndarray) -> list[str]:
+def _objects(values: pa.Array) -> np.ndarray:
+    """An Arrow string column as an object array (None where null)."""
+    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _true(mask: pa.Array) -> np.ndarray:
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False).astype(bool)
+
+
+def _key(name: pa.Array) -> pa.Array:
+    """``tokens(name)`` joined by '-', for a whole column."""
+    dashed = pc.replace_substring_regex(pc.utf8_lower(name), r"[-_.\s/]+", "-")
+    return pc.utf8_trim(dashed, "-")
+
+
+def _author(author: pa.Array, ids: pa.Array) -> pa.Array:
     """The author, else the id's namespace, else '' (an id without a namespace has no author)."""
-    return [(a if isinstance(a, str) and a else (i.split("/", 1)[0] if "/" in i else "")).lower()
-            for a, i in zip(author, ids)]
+    namespace = pc.if_else(pc.match_substring(ids, "/"),
+                           pc.struct_field(pc.extract_regex(ids, r"^(?P<a>[^/]*)/"), "a"), "")
+    given = pc.and_(pc.is_valid(author), pc.not_equal(pc.fill_null(author, ""), ""))
+    return pc.utf8_lower(pc.if_else(pc.fill_null(given, False), author, namespace))
 
 
-def _norm(value) -> str | None:
-    if not isinstance(value, str):
-        return None
-    value = value.strip().lower()
-    return value or None
+def _norm(values: pa.Array) -> pa.Array:
+    """Trimmed and lower-cased; empty and non-string values become null."""
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return pa.nulls(len(values), pa.string())
+    v = pc.utf8_lower(pc.utf8_trim_whitespace(values))
+    return pc.if_else(pc.equal(v, ""), pa.scalar(None, pa.string()), v)
 
 
-def _tagsets(tags: pa.Array | None, n: int, rows: np.ndarray) -> list[frozenset]:
-    """Each row's tags, lower-cased; ``base_model:`` tags are lineage, never a charting signal."""
+def _any_tag(tags: pa.Array | None, take: pa.Array, n: int):
+    """A function: tag set -> per row, whether any of its (lower-cased) tags is in the set."""
     if tags is None or pa.types.is_null(tags.type):
-        return [frozenset()] * len(rows)
-    out = []
-    for value in tags.take(pa.array(rows)).to_pylist():
-        out.append(frozenset(t.lower() for t in value or () if isinstance(t, str) and not t.startswith("base_model:")))
-    return out
+        return lambda wanted: np.zeros(n, dtype=bool)
+    lists = tags.take(take)
+    flat = pc.utf8_lower(pc.list_flatten(lists).cast(pa.string()))
+    parent = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+
+    def any_of(wanted: frozenset) -> np.ndarray:
+        hit = _true(pc.is_in(flat, value_set=pa.array(sorted(wanted), pa.string())))
+        out = np.zeros(n, dtype=bool)
+        out[parent[hit]] = True
+        return out
+
+    return any_of
 
 
-def _filenames(siblings: pa.Array | None, n: int, rows: np.ndarray) -> list[list[str]]:
+def _files(siblings: pa.Array | None, take: pa.Array, n: int):
+    """A function: 'gguf' | 'adapter' -> per row, whether a file name says so."""
     if siblings is None or pa.types.is_null(siblings.type):
-        return [[]] * len(rows)
-    out = []
-    for value in siblings.take(pa.array(rows)).to_pylist():
-        out.append([s["rfilename"].lower().rsplit("/", 1)[-1] for s in value or ()
-                    if isinstance(s, dict) and isinstance(s.get("rfilename"), str)])
-    return out
+        return lambda kind: np.zeros(n, dtype=bool)
+    lists = siblings.take(take)
+    flat = pc.list_flatten(lists)
+    parent = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+    if not (pa.types.is_struct(flat.type) and flat.type.get_field_index("rfilename") >= 0):
+        return lambda kind: np.zeros(n, dtype=bool)
+    base = pc.struct_field(pc.extract_regex(pc.utf8_lower(pc.struct_field(flat, "rfilename").cast(pa.string())),
+                                            r"(?P<b>[^/]*)$"), "b")
+    tests = {"gguf": pc.ends_with(base, ".gguf"),
+             "adapter": pc.or_(pc.starts_with(base, "adapter_model"), pc.equal(base, "adapter_config.json"))}
+
+    def any_of(kind: str) -> np.ndarray:
+        out = np.zeros(n, dtype=bool)
+        out[parent[_true(tests[kind])]] = True
+        return out
+
+    return any_of

@@ -22,7 +22,7 @@ from .candidates import FEATURES, Index, Pairs
 
 _F = {name: i for i, name in enumerate(FEATURES)}
 MIN_TRAIN = 10  # children whose base is among their candidates, at least, to learn from
-TRAIN_CAP = 20_000  # training children sampled at most (the fit needs a few thousand)
+TRAIN_CAP = 5_000  # training children sampled at most (a few thousand fit 35 weights; more only cost time)
 STAGE1_SHARE = 0.7
 _EPS = 1e-6
 
@@ -181,53 +181,67 @@ def fit(index: Index, train_rows: np.ndarray, seed: int = 0) -> Scorer:
     return scorer
 
 
-def relation_guess(index: Index, c: int) -> str:
-    """The relation a suggestion would have: the child's own quantization / adapter / merge signals."""
-    if index.quantized[c]:
-        return "quantized"
-    if index.adapter[c]:
-        return "adapter"
-    if index.merge[c]:
-        return "merge"
-    return "finetune"
+RELATIONS = np.array(["finetune", "merge", "adapter", "quantized"], dtype=object)
 
 
-def evidence(index: Index, c: int, r: int, x: np.ndarray) -> list[str]:
-    """The signals that fired for the pair, in words."""
+def relation_guess(index: Index, c: np.ndarray) -> np.ndarray:
+    """The relation each suggestion would have: its child's own quantization / adapter / merge
+    signals, in that order of precedence."""
+    code = np.where(index.quantized[c], 3, np.where(index.adapter[c], 2, np.where(index.merge[c], 1, 0)))
+    return RELATIONS[code]
+
+
+# the pair signals evidence puts in words, packed one bit each (the suggestions keep these, not x)
+EVIDENCE_FLAGS = ("name_plus_suffix", "name_contained", "same_author", "author_in_name", "params_equal",
+                  "params_close", "params_far", "arch_equal", "arch_differ", "auto_model_equal", "library_equal",
+                  "pipeline_equal", "time_unknown")
+_BIT = {name: 1 << i for i, name in enumerate(EVIDENCE_FLAGS)}
+
+
+def pack_evidence(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(signal bits, token overlap, author habit) of each row of a feature matrix."""
+    bits = np.zeros(len(x), dtype=np.int32)
+    for name, bit in _BIT.items():
+        bits |= np.where(x[:, _F[name]] > 0, bit, 0).astype(np.int32)
+    return bits, x[:, _F["token_overlap"]].copy(), x[:, _F["author_habit"]].copy()
+
+
+def evidence(index: Index, c: int, r: int, bits: int, overlap: float, habit: float) -> list[str]:
+    """The signals that fired for the pair (as packed by ``pack_evidence``), in words."""
     out = []
     name = index.names[r]
-    if x[_F["name_plus_suffix"]]:
+    if bits & _BIT["name_plus_suffix"]:
         out.append(f"name is the candidate's name '{name}' plus a format suffix")
-    elif x[_F["name_contained"]]:
+    elif bits & _BIT["name_contained"]:
         out.append(f"name contains the candidate's name '{name}'")
-    elif x[_F["token_overlap"]] >= 0.3:
-        out.append(f"names share {x[_F['token_overlap']]:.0%} of their (rarity-weighted) tokens")
-    if x[_F["same_author"]]:
+    elif overlap >= 0.3:
+        out.append(f"names share {overlap:.0%} of their (rarity-weighted) tokens")
+    if bits & _BIT["same_author"]:
         out.append(f"same author '{index.authors[c]}'")
-    if x[_F["author_habit"]]:
-        out.append(f"the author's other models declare it as base ({round(math.expm1(x[_F['author_habit']]))})")
-    if x[_F["author_in_name"]]:
+    if habit:
+        out.append(f"the author's other models declare it as base ({round(math.expm1(habit))})")
+    if bits & _BIT["author_in_name"]:
         out.append(f"name carries the candidate's author '{index.authors[r]}'")
     params = index.params[r]
-    if x[_F["params_equal"]]:
+    if bits & _BIT["params_equal"]:
         out.append(f"same parameter total ({params:,.0f})")
-    elif x[_F["params_close"]]:
+    elif bits & _BIT["params_close"]:
         out.append(f"parameter totals within 1% ({index.params[c]:,.0f} vs {params:,.0f})")
-    elif x[_F["params_far"]]:
+    elif bits & _BIT["params_far"]:
         out.append(f"parameter totals differ ({index.params[c]:,.0f} vs {params:,.0f})")
-    if x[_F["arch_equal"]]:
+    if bits & _BIT["arch_equal"]:
         out.append(f"same architecture '{index.arch[r]}'")
-    elif x[_F["arch_differ"]]:
+    elif bits & _BIT["arch_differ"]:
         out.append(f"different architecture ('{index.arch[c]}' vs '{index.arch[r]}')")
-    if x[_F["auto_model_equal"]]:
+    if bits & _BIT["auto_model_equal"]:
         out.append(f"same auto model class '{index.auto[r]}'")
-    if x[_F["library_equal"]]:
+    if bits & _BIT["library_equal"]:
         out.append(f"same library '{index.library[r]}'")
-    if x[_F["pipeline_equal"]]:
+    if bits & _BIT["pipeline_equal"]:
         out.append(f"same pipeline tag '{index.pipeline[r]}'")
     if index.pop[r]:
         out.append(f"declared base of {int(index.pop[r])} other model(s)")
-    if not x[_F["time_unknown"]]:
+    if not bits & _BIT["time_unknown"]:
         days = (index.created[c] - index.created[r]) / 86_400e6
         out.append(f"created {days:,.0f} day(s) before it")
     return out

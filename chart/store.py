@@ -73,15 +73,16 @@ def chart(graph: Graph, seed: int = 0, top: int = TOP, min_score: float = MIN_SC
     """Chart the graph and replace the stored suggestions, in one transaction."""
     models = read_models(graph_table(graph), "the graph")
     charted = chart_models(models, seed=seed, top=top, min_score=min_score)
-    s = charted.suggestions
-    rows = [{"id": r.id, "base": r.base, "score": float(r.score), "relation": r.relation,
-             "evidence": list(r.evidence), "method": METHOD, "rank": int(r.rank)} for r in s.itertuples()]
+    steps = [("chart_clear_write", {})]
+    for part in charted.batches(WRITE_BATCH):
+        steps.append(("chart_write", {"rows": [
+            {"id": r.id, "base": r.base, "score": float(r.score), "relation": r.relation,
+             "evidence": list(r.evidence), "method": METHOD, "rank": int(r.rank)} for r in part.itertuples()]}))
     removed = graph.read("chart_count")[0]["edges"]
-    steps = [("chart_clear_write", {})] + [("chart_write", {"rows": rows[i:i + WRITE_BATCH]})
-                                     for i in range(0, len(rows), WRITE_BATCH)]
     graph.write_many(steps)
+    s = charted.frame
     return ChartReport(models=len(models), charted=charted.charted, suggested=int(s["id"].nunique()) if len(s) else 0,
-                       edges=len(rows), removed=removed, trained_on=charted.scorer.trained_children, method=METHOD)
+                       edges=len(s), removed=removed, trained_on=charted.scorer.trained_children, method=METHOD)
 
 
 def listing(graph: Graph, min_score: float = 0.0) -> list[dict]:
