@@ -34,7 +34,7 @@ def run_one(path: str) -> dict:
     from hflineage.chart.models import read_models
 
     t0 = time.monotonic()
-    models = read_models(pq.read_table(path), path)
+    models = read_models(pq.ParquetFile(path), path)
     t1 = time.monotonic()
     charted = chart_models(models)
     t2 = time.monotonic()

@@ -1,6 +1,7 @@
 """Charting: suspected bases for the models that declare none, from metadata alone
 (docs/charting.md; Model Atlas section 4). ``models`` reads rows, ``candidates`` blocks and
-describes pairs, ``score`` fits and calibrates, ``chart`` suggests, ``evaluate`` measures.
+describes pairs (``kernel``: the compiled pair features), ``score`` fits and calibrates,
+``chart`` suggests, ``evaluate`` measures.
 
 The names below are the choices a caller needs before any work; importing them loads nothing else.
 """

@@ -78,6 +78,13 @@ class Coded:
     row i's string ('' when missing). Comparisons run on the codes."""
 
     def __init__(self, values) -> None:
+        if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+            cats = np.asarray(values.cat.categories, dtype=object)
+            usable = np.array([_nonempty(v) for v in cats], dtype=bool)
+            codes = values.cat.codes.to_numpy().astype(np.int64)
+            self.codes = np.where((codes >= 0) & usable[np.maximum(codes, 0)], codes, -1) if len(cats) else codes
+            self.uniques = cats
+            return
         codes, uniques = pd.factorize(pd.Series(values, dtype=object).where(lambda s: s.map(_nonempty), None))
         self.codes = codes.astype(np.int64)
         self.uniques = np.asarray(uniques, dtype=object)

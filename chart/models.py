@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from pandas.api.types import union_categoricals
 
 from ..store.errors import InputError
 from ..loader.infer import ADAPTER_TAGS, QUANTIZED_TAGS
@@ -49,33 +51,57 @@ def tokens(name: str) -> list[str]:
     return [t for t in TOKEN_SPLIT.split(name.lower()) if t]
 
 
-def read_models(table: pa.Table, source: str = "table") -> Models:
-    """Normalise ``table`` (hub-stats columns; any subset beyond ``id``) into Models.
+CATEGORIES = ("author", "arch", "auto_model", "library", "pipeline")  # few distinct values: each held once
+
+
+def read_models(source: pa.Table | pq.ParquetFile, name: str = "table") -> Models:
+    """Normalise ``source`` (hub-stats columns; any subset beyond ``id``) into Models. A parquet
+    file is read 100,000 rows at a time, so the file is never in memory whole.
 
     Frame columns: id, author, name (the part after the namespace), key (its tokens joined by
     '-'), created (epoch microseconds, NaN unknown), params (NaN unknown), arch, auto_model,
-    library, pipeline, quantized, adapter, merge, downloads, likes, row.
+    library, pipeline (the five categorical), quantized, adapter, merge, downloads, likes, row.
     """
-    if "id" not in table.column_names:
-        raise InputError(f"{source}: no 'id' column (columns: {', '.join(table.column_names[:12])})")
-    if not (pa.types.is_string(table.schema.field("id").type) or pa.types.is_large_string(table.schema.field("id").type)):
-        raise InputError(f"{source}: column 'id' has type {table.schema.field('id').type}, expected string")
-    table = table.combine_chunks()
-    ids = pc.utf8_trim_whitespace(table["id"].cast(pa.string())).to_numpy(zero_copy_only=False)
+    schema = source.schema_arrow if isinstance(source, pq.ParquetFile) else source.schema
+    if "id" not in schema.names:
+        raise InputError(f"{name}: no 'id' column (columns: {', '.join(schema.names[:12])})")
+    if not (pa.types.is_string(schema.field("id").type) or pa.types.is_large_string(schema.field("id").type)):
+        raise InputError(f"{name}: column 'id' has type {schema.field('id').type}, expected string")
+    if isinstance(source, pq.ParquetFile):
+        id_column = source.read(columns=["id"])["id"]
+        batches = source.iter_batches(batch_size=100_000)
+    else:
+        source = source.combine_chunks()
+        id_column = source["id"]
+        batches = source.to_batches(max_chunksize=100_000)
+    ids = pc.utf8_trim_whitespace(id_column.cast(pa.string())).to_numpy(zero_copy_only=False)
     last = ~pd.Series(ids).duplicated(keep="last").to_numpy()
+    del ids, id_column
     frames, edges = [], []
     first = 0
-    for batch in table.to_batches(max_chunksize=100_000):
+    for batch in batches:
         n = batch.num_rows
-        nb = normalise(batch, first, source, last[first:first + n])
-        frames.append(_frame(batch, nb, first, last[first:first + n]))
+        nb = normalise(batch, first, name, last[first:first + n])
+        part = _frame(batch, nb, first, last[first:first + n])
+        for col in CATEGORIES:
+            part[col] = pd.Categorical(part[col])
+        frames.append(part)
         e = nb.edges
         edges.append(pd.DataFrame({"child": e["child"].to_numpy(zero_copy_only=False),
                                    "base": e["base"].to_numpy(zero_copy_only=False),
                                    "relation": e["relation"].to_numpy(zero_copy_only=False),
                                    "declared": e["declared"].to_numpy(zero_copy_only=False)}))
         first += n
-    frame = pd.concat(frames, ignore_index=True) if frames else _frame_empty()
+    if frames:
+        cats = {col: union_categoricals([f[col].array for f in frames]) for col in CATEGORIES}
+        for f in frames:
+            for col in CATEGORIES:
+                f[col] = f[col].cat.set_categories(cats[col].categories)
+        frame = pd.concat(frames, ignore_index=True)
+    else:
+        frame = _frame_empty()
+        for col in CATEGORIES:
+            frame[col] = pd.Categorical(frame[col])
     edge = (pd.concat(edges, ignore_index=True) if edges
             else pd.DataFrame({"child": [], "base": [], "relation": [], "declared": []}))
     return Models(frame.reset_index(drop=True), edge.drop_duplicates(["child", "base"]).reset_index(drop=True))
