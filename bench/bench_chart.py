@@ -31,8 +31,9 @@ def run_one(path: str) -> dict:
     import pyarrow.parquet as pq
 
     from hflineage.chart.chart import chart_models
-    from hflineage.chart.models import read_models
+    from hflineage.chart.models import read_models, use_system_allocator
 
+    use_system_allocator()
     t0 = time.monotonic()
     models = read_models(pq.ParquetFile(path), path)
     t1 = time.monotonic()

@@ -127,13 +127,11 @@ class Index:
         f = models.frame
         self.f = f
         n = self.n = len(f)
-        self.known = known  # child id -> its visible base ids
         # product charting suggests only on evidence beyond the popularity prior (SIGNALS); the
         # component protocol, like the paper, gives every model of a known component a parent
         self.require_signal = require_signal
-        self.ids = f["id"].to_numpy().astype(object)
-        self._id_index = pd.Index(self.ids)
-        self.names = f["name"].to_numpy(dtype=object)
+        self.ids = _arrow_strings(f["id"])  # Arrow buffers, not millions of Python strings
+        self.names = f["name"]  # read a batch at a time, when evidence is put in words
         self.authors = Coded(f["author"])
         self.arch, self.auto = Coded(f["arch"]), Coded(f["auto_model"])
         self.library, self.pipeline = Coded(f["library"]), Coded(f["pipeline"])
@@ -155,7 +153,7 @@ class Index:
         self._tokens(f["key"])
         V = len(self.vocab)
         # token rarity over the candidates' names
-        drow = self.dkeys // max(V, 1)
+        drow = np.repeat(np.arange(n), np.diff(self.dptr))  # the row of each distinct token
         df = np.bincount(self.dtoks[ok[drow]], minlength=V)
         with np.errstate(divide="ignore"):
             idf = np.log1p(len(ranked) / df)
@@ -186,6 +184,17 @@ class Index:
         self.atok = _author_tokens(self.authors, self.vocab)
         self._tables()
 
+    def id_of(self, rows: np.ndarray) -> np.ndarray:
+        """The ids of ``rows``, as an object array."""
+        return self.ids.take(pa.array(np.asarray(rows, dtype=np.int64))).to_numpy(zero_copy_only=False)
+
+    def rows_of(self, ids: list[str]) -> np.ndarray:
+        """The row of each id (-1: not a model of the index)."""
+        if not len(ids):
+            return np.zeros(0, dtype=np.int64)
+        found = pc.index_in(pa.array(ids, pa.string()), value_set=self.ids)
+        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
     # -- construction ------------------------------------------------------------------------
 
     def _known_edges(self, known: dict[str, set[str]]) -> None:
@@ -193,8 +202,7 @@ class Index:
         n = self.n
         child_ids = [c for c, bases in known.items() for _ in bases]
         base_ids = [b for bases in known.values() for b in sorted(bases)]
-        crow = self._id_index.get_indexer(child_ids) if child_ids else np.zeros(0, dtype=np.int64)
-        brow = self._id_index.get_indexer(base_ids) if base_ids else np.zeros(0, dtype=np.int64)
+        crow, brow = self.rows_of(child_ids), self.rows_of(base_ids)
         self.pop = np.bincount(brow[brow >= 0], minlength=n).astype(float)
         self.has_base = np.zeros(n, dtype=bool)
         self.has_base[crow[crow >= 0]] = True
@@ -240,6 +248,7 @@ class Index:
             reals[:, col] = values
         self._ints, self._reals = ints, reals
         self._hashes = np.column_stack([self.keyhash, self.corehash]).astype(np.uint64)
+        del self.keyhash, self.corehash, self.atok, self.token_weight  # the tables hold them now
         self._habit_rows = (self._habit_keys % max(n, 1)).astype(np.int64)
 
     def _tokens(self, key: pd.Series) -> None:
@@ -258,14 +267,16 @@ class Index:
         rank = np.empty(len(words), dtype=np.int64)
         rank[order] = np.arange(len(words))
         self.vocab = words[order]
-        self.tok = rank[enc.indices.to_numpy(zero_copy_only=False)] if len(words) else np.zeros(0, np.int64)
+        self.tok = (rank[enc.indices.to_numpy(zero_copy_only=False)] if len(words) else np.zeros(0, np.int64)).astype(np.int32)
         self.ntok = lengths
         self.tptr = np.r_[0, np.cumsum(lengths)]
         V = max(len(words), 1)
         row = np.repeat(np.arange(self.n), lengths)
-        self.dkeys = np.unique(row * V + self.tok)  # (row, token) of every distinct token of a name
-        self.dtoks = self.dkeys % V
-        self.dptr = np.searchsorted(self.dkeys // V, np.arange(self.n + 1))
+        dkeys = np.unique(row * V + self.tok)  # (row, token) of every distinct token of a name
+        del row
+        self.dtoks = (dkeys % V).astype(np.int32)
+        self.dptr = np.searchsorted(dkeys // V, np.arange(self.n + 1))
+        del dkeys
         mix = np.random.default_rng(_MIX_SEED).integers(1, 2**63, size=V, dtype=np.int64).astype(np.uint64)
         self.pre, self.hptr = _prefix_hashes(self.tptr, self.tok, mix)
         self.pw = _powers(int(lengths.max(initial=0)) + 1)
@@ -350,13 +361,13 @@ class Index:
         keep = _cumcount(q) < MAX_CANDIDATES
         return q[keep], cand[keep]
 
-    def pairs(self, children: np.ndarray, own: dict[str, set[str]] | None = None) -> Pairs:
-        """Candidates and features of every row in ``children``. ``own``: for children whose
-        visible bases are in the index (training rows), the bases to discount, so a row never
-        sees its own edges in the popularity and author-habit signals."""
+    def pairs(self, children: np.ndarray, training: bool = False) -> Pairs:
+        """Candidates and features of every row in ``children``. ``training``: the children are
+        rows the scorer learns from, so their own known edges are discounted from the
+        popularity and author-habit signals (a row never sees its own edges there)."""
         children = np.asarray(children, dtype=np.int64)
         q, cand = self._candidates(children)
-        return self._features(children[q], cand, own or {})
+        return self._features(children[q], cand, training)
 
     def is_known(self, child: np.ndarray, cand: np.ndarray) -> np.ndarray:
         """Whether each pair is a known (visible) edge."""
@@ -364,19 +375,12 @@ class Index:
 
     # -- features -----------------------------------------------------------------------------
 
-    def _features(self, child: np.ndarray, cand: np.ndarray, own: dict[str, set[str]]) -> Pairs:
+    def _features(self, child: np.ndarray, cand: np.ndarray, training: bool) -> Pairs:
         """The FEATURES of each pair (``child`` holds each child's pairs together), the pairs
         without a signal dropped when signals are required (chart/kernel.py computes them)."""
         from .kernel import pair_features
 
-        n = self.n
-        discount = np.zeros(len(child))
-        if own:
-            oc = [c for c, bases in own.items() for _ in bases]
-            ob = [b for bases in own.values() for b in bases]
-            oc, ob = self._id_index.get_indexer(oc), self._id_index.get_indexer(ob)
-            okeys = np.unique(oc[(oc >= 0) & (ob >= 0)] * n + ob[(oc >= 0) & (ob >= 0)])
-            discount = _member(okeys, child * n + cand).astype(float)
+        discount = self.is_known(child, cand).astype(float) if training else np.zeros(len(child))
         x, keep = pair_features(child, cand, discount, _ROWS, self._ints, self._reals, self._hashes, self.tok, self.pre,
                                 self.pw, self.dtoks, self.idf_w, self._habit_rows, self._habit_counts,
                                 self.require_signal, MIN_OVERLAP, _SIGNAL_ROWS)
@@ -428,6 +432,12 @@ def _prefix_hashes(ptr: np.ndarray, tok: np.ndarray, mix: np.ndarray) -> tuple[n
         pre[hptr[rows] + k + 1] = pre[hptr[rows] + k] * _P + mix[tok[ptr[rows] + k]]
         k += 1
     return pre, hptr
+
+
+def _arrow_strings(series: pd.Series) -> pa.Array:
+    values = pa.array(series.array) if len(series) else pa.array([], pa.string())
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    return values.cast(pa.string())
 
 
 def _author_tokens(authors: Coded, vocab: np.ndarray) -> np.ndarray:

@@ -22,9 +22,10 @@ from .score import Scorer, evidence, fit, pack_evidence, relation_guess
 
 @dataclass
 class Charted:
-    """The suggestions of one charting run. ``frame`` holds each suggestion's signals packed
-    (id, base, score, relation, rank, row, cand, bits, overlap, habit); their evidence is put in
-    words when asked for, a batch at a time, so a big graph never holds millions of phrase lists."""
+    """The suggestions of one charting run. ``frame`` holds each suggestion as numbers (row, cand,
+    score, rank, and the signals packed: bits, overlap, habit); ids, relation and evidence in
+    words are added when asked for, a batch at a time, so a big graph never holds millions of
+    strings and phrase lists."""
 
     frame: pd.DataFrame
     index: Index
@@ -38,7 +39,7 @@ class Charted:
 
     def best(self) -> pd.DataFrame:
         """One row per model: its best suggestion, best first."""
-        top = self.frame[self.frame["rank"] == 1]
+        top = self.frame[self.frame["rank"] == 1].assign(id=lambda t: self.index.id_of(t["row"].to_numpy()))
         return self._worded(top.sort_values(["score", "id"], ascending=[False, True])).reset_index(drop=True)
 
     def batches(self, size: int) -> Iterator[pd.DataFrame]:
@@ -47,12 +48,14 @@ class Charted:
             yield self._worded(self.frame.iloc[i:i + size])
 
     def _worded(self, part: pd.DataFrame) -> pd.DataFrame:
-        words = [evidence(self.index, c, r, b, o, h) for c, r, b, o, h in zip(
-            part["row"].tolist(), part["cand"].tolist(), part["bits"].tolist(), part["overlap"].tolist(),
-            part["habit"].tolist())]
-        out = part[["id", "base", "score", "relation", "rank", "row"]].copy()
-        out.insert(4, "evidence", words)
-        return out
+        index = self.index
+        row, cand = part["row"].to_numpy(), part["cand"].to_numpy()
+        names = index.names.take(cand).tolist()
+        words = [evidence(index, c, r, b, o, h, nm) for c, r, b, o, h, nm in zip(
+            row.tolist(), cand.tolist(), part["bits"].tolist(), part["overlap"].tolist(), part["habit"].tolist(), names)]
+        return pd.DataFrame({"id": index.id_of(row), "base": index.id_of(cand), "score": part["score"].to_numpy(),
+                             "relation": relation_guess(index, row), "evidence": words,
+                             "rank": part["rank"].to_numpy(), "row": row}, index=part.index)
 
 
 def known_edges(models: Models, hidden: set[str] | frozenset = frozenset()) -> dict[str, set[str]]:
@@ -66,17 +69,24 @@ def known_edges(models: Models, hidden: set[str] | frozenset = frozenset()) -> d
 
 
 CHUNK = 2_000  # children whose pairs are held at once: their arrays stay small enough to be reused, not mapped afresh
-COLUMNS = ["id", "base", "score", "relation", "rank", "row", "cand", "bits", "overlap", "habit"]
+COLUMNS = ["row", "cand", "score", "rank", "bits", "overlap", "habit"]
 
 
-def suggest(index: Index, scorer: Scorer, rows: np.ndarray, top: int = TOP,
-            min_score: float = MIN_SCORE) -> pd.DataFrame:
-    """The ``top`` best suggestions (score ≥ ``min_score``) of each row in ``rows``, signals packed
-    (``Charted`` puts them in words)."""
+def suggest(index: Index, scorer: Scorer, rows: np.ndarray, top: int = TOP, min_score: float = MIN_SCORE,
+            named: bool = True) -> pd.DataFrame:
+    """The ``top`` best suggestions (score ≥ ``min_score``) of each row in ``rows``: row, cand,
+    score, rank and their signals packed; ``named`` adds id, base and relation (``Charted`` adds
+    them a batch at a time instead, with the evidence in words)."""
     rows = np.asarray(rows, dtype=int)
     parts = [_suggest(index, scorer, rows[i:i + CHUNK], top, min_score) for i in range(0, len(rows), CHUNK)]
     parts = [p for p in parts if len(p)]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        {c: np.zeros(0, dtype=float if c in ("score", "overlap", "habit") else np.int64) for c in COLUMNS})
+    if named:
+        out.insert(0, "id", index.id_of(out["row"].to_numpy()))
+        out.insert(1, "base", index.id_of(out["cand"].to_numpy()))
+        out.insert(2, "relation", relation_guess(index, out["row"].to_numpy()))
+    return out
 
 
 def _suggest(index: Index, scorer: Scorer, rows: np.ndarray, top: int, min_score: float) -> pd.DataFrame:
@@ -96,8 +106,7 @@ def _suggest(index: Index, scorer: Scorer, rows: np.ndarray, top: int, min_score
     kept_start = np.r_[True, child[1:] != child[:-1]] if len(child) else np.zeros(0, bool)
     idx = np.arange(len(child))
     rank = idx - np.maximum.accumulate(np.where(kept_start, idx, 0)) + 1
-    return pd.DataFrame({"id": index.ids[child], "base": index.ids[cand], "score": score_o[keep].astype(float),
-                         "relation": relation_guess(index, child), "rank": rank, "row": child, "cand": cand,
+    return pd.DataFrame({"row": child, "cand": cand, "score": score_o[keep].astype(float), "rank": rank,
                          "bits": bits, "overlap": overlap, "habit": habit})
 
 
@@ -105,9 +114,8 @@ def chart_models(models: Models, seed: int = 0, top: int = TOP, min_score: float
                  allowed: np.ndarray | None = None) -> Charted:
     """Fit on the models with known bases, suggest for those without. ``allowed``: mask of rows
     that may be suggested (a graph's placeholder models are not)."""
-    known = known_edges(models)
-    index = Index(models, known, allowed)
-    has = np.array([i in known for i in models.frame["id"].to_numpy()], dtype=bool)
+    index = Index(models, known_edges(models), allowed)
+    has = index.has_base
     scorer = fit(index, np.flatnonzero(has), seed=seed)
     todo = np.flatnonzero(~has & (allowed if allowed is not None else True))
-    return Charted(suggest(index, scorer, todo, top, min_score), index, scorer, len(todo))
+    return Charted(suggest(index, scorer, todo, top, min_score, named=False), index, scorer, len(todo))

@@ -9,6 +9,8 @@ parameter total, the auto-model class.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import re
 from dataclasses import dataclass
 
@@ -74,9 +76,8 @@ def read_models(source: pa.Table | pq.ParquetFile, name: str = "table") -> Model
         source = source.combine_chunks()
         id_column = source["id"]
         batches = source.to_batches(max_chunksize=100_000)
-    ids = pc.utf8_trim_whitespace(id_column.cast(pa.string())).to_numpy(zero_copy_only=False)
-    last = ~pd.Series(ids).duplicated(keep="last").to_numpy()
-    del ids, id_column
+    last = _last_of_each(pc.utf8_trim_whitespace(id_column.cast(pa.string())))
+    del id_column
     frames, edges = [], []
     first = 0
     for batch in batches:
@@ -87,10 +88,8 @@ def read_models(source: pa.Table | pq.ParquetFile, name: str = "table") -> Model
             part[col] = pd.Categorical(part[col])
         frames.append(part)
         e = nb.edges
-        edges.append(pd.DataFrame({"child": e["child"].to_numpy(zero_copy_only=False),
-                                   "base": e["base"].to_numpy(zero_copy_only=False),
-                                   "relation": e["relation"].to_numpy(zero_copy_only=False),
-                                   "declared": e["declared"].to_numpy(zero_copy_only=False)}))
+        edges.append(pd.DataFrame({"child": e["child"].to_pandas(), "base": e["base"].to_pandas(),
+                                   "relation": e["relation"].to_pandas(), "declared": e["declared"].to_pandas()}))
         first += n
     if frames:
         cats = {col: union_categoricals([f[col].array for f in frames]) for col in CATEGORIES}
@@ -104,7 +103,24 @@ def read_models(source: pa.Table | pq.ParquetFile, name: str = "table") -> Model
             frame[col] = pd.Categorical(frame[col])
     edge = (pd.concat(edges, ignore_index=True) if edges
             else pd.DataFrame({"child": [], "base": [], "relation": [], "declared": []}))
-    return Models(frame.reset_index(drop=True), edge.drop_duplicates(["child", "base"]).reset_index(drop=True))
+    models = Models(frame.reset_index(drop=True), edge.drop_duplicates(["child", "base"]).reset_index(drop=True))
+    release_memory()
+    return models
+
+
+def use_system_allocator() -> None:
+    """Allocate Arrow buffers with malloc from now on: charting holds big arrays for minutes
+    after reading, and Arrow's default allocator keeps the read's freed batches for itself."""
+    pa.set_memory_pool(pa.system_memory_pool())
+
+
+def release_memory() -> None:
+    """Hand freed memory back to the system (glibc keeps it in the heap otherwise)."""
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
 
 
 def _frame_empty() -> pd.DataFrame:
@@ -131,10 +147,10 @@ def _frame(batch: pa.RecordBatch, nb, first: int, last: np.ndarray) -> pd.DataFr
 
     kept_ids = ids.take(take)
     name = pc.struct_field(pc.extract_regex(kept_ids, r"(?P<n>[^/]*)$"), "n")
-    out = pd.DataFrame({"id": _objects(kept_ids)})
-    out["author"] = _objects(_author(prop("author"), kept_ids))
-    out["name"] = _objects(name)
-    out["key"] = _objects(_key(name))
+    out = pd.DataFrame({"id": _strings(kept_ids)})
+    out["author"] = _category(_author(prop("author"), kept_ids))
+    out["name"] = _strings(name)
+    out["key"] = _strings(_key(name))
     created = node["createdAt"].to_numpy(zero_copy_only=False)[pos]
     out["created"] = pd.array(created, dtype="Float64").to_numpy(dtype=float, na_value=np.nan) * 1000.0
     params = pd.array(prop("parameters").to_numpy(zero_copy_only=False), dtype="Float64").to_numpy(dtype=float, na_value=np.nan)
@@ -145,15 +161,15 @@ def _frame(batch: pa.RecordBatch, nb, first: int, last: np.ndarray) -> pd.DataFr
     g_total = pd.to_numeric(pd.Series(g_total), errors="coerce").to_numpy(dtype=float)
     out["params"] = np.where(np.isnan(params), g_total, params)
     g_arch = pc.struct_field(pc.extract_regex(gguf_s, _GGUF_ARCH), "v")
-    out["arch"] = _objects(pc.coalesce(_norm(prop("modelType")), _norm(g_arch)))
+    out["arch"] = _category(pc.coalesce(_norm(prop("modelType")), _norm(g_arch)))
     ti = cols.get("transformersInfo")
     if ti is not None and pa.types.is_struct(ti.type) and ti.type.get_field_index("auto_model") >= 0:
-        out["auto_model"] = _objects(pc.struct_field(ti, "auto_model").take(take))
+        out["auto_model"] = _category(pc.struct_field(ti, "auto_model").take(take).cast(pa.string()))
     else:
         out["auto_model"] = None
     library = _norm(prop("libraryName"))
-    out["library"] = _objects(library)
-    out["pipeline"] = _objects(_norm(prop("pipelineTag")))
+    out["library"] = _category(library)
+    out["pipeline"] = _category(_norm(prop("pipelineTag")))
     tags = _any_tag(cols.get("tags"), take, len(rows))
     files = _files(cols.get("siblings"), take, len(rows))
     has_gguf = pc.is_valid(gguf_s).to_numpy(zero_copy_only=False)
@@ -167,9 +183,25 @@ def _frame(batch: pa.RecordBatch, nb, first: int, last: np.ndarray) -> pd.DataFr
     return out
 
 
-def _objects(values: pa.Array) -> np.ndarray:
-    """An Arrow string column as an object array (None where null)."""
-    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
+def _strings(values: pa.Array) -> pd.Series:
+    """An Arrow string column as a pandas one that keeps the Arrow buffers (no Python strings)."""
+    return values.to_pandas()
+
+
+def _category(values: pa.Array) -> pd.Series:
+    return pc.dictionary_encode(values.cast(pa.string())).to_pandas()
+
+
+def _last_of_each(ids: pa.Array) -> np.ndarray:
+    """Per row, whether no later row has the same id (the file's last row of an id wins)."""
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    codes = pc.dictionary_encode(ids).indices.to_numpy(zero_copy_only=False)
+    last = np.zeros(len(codes), dtype=bool)
+    if len(codes):
+        _, first_from_end = np.unique(codes[::-1], return_index=True)
+        last[len(codes) - 1 - first_from_end] = True
+    return last
 
 
 def _true(mask: pa.Array) -> np.ndarray:

@@ -153,17 +153,15 @@ def labels(index: Index, pairs: Pairs) -> np.ndarray:
 
 
 def fit(index: Index, train_rows: np.ndarray, seed: int = 0) -> Scorer:
-    """Fit both stages on ``train_rows`` (rows whose visible bases are in ``index.known``)."""
+    """Fit both stages on ``train_rows`` (rows with known bases)."""
     rng = np.random.default_rng(seed)
     rows = np.array(train_rows, dtype=int)
     if len(rows) > TRAIN_CAP:
         rows = rng.choice(rows, TRAIN_CAP, replace=False)
     rows = rng.permutation(rows)
     cut = max(1, int(len(rows) * STAGE1_SHARE)) if len(rows) > 1 else len(rows)
-    ids = index.f["id"].to_numpy()
-    own = {ids[r]: index.known.get(ids[r], set()) for r in rows}
-    a = index.pairs(np.sort(rows[:cut]), own)
-    b = index.pairs(np.sort(rows[cut:]), own)
+    a = index.pairs(np.sort(rows[:cut]), training=True)
+    b = index.pairs(np.sort(rows[cut:]), training=True)
     ya, yb = labels(index, a), labels(index, b)
     learnable = len(np.unique(a.child[ya > 0])) if len(a) else 0
     if learnable < MIN_TRAIN or ya.min() == ya.max():
@@ -206,10 +204,10 @@ def pack_evidence(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return bits, x[:, _F["token_overlap"]].copy(), x[:, _F["author_habit"]].copy()
 
 
-def evidence(index: Index, c: int, r: int, bits: int, overlap: float, habit: float) -> list[str]:
-    """The signals that fired for the pair (as packed by ``pack_evidence``), in words."""
+def evidence(index: Index, c: int, r: int, bits: int, overlap: float, habit: float, name: str) -> list[str]:
+    """The signals that fired for the pair (as packed by ``pack_evidence``; ``name``: the
+    candidate's name), in words."""
     out = []
-    name = index.names[r]
     if bits & _BIT["name_plus_suffix"]:
         out.append(f"name is the candidate's name '{name}' plus a format suffix")
     elif bits & _BIT["name_contained"]:

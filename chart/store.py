@@ -81,7 +81,7 @@ def chart(graph: Graph, seed: int = 0, top: int = TOP, min_score: float = MIN_SC
     removed = graph.read("chart_count")[0]["edges"]
     graph.write_many(steps)
     s = charted.frame
-    return ChartReport(models=len(models), charted=charted.charted, suggested=int(s["id"].nunique()) if len(s) else 0,
+    return ChartReport(models=len(models), charted=charted.charted, suggested=int(s["row"].nunique()) if len(s) else 0,
                        edges=len(s), removed=removed, trained_on=charted.scorer.trained_children, method=METHOD)
 
 

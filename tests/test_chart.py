@@ -279,3 +279,43 @@ def test_evaluation_does_not_depend_on_string_hashing():
         outputs.append(json.loads(run.stdout))
     assert outputs[0]["hidden"] == 530
     assert outputs[0] == outputs[1]
+
+
+def test_pair_features_agree_with_their_definitions_on_strings():
+    # candidates and the compiled kernel compare names as token ids and prefix hashes; every
+    # name-based feature of every real-sample pair must equal its definition on the strings
+    import math
+
+    import numpy as np
+    import pyarrow.parquet as pq
+    from conftest import SAMPLE
+
+    from hflineage.chart.candidates import FEATURES, Index
+    from hflineage.chart.chart import known_edges
+
+    models = read_models(pq.read_table(SAMPLE))
+    index = Index(models, known_edges(models), require_signal=False)
+    pairs = index.pairs(np.arange(len(models)))
+    assert len(pairs) > 50_000
+    col = {name: pairs.x[:, i] for i, name in enumerate(FEATURES)}
+    for name in ("name_contained", "child_in_candidate", "author_in_name", "same_author"):
+        assert col[name].sum() > 10, name  # each definition is tested where it holds, not only where it does not
+    keys = models.frame["key"].tolist()
+    authors = [a if isinstance(a, str) else "" for a in models.frame["author"].tolist()]
+    toks = [k.split("-") if k else [] for k in keys]
+    idf = dict(zip(index.vocab, index.idf_w))
+    for k, (c, r) in enumerate(zip(pairs.child.tolist(), pairs.cand.tolist())):
+        contained = bool(keys[r]) and f"-{keys[r]}-" in f"-{keys[c]}-"
+        assert col["name_contained"][k] == contained, (keys[c], keys[r])
+        sc, sr = set(toks[c]), set(toks[r])
+        shared = math.fsum(idf[t] for t in sc & sr)
+        union = math.fsum(idf[t] for t in sc) + math.fsum(idf[t] for t in sr) - shared
+        assert col["token_overlap"][k] == pytest.approx(shared / union if union > 0 else 0.0, abs=1e-12)
+        assert col["child_in_candidate"][k] == (bool(sc) and sc < sr)
+        prefix = next((i for i, (a, b) in enumerate(zip(toks[c], toks[r])) if a != b), min(len(toks[c]), len(toks[r])))
+        assert col["common_prefix"][k] == pytest.approx(prefix / max(1, len(toks[c]), len(toks[r])))
+        assert col["same_author"][k] == (authors[c] == authors[r] != "")
+        assert col["author_in_name"][k] == (authors[r] != "" and authors[r] != authors[c] and authors[r] in sc)
+        # the hard rules: never itself, never later, never a quantized-looking candidate
+        assert c != r and not index.quantized[r]
+        assert not (index.created[r] > index.created[c])
