@@ -32,7 +32,6 @@ QUANT_NAME = re.compile(
     re.I)
 QUANT_NAME_RE2 = QUANT_NAME.pattern  # the same pattern for Arrow's regex engine (matched ignoring case)
 MERGE_TAGS = frozenset({"merge", "mergekit"})
-TOKEN_SPLIT = re.compile(r"[-_.\s/]+")
 _GGUF_ARCH = r'"architecture"\s*:\s*"(?P<v>[^"]+)"'
 _GGUF_TOTAL = r'"total"\s*:\s*(?P<v>\d+)'
 
@@ -46,11 +45,6 @@ class Models:
 
     def __len__(self) -> int:
         return len(self.frame)
-
-
-def tokens(name: str) -> list[str]:
-    """A model name's lower-case tokens (split on - _ . / and blanks), empty ones dropped."""
-    return [t for t in TOKEN_SPLIT.split(name.lower()) if t]
 
 
 CATEGORIES = ("author", "arch", "auto_model", "library", "pipeline")  # few distinct values: each held once
@@ -209,7 +203,7 @@ def _true(mask: pa.Array) -> np.ndarray:
 
 
 def _key(name: pa.Array) -> pa.Array:
-    """``tokens(name)`` joined by '-', for a whole column."""
+    """A name's lower-case tokens (split on - _ . / and blanks, empty ones dropped) joined by '-'."""
     dashed = pc.replace_substring_regex(pc.utf8_lower(name), r"[-_.\s/]+", "-")
     return pc.utf8_trim(dashed, "-")
 
