@@ -78,16 +78,11 @@ class Coded:
     row i's string ('' when missing). Comparisons run on the codes."""
 
     def __init__(self, values) -> None:
-        if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
-            cats = np.asarray(values.cat.categories, dtype=object)
-            usable = np.array([_nonempty(v) for v in cats], dtype=bool)
-            codes = values.cat.codes.to_numpy().astype(np.int64)
-            self.codes = np.where((codes >= 0) & usable[np.maximum(codes, 0)], codes, -1) if len(cats) else codes
-            self.uniques = cats
-            return
-        codes, uniques = pd.factorize(pd.Series(values, dtype=object).where(lambda s: s.map(_nonempty), None))
-        self.codes = codes.astype(np.int64)
-        self.uniques = np.asarray(uniques, dtype=object)
+        cat = pd.Categorical(values)  # read_models gives these columns as categoricals already
+        self.uniques = np.asarray(cat.categories, dtype=object)
+        usable = np.array([_nonempty(v) for v in self.uniques], dtype=bool)
+        codes = np.asarray(cat.codes, dtype=np.int64)
+        self.codes = np.where((codes >= 0) & usable[np.maximum(codes, 0)], codes, -1) if len(usable) else codes
 
     def __getitem__(self, i: int) -> str:
         code = self.codes[i]
@@ -289,11 +284,6 @@ class Index:
         self.corehash = cpre[chptr + clen]
 
     # -- candidates ---------------------------------------------------------------------------
-
-    def candidates(self, c: int) -> list[int]:
-        """The blocked candidates of row ``c``, hard rules applied, most promising channels first."""
-        q, cand = self._candidates(np.array([c], dtype=np.int64))
-        return cand.tolist()
 
     def _candidates(self, children: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(position in ``children``, candidate row) of every kept pair, grouped by position, each

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import METHOD, MIN_SCORE, TOP  # noqa: F401  (the package's choices)
-from .candidates import Index
+from .candidates import Index, _cumcount
 from .models import Models
 from .score import Scorer, evidence, fit, pack_evidence, relation_guess
 
@@ -80,8 +80,7 @@ def suggest(index: Index, scorer: Scorer, rows: np.ndarray, top: int = TOP, min_
     rows = np.asarray(rows, dtype=int)
     parts = [_suggest(index, scorer, rows[i:i + CHUNK], top, min_score) for i in range(0, len(rows), CHUNK)]
     parts = [p for p in parts if len(p)]
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        {c: np.zeros(0, dtype=float if c in ("score", "overlap", "habit") else np.int64) for c in COLUMNS})
+    out = pd.concat(parts, ignore_index=True) if parts else _none()
     if named:
         out.insert(0, "id", index.id_of(out["row"].to_numpy()))
         out.insert(1, "base", index.id_of(out["cand"].to_numpy()))
@@ -92,22 +91,22 @@ def suggest(index: Index, scorer: Scorer, rows: np.ndarray, top: int = TOP, min_
 def _suggest(index: Index, scorer: Scorer, rows: np.ndarray, top: int, min_score: float) -> pd.DataFrame:
     pairs = index.pairs(rows)
     if not len(pairs):
-        return pd.DataFrame(columns=COLUMNS)
+        return _none()
     p, score = scorer.calibrated(pairs)
     order = np.lexsort((-p, pairs.child))
     child, cand, score_o = pairs.child[order], pairs.cand[order], score[order]
-    start = np.r_[True, child[1:] != child[:-1]]
-    group_start = np.maximum.accumulate(np.where(start, np.arange(len(child)), 0))
-    rank = np.arange(len(child)) - group_start + 1
-    keep = np.flatnonzero((rank <= top) & (score_o >= min_score))
+    keep = np.flatnonzero((_cumcount(child) < top) & (score_o >= min_score))
     child, cand = child[keep], cand[keep]
     bits, overlap, habit = pack_evidence(pairs.x[order[keep]])
-    # ranks are renumbered after the score floor, so rank 1 is always a model's best kept one
-    kept_start = np.r_[True, child[1:] != child[:-1]] if len(child) else np.zeros(0, bool)
-    idx = np.arange(len(child))
-    rank = idx - np.maximum.accumulate(np.where(kept_start, idx, 0)) + 1
-    return pd.DataFrame({"row": child, "cand": cand, "score": score_o[keep].astype(float), "rank": rank,
-                         "bits": bits, "overlap": overlap, "habit": habit})
+    # ranks are counted after the score floor, so rank 1 is always a model's best kept one
+    return pd.DataFrame({"row": child, "cand": cand, "score": score_o[keep].astype(float),
+                         "rank": _cumcount(child) + 1, "bits": bits, "overlap": overlap, "habit": habit})
+
+
+def _none() -> pd.DataFrame:
+    """No suggestions, with the columns' types."""
+    return pd.DataFrame({c: np.zeros(0, dtype=float if c in ("score", "overlap", "habit") else np.int64)
+                         for c in COLUMNS})
 
 
 def chart_models(models: Models, seed: int = 0, top: int = TOP, min_score: float = MIN_SCORE,

@@ -16,31 +16,29 @@ DAY_US = 86_400e6
 
 
 @njit(cache=True, nogil=True)
-def _find(a, lo, hi, v):
-    """Whether the sorted a[lo:hi] holds v."""
-    end = hi
+def _lower_bound(a, lo, hi, v):
+    """The first position in the sorted a[lo:hi] whose value is not below v (hi: none)."""
     while lo < hi:
         mid = (lo + hi) >> 1
         if a[mid] < v:
             lo = mid + 1
         else:
             hi = mid
-    return lo < end and a[lo] == v
+    return lo
+
+
+@njit(cache=True, nogil=True)
+def _find(a, lo, hi, v):
+    """Whether the sorted a[lo:hi] holds v."""
+    i = _lower_bound(a, lo, hi, v)
+    return i < hi and a[i] == v
 
 
 @njit(cache=True, nogil=True)
 def _lookup(rows, values, lo, hi, v):
     """values[i] where rows[i] == v in the sorted rows[lo:hi], else 0."""
-    end = hi
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if rows[mid] < v:
-            lo = mid + 1
-        else:
-            hi = mid
-    if lo < end and rows[lo] == v:
-        return values[lo]
-    return 0.0
+    i = _lower_bound(rows, lo, hi, v)
+    return values[i] if i < hi and rows[i] == v else 0.0
 
 
 # columns of the per-row tables ``pair_features`` reads (``candidates.Index._tables`` fills them):

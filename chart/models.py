@@ -77,10 +77,7 @@ def read_models(source: pa.Table | pq.ParquetFile, name: str = "table") -> Model
     for batch in batches:
         n = batch.num_rows
         nb = normalise(batch, first, name, last[first:first + n])
-        part = _frame(batch, nb, first, last[first:first + n])
-        for col in CATEGORIES:
-            part[col] = pd.Categorical(part[col])
-        frames.append(part)
+        frames.append(_frame(batch, nb, first, last[first:first + n]))
         e = nb.edges
         edges.append(pd.DataFrame({"child": e["child"].to_pandas(), "base": e["base"].to_pandas(),
                                    "relation": e["relation"].to_pandas(), "declared": e["declared"].to_pandas()}))
@@ -93,8 +90,6 @@ def read_models(source: pa.Table | pq.ParquetFile, name: str = "table") -> Model
         frame = pd.concat(frames, ignore_index=True)
     else:
         frame = _frame_empty()
-        for col in CATEGORIES:
-            frame[col] = pd.Categorical(frame[col])
     edge = (pd.concat(edges, ignore_index=True) if edges
             else pd.DataFrame({"child": [], "base": [], "relation": [], "declared": []}))
     models = Models(frame.reset_index(drop=True), edge.drop_duplicates(["child", "base"]).reset_index(drop=True))
@@ -160,7 +155,7 @@ def _frame(batch: pa.RecordBatch, nb, first: int, last: np.ndarray) -> pd.DataFr
     if ti is not None and pa.types.is_struct(ti.type) and ti.type.get_field_index("auto_model") >= 0:
         out["auto_model"] = _category(pc.struct_field(ti, "auto_model").take(take).cast(pa.string()))
     else:
-        out["auto_model"] = None
+        out["auto_model"] = _category(pa.nulls(len(rows), pa.string()))
     library = _norm(prop("libraryName"))
     out["library"] = _category(library)
     out["pipeline"] = _category(_norm(prop("pipelineTag")))
