@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..store.db import Graph
 
@@ -42,16 +44,10 @@ class ChartReport:
 
 
 def graph_table(graph: Graph) -> pa.Table:
-    """The graph's current models as hub-stats columns, their known bases in ``baseModels``."""
+    """The graph's current models as hub-stats columns, their known bases in ``baseModels``
+    (built with Arrow compute: no Python object per model)."""
     models = graph.fetch_table("chart_models", _MODEL_COLUMNS, _MODEL_TYPES)
-    edges = graph.fetch_table("chart_edges", ["child", "base", "relation"], [pa.string()] * 3).to_pandas()
-    ids = models["id"].to_pylist()
-    grouped = {child: (g["relation"].iat[0], g["base"].tolist()) for child, g in edges.groupby("child", sort=False)}
-    base_models = [
-        {"relation": grouped[i][0], "models": [{"_id": None, "id": b} for b in grouped[i][1]]} if i in grouped else None
-        for i in ids
-    ]
-    config = [json.dumps({"model_type": t}) if t else None for t in models["model_type"].to_pylist()]
+    edges = graph.fetch_table("chart_edges", ["child", "base", "relation"], [pa.string()] * 3)
     return pa.table({
         "id": models["id"],
         "author": models["author"],
@@ -61,23 +57,52 @@ def graph_table(graph: Graph) -> pa.Table:
         "pipeline_tag": models["pipeline_tag"],
         "library_name": models["library_name"],
         "safetensors": pa.StructArray.from_arrays([models["parameters"].combine_chunks()], names=["total"]),
-        "config": pa.array(config, pa.string()),
-        "baseModels": pa.array(base_models, pa.struct([
-            ("relation", pa.string()),
-            ("models", pa.list_(pa.struct([("_id", pa.string()), ("id", pa.string())]))),
-        ])),
+        "config": _configs(models["model_type"]),
+        "baseModels": _base_models(models["id"], edges),
     })
+
+
+def _configs(model_type: pa.ChunkedArray) -> pa.Array:
+    """``{"model_type": ...}`` as JSON per row (null without one): each distinct value dumped once."""
+    enc = pc.dictionary_encode(model_type.combine_chunks())
+    dumped = pa.array([json.dumps({"model_type": v}) for v in enc.dictionary.to_pylist()], pa.string())
+    return dumped.take(enc.indices)
+
+
+_BASE_MODELS = pa.struct([("relation", pa.string()),
+                          ("models", pa.list_(pa.struct([("_id", pa.string()), ("id", pa.string())])))])
+
+
+def _base_models(ids: pa.ChunkedArray, edges: pa.Table) -> pa.Array:
+    """Each model's ``baseModels``: its bases (in the edges' order) and the first edge's relation;
+    null for a model without one."""
+    if not edges.num_rows:
+        return pa.nulls(len(ids), _BASE_MODELS)
+    order = pc.sort_indices(edges, [("child", "ascending")])  # stable: each child's edges keep their order
+    e = edges.take(order).combine_chunks()
+    child = e["child"].chunk(0) if isinstance(e["child"], pa.ChunkedArray) else e["child"]
+    start = np.r_[0, np.flatnonzero(pc.not_equal(child[1:], child[:-1]).to_numpy(zero_copy_only=False)) + 1]
+    offsets = pa.array(np.r_[start, len(child)].astype(np.int32))
+    base = e["base"].combine_chunks()
+    listed = pa.ListArray.from_arrays(offsets, pa.StructArray.from_arrays(
+        [pa.nulls(len(base), pa.string()), base], names=["_id", "id"]))
+    per_child = pa.StructArray.from_arrays([e["relation"].combine_chunks().take(pa.array(start)), listed],
+                                           fields=list(_BASE_MODELS))
+    at = pc.index_in(ids.combine_chunks(), value_set=child.take(pa.array(start)))
+    return per_child.take(at)
 
 
 def chart(graph: Graph, seed: int = 0, top: int = TOP, min_score: float = MIN_SCORE) -> ChartReport:
     """Chart the graph and replace the stored suggestions, in one transaction."""
     models = read_models(graph_table(graph), "the graph")
     charted = chart_models(models, seed=seed, top=top, min_score=min_score)
-    steps = [("chart_clear_write", {})]
-    for part in charted.batches(WRITE_BATCH):
-        steps.append(("chart_write", {"rows": [
-            {"id": r.id, "base": r.base, "score": float(r.score), "relation": r.relation,
-             "evidence": list(r.evidence), "method": METHOD, "rank": int(r.rank)} for r in part.itertuples()]}))
+    def steps():  # made a batch at a time as the transaction runs: the suggestions in words never all at once
+        yield "chart_clear_write", {}
+        for part in charted.batches(WRITE_BATCH):
+            yield "chart_write", {"rows": [
+                {"id": r.id, "base": r.base, "score": float(r.score), "relation": r.relation,
+                 "evidence": list(r.evidence), "method": METHOD, "rank": int(r.rank)} for r in part.itertuples()]}
+
     removed = graph.read("chart_count")[0]["edges"]
     graph.write_many(steps)
     s = charted.frame
