@@ -28,14 +28,11 @@ SYNTH = Path(os.environ.get("HFLINEAGE_SHARED", REPO.parent / "shared")) / "tool
 
 def run_one(path: str) -> dict:
     """Chart one file in this process; the phases' wall times and the peak RSS."""
-    import pyarrow.parquet as pq
-
     from hflineage.chart.chart import chart_models
-    from hflineage.chart.models import read_models, use_system_allocator
+    from hflineage.chart.models import read_models
 
-    use_system_allocator()
     t0 = time.monotonic()
-    models = read_models(pq.ParquetFile(path), path)
+    models = read_models(path)
     t1 = time.monotonic()
     charted = chart_models(models)
     t2 = time.monotonic()

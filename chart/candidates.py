@@ -26,7 +26,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .models import QUANT_NAME, Models
+from ..store import memory
+from .models import QUANT_NAME, Models, name_key
 
 FEATURES = (
     "bias", "name_contained", "name_cover", "name_plus_suffix", "token_overlap", "same_author", "author_habit",
@@ -81,8 +82,9 @@ class Coded:
         cat = pd.Categorical(values)  # read_models gives these columns as categoricals already
         self.uniques = np.asarray(cat.categories, dtype=object)
         usable = np.array([_nonempty(v) for v in self.uniques], dtype=bool)
-        codes = np.asarray(cat.codes, dtype=np.int64)
-        self.codes = np.where((codes >= 0) & usable[np.maximum(codes, 0)], codes, -1) if len(usable) else codes
+        codes = np.asarray(cat.codes, dtype=np.int32)
+        self.codes = np.where((codes >= 0) & usable[np.maximum(codes, 0)], codes, -1).astype(np.int32) \
+            if len(usable) else codes
 
     def __getitem__(self, i: int) -> str:
         code = self.codes[i]
@@ -117,57 +119,66 @@ class _Postings:
 class Index:
     """The blocking indexes over the candidates of one Models, and what the known edges say."""
 
-    def __init__(self, models: Models, known: dict[str, set[str]], allowed: np.ndarray | None = None,
+    def __init__(self, models: Models, known: pd.DataFrame, allowed: np.ndarray | None = None,
                  require_signal: bool = True):
+        from . import kernel as k
+
         f = models.frame
-        self.f = f
         n = self.n = len(f)
         # product charting suggests only on evidence beyond the popularity prior (SIGNALS); the
         # component protocol, like the paper, gives every model of a known component a parent
         self.require_signal = require_signal
-        self.ids = _arrow_strings(f["id"])  # Arrow buffers, not millions of Python strings
+        # the row tables chart/kernel.py reads (a row's attributes side by side in memory); each
+        # per-row attribute below is a view of its column, so it is held once
+        self._ints = np.zeros((n, k.INT_COLUMNS), dtype=np.int32)
+        self._reals = np.zeros((n, k.REAL_COLUMNS))
+        self.ids = _arrow_column(f["id"])  # the frame's Arrow buffers, shared: not millions of Python strings
         self.names = f["name"]  # read a batch at a time, when evidence is put in words
-        self.authors = Coded(f["author"])
-        self.arch, self.auto = Coded(f["arch"]), Coded(f["auto_model"])
+        self.authors, self.arch, self.auto = Coded(f["author"]), Coded(f["arch"]), Coded(f["auto_model"])
         self.library, self.pipeline = Coded(f["library"]), Coded(f["pipeline"])
-        self.created = f["created"].to_numpy(dtype=float)
-        self.params = f["params"].to_numpy(dtype=float)
+        for coded, col in ((self.authors, k.I_AUTHOR), (self.arch, k.I_ARCH), (self.auto, k.I_AUTO),
+                           (self.library, k.I_LIBRARY), (self.pipeline, k.I_PIPELINE)):
+            coded.codes = self._int(col, coded.codes)
+        self.created = self._real(k.R_CREATED, f["created"].to_numpy(dtype=float))
+        self.params = self._real(k.R_PARAMS, f["params"].to_numpy(dtype=float))
+        self.downloads = self._real(k.R_DOWNLOADS, f["downloads"].to_numpy(dtype=float))
         self.quantized = f["quantized"].to_numpy(dtype=bool)
         self.merge = f["merge"].to_numpy(dtype=bool)
         self.adapter = f["adapter"].to_numpy(dtype=bool)
-        self.downloads = f["downloads"].to_numpy(dtype=float)
+        self._int(k.I_QUANTIZED, self.quantized)
+        self._int(k.I_MERGE, self.merge)
         ok = ~self.quantized
         if allowed is not None:
             ok &= allowed
         self.ok = ok
         self._known_edges(known)
+        memory.release()  # Arrow's and numpy's temporaries live in two allocators: each hands its back
         order = np.lexsort((-self.downloads, -self.pop))  # most popular first
         ranked = order[ok[order]]
         rank = np.empty(n, dtype=np.int64)
         rank[order] = np.arange(n)
-        self._tokens(f["key"])
+        self._tokens(f["name"])
+        memory.release()
         V = len(self.vocab)
         # token rarity over the candidates' names
-        drow = np.repeat(np.arange(n), np.diff(self.dptr))  # the row of each distinct token
+        drow = np.repeat(np.arange(n), self.dend - self.dstart)  # the row of each distinct token
         df = np.bincount(self.dtoks[ok[drow]], minlength=V)
         with np.errstate(divide="ignore"):
             idf = np.log1p(len(ranked) / df)
         self.idf_rank = np.where(df > 0, idf, 0.0)  # unknown tokens are the least rare
         self.idf_w = np.where(df > 0, idf, 1.0)  # and weigh 1 in the overlap
-        self.token_weight = np.bincount(drow, weights=self.idf_w[self.dtoks], minlength=n)
+        self._real(k.R_WEIGHT, np.bincount(drow, weights=self.idf_w[self.dtoks], minlength=n))
         L = self.ntok
         named = ok & (L > 0)
-        self.by_name = _Postings(self.keyhash[named], np.flatnonzero(named), rank[named], NAME_CAP)
+        self.by_name = _Postings(self._hashes[named, k.H_KEY], np.flatnonzero(named), rank[named], NAME_CAP)
         too_common = max(50, TOKEN_DF_MAX * len(ranked))
         entry = ok[drow] & (df[self.dtoks] <= too_common)
         self.by_token = _Postings(self.dtoks[entry], drow[entry], rank[drow[entry]], TOKEN_CAP)
         a = self.authors.codes
         has = ok & (a >= 0)
         self.by_author = _Postings(a[has], np.flatnonzero(has), rank[has], AUTHOR_CAP)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self.pbin = np.where(self.params > 0, np.floor(np.log(self.params) / 0.005), -1).astype(np.int64)
         has = ok & (self.params > 0)
-        self.by_params = _Postings(self.pbin[has], np.flatnonzero(has), rank[has], PARAM_CAP)
+        self.by_params = _Postings(_param_bin(self.params[has]), np.flatnonzero(has), rank[has], PARAM_CAP)
         has = ok & (self.arch.codes >= 0)
         self.by_arch = _Postings(self.arch.codes[has], np.flatnonzero(has), rank[has], ARCH_CAP)
         # popularity prior (Majority / Price's): the hubs of a pipeline tag, models with 2+ known
@@ -176,38 +187,50 @@ class Index:
         has = hub & (self.pipeline.codes >= 0)
         self.hubs = _Postings(self.pipeline.codes[has], np.flatnonzero(has), rank[has], HUB_CAP)
         self.top_hubs = ranked[hub[ranked]][:HUB_CAP]
-        self.atok = _author_tokens(self.authors, self.vocab)
-        self._tables()
+        self._int(k.I_ATOK, _author_tokens(self.authors, self.vocab))
+        memory.release()
+
+    def _int(self, col: int, values) -> np.ndarray:
+        """Fill column ``col`` of the integer row table; the column, as a view."""
+        self._ints[:, col] = values
+        return self._ints[:, col]
+
+    def _real(self, col: int, values) -> np.ndarray:
+        self._reals[:, col] = values
+        return self._reals[:, col]
 
     def id_of(self, rows: np.ndarray) -> np.ndarray:
         """The ids of ``rows``, as an object array."""
         return self.ids.take(pa.array(np.asarray(rows, dtype=np.int64))).to_numpy(zero_copy_only=False)
 
-    def rows_of(self, ids: list[str]) -> np.ndarray:
-        """The row of each id (-1: not a model of the index)."""
+    def rows_of(self, ids) -> np.ndarray:
+        """The row of each id (a list or a string column; -1: not a model of the index)."""
         if not len(ids):
             return np.zeros(0, dtype=np.int64)
-        found = pc.index_in(pa.array(ids, pa.string()), value_set=self.ids)
+        values = _arrow_strings(ids) if isinstance(ids, pd.Series) else pa.array(ids, pa.string())
+        found = pc.index_in(values, value_set=_one_string_array(self.ids))
         return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
     # -- construction ------------------------------------------------------------------------
 
-    def _known_edges(self, known: dict[str, set[str]]) -> None:
-        """Popularity, who has a base, and the author habits (author -> bases their models declare)."""
+    def _known_edges(self, known: pd.DataFrame) -> None:
+        """Popularity, who has a base, and the author habits (author -> bases their models declare),
+        from ``known`` (chart.known_edges: child, base)."""
         n = self.n
-        child_ids = [c for c, bases in known.items() for _ in bases]
-        base_ids = [b for bases in known.values() for b in sorted(bases)]
-        crow, brow = self.rows_of(child_ids), self.rows_of(base_ids)
-        self.pop = np.bincount(brow[brow >= 0], minlength=n).astype(float)
+        from . import kernel as k
+
+        crow, brow = self.rows_of(known["child"]), self.rows_of(known["base"])
+        self.pop = self._real(k.R_POP, np.bincount(brow[brow >= 0], minlength=n))
         self.has_base = np.zeros(n, dtype=bool)
         self.has_base[crow[crow >= 0]] = True
+        self._int(k.I_HAS_BASE, self.has_base)
         self._known_keys = np.unique(crow[(crow >= 0) & (brow >= 0)] * n + brow[(crow >= 0) & (brow >= 0)])
         # habits: per author, each base counted once per child; ties go to the base seen first
         # (children in ``known``'s order, each child's bases sorted), as Counter.most_common would
         inframe = crow >= 0
-        h = pd.DataFrame({"author": self.authors.codes[crow[inframe]], "base": pd.factorize(
-            np.asarray(base_ids, dtype=object))[0][inframe] if base_ids else np.zeros(0, np.int64),
-            "row": brow[inframe], "seq": np.arange(len(crow))[inframe]})
+        h = pd.DataFrame({"author": self.authors.codes[crow[inframe]].astype(np.int64),
+                          "base": pd.factorize(known["base"])[0][inframe],
+                          "row": brow[inframe], "seq": np.arange(len(crow))[inframe]})
         g = h.groupby(["author", "base"], sort=False).agg(count=("seq", "size"), first=("seq", "min"),
                                                           row=("row", "first")).reset_index()
         g = g.sort_values(["author", "count", "first"], ascending=[True, False, True], kind="stable")
@@ -220,36 +243,20 @@ class Index:
         keys = g["author"].to_numpy()[inrow] * n + g["row"].to_numpy()[inrow]
         order = np.argsort(keys)
         self._habit_keys, self._habit_counts = keys[order], g["count"].to_numpy()[inrow][order].astype(float)
-
-    def _tables(self) -> None:
-        """The row tables chart/kernel.py reads (a row's attributes side by side in memory)."""
-        from . import kernel as k
-
-        n = self.n
-        ints = np.zeros((n, 16), dtype=np.int32)
-        a = self.authors.codes
+        self._habit_rows = (self._habit_keys % max(n, 1)).astype(np.int64)
+        # each row's author's habits: _habit_keys[lo:hi]
+        a = self.authors.codes.astype(np.int64)
         lo = np.searchsorted(self._habit_keys, np.maximum(a, 0) * n)
         hi = np.searchsorted(self._habit_keys, (np.maximum(a, 0) + 1) * n)
-        for col, values in ((k.I_NTOK, self.ntok), (k.I_TPTR, self.tptr[:-1]), (k.I_HPTR, self.hptr),
-                            (k.I_DPTR, self.dptr[:-1]), (k.I_DEND, self.dptr[1:]), (k.I_AUTHOR, a),
-                            (k.I_ATOK, self.atok), (k.I_ARCH, self.arch.codes), (k.I_AUTO, self.auto.codes),
-                            (k.I_LIBRARY, self.library.codes), (k.I_PIPELINE, self.pipeline.codes),
-                            (k.I_HAS_BASE, self.has_base), (k.I_QUANTIZED, self.quantized), (k.I_MERGE, self.merge),
-                            (k.I_HAB_LO, np.where(a >= 0, lo, 0)), (k.I_HAB_HI, np.where(a >= 0, hi, 0))):
-            ints[:, col] = values
-        reals = np.zeros((n, 5))
-        for col, values in ((k.R_PARAMS, self.params), (k.R_POP, self.pop), (k.R_DOWNLOADS, self.downloads),
-                            (k.R_CREATED, self.created), (k.R_WEIGHT, self.token_weight)):
-            reals[:, col] = values
-        self._ints, self._reals = ints, reals
-        self._hashes = np.column_stack([self.keyhash, self.corehash]).astype(np.uint64)
-        del self.keyhash, self.corehash, self.atok, self.token_weight  # the tables hold them now
-        self._habit_rows = (self._habit_keys % max(n, 1)).astype(np.int64)
+        self._int(k.I_HAB_LO, np.where(a >= 0, lo, 0))
+        self._int(k.I_HAB_HI, np.where(a >= 0, hi, 0))
 
-    def _tokens(self, key: pd.Series) -> None:
+    def _tokens(self, names: pd.Series) -> None:
         """Token ids (the vocabulary sorted, so id order is string order), per-row sequences,
         distinct sorted sets, and the prefix hashes of every name."""
-        keys = pa.array(key.where(key.map(_nonempty), "").tolist(), type=pa.string())
+        from . import kernel as k
+
+        keys = pc.fill_null(name_key(_arrow_strings(names)), "")  # a name's lower-case tokens joined by '-'
         lists = pc.split_pattern(keys, "-")
         lengths = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
         empty = pc.equal(keys, "").to_numpy(zero_copy_only=False)
@@ -259,29 +266,25 @@ class Index:
         enc = pc.dictionary_encode(flat).combine_chunks() if isinstance(flat, pa.ChunkedArray) else pc.dictionary_encode(flat)
         words = enc.dictionary.to_numpy(zero_copy_only=False).astype(object)
         order = np.argsort(words, kind="stable")
-        rank = np.empty(len(words), dtype=np.int64)
+        rank = np.empty(len(words), dtype=np.int32)
         rank[order] = np.arange(len(words))
         self.vocab = words[order]
-        self.tok = (rank[enc.indices.to_numpy(zero_copy_only=False)] if len(words) else np.zeros(0, np.int64)).astype(np.int32)
-        self.ntok = lengths
-        self.tptr = np.r_[0, np.cumsum(lengths)]
+        self.tok = rank[enc.indices.to_numpy(zero_copy_only=False)] if len(words) else np.zeros(0, np.int32)
+        self.ntok = self._int(k.I_NTOK, lengths)
+        tptr = np.r_[0, np.cumsum(lengths)]
+        self._int(k.I_TPTR, tptr[:-1])
         V = max(len(words), 1)
-        row = np.repeat(np.arange(self.n), lengths)
-        dkeys = np.unique(row * V + self.tok)  # (row, token) of every distinct token of a name
-        del row
-        self.dtoks = (dkeys % V).astype(np.int32)
-        self.dptr = np.searchsorted(dkeys // V, np.arange(self.n + 1))
-        del dkeys
+        self.dtoks, dptr = k.distinct_tokens(tptr, self.tok)  # each name's distinct tokens, sorted
+        # each row's distinct tokens: dtoks[dstart:dend]
+        self.dstart, self.dend = self._int(k.I_DPTR, dptr[:-1]), self._int(k.I_DEND, dptr[1:])
+        del dptr
         mix = np.random.default_rng(_MIX_SEED).integers(1, 2**63, size=V, dtype=np.int64).astype(np.uint64)
-        self.pre, self.hptr = _prefix_hashes(self.tptr, self.tok, mix)
+        core = np.array([not QUANT_NAME.search(w) for w in self.vocab], dtype=bool)  # not a format/quant word
+        # keyhash: the whole name's; corehash: the name without its format and quantization words
+        self.pre, hptr, keyhash, corehash = k.name_hashes(tptr, self.tok, mix, core, _P)
+        self.hptr = self._int(k.I_HPTR, hptr)
+        self._hashes = np.column_stack([keyhash, corehash])
         self.pw = _powers(int(lengths.max(initial=0)) + 1)
-        self.keyhash = self.pre[self.hptr + lengths]
-        quant_tok = np.array([bool(QUANT_NAME.search(w)) for w in self.vocab], dtype=bool)
-        core = ~quant_tok[self.tok] if len(self.tok) else np.zeros(0, dtype=bool)
-        clen = np.add.reduceat(core, self.tptr[:-1]) if len(core) else np.zeros(self.n, np.int64)
-        clen = np.where(lengths > 0, clen, 0).astype(np.int64)
-        cpre, chptr = _prefix_hashes(np.r_[0, np.cumsum(clen)], self.tok[core], mix)
-        self.corehash = cpre[chptr + clen]
 
     # -- candidates ---------------------------------------------------------------------------
 
@@ -301,8 +304,8 @@ class Index:
             h = self.pre[base + d] - self.pre[base] * self.pw[d]
             hi, rows, pos = self.by_name.lookup(h)
             add(0, qi[hi], rows, i[hi] * (MAX_RUN + 1) + d, pos)
-        qi, j = _expand(self.dptr[children + 1] - self.dptr[children])
-        t = self.dtoks[self.dptr[children[qi]] + j]
+        qi, j = _expand(self.dend[children] - self.dstart[children])
+        t = self.dtoks[self.dstart[children[qi]] + j]
         order = np.lexsort((t, -self.idf_rank[t], qi))  # rarest first, ties by token
         qi, t = qi[order], t[order]
         rare = _cumcount(qi) < 4
@@ -317,8 +320,9 @@ class Index:
         qi2, j = _expand(np.searchsorted(self.habit_keys_author, a[sel], "right") - lo)
         add(2, sel[qi2], self.habit_rows[lo[qi2] + j], 1, self.habit_pos[lo[qi2] + j])
         sel = np.flatnonzero(self.params[children] > 0)
+        pbin = _param_bin(self.params[children[sel]])
         for off in (-1, 0, 1):
-            hi, rows, pos = self.by_params.lookup(self.pbin[children[sel]] + off)
+            hi, rows, pos = self.by_params.lookup(pbin + off)
             add(3, sel[hi], rows, off + 1, pos)
         ar = self.arch.codes[children]
         sel = np.flatnonzero(ar >= 0)
@@ -379,6 +383,11 @@ class Index:
         return Pairs(child, cand, x.T)  # pairs x features, column-major
 
 
+def _param_bin(params: np.ndarray) -> np.ndarray:
+    """Bins of 0.5% of the parameter total (neighbouring bins hold totals within 1%)."""
+    return np.floor(np.log(params) / 0.005).astype(np.int64)
+
+
 def _expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For counts [2, 0, 3]: owners [0, 0, 2, 2, 2] and offsets [0, 1, 0, 1, 2]."""
     counts = np.asarray(counts, dtype=np.int64)
@@ -408,26 +417,20 @@ def _powers(k: int) -> np.ndarray:
     return np.r_[np.uint64(1), np.multiply.accumulate(np.full(k, _P, dtype=np.uint64))].astype(np.uint64)
 
 
-def _prefix_hashes(ptr: np.ndarray, tok: np.ndarray, mix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's prefix hashes h[0] = 0, h[k+1] = h[k] * P + mix[tok[k]] (mod 2**64), one row
-    after the other (row r's start: ``hptr[r]``)."""
-    n = len(ptr) - 1
-    lengths = np.diff(ptr)
-    hptr = ptr[:-1] + np.arange(n)
-    pre = np.zeros(len(tok) + n + 1, dtype=np.uint64)
-    rows = np.arange(n)
-    k = 0
-    while len(rows):
-        rows = rows[lengths[rows] > k]
-        pre[hptr[rows] + k + 1] = pre[hptr[rows] + k] * _P + mix[tok[ptr[rows] + k]]
-        k += 1
-    return pre, hptr
+def _arrow_column(series: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A string column's Arrow data, without a copy where pandas holds it in Arrow already."""
+    values = pa.array(series.array) if len(series) else pa.array([], pa.string())
+    return values
+
+
+def _one_string_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    return values.cast(pa.string())
 
 
 def _arrow_strings(series: pd.Series) -> pa.Array:
-    values = pa.array(series.array) if len(series) else pa.array([], pa.string())
-    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    return values.cast(pa.string())
+    """A string column as one Arrow string array."""
+    return _one_string_array(_arrow_column(series))
 
 
 def _author_tokens(authors: Coded, vocab: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..store import memory
 from . import METHOD, MIN_SCORE, TOP  # noqa: F401  (the package's choices)
 from .candidates import Index, _cumcount
 from .models import Models
@@ -58,17 +59,30 @@ class Charted:
                              "rank": part["rank"].to_numpy(), "row": row}, index=part.index)
 
 
-def known_edges(models: Models, hidden: set[str] | frozenset = frozenset()) -> dict[str, set[str]]:
-    """child -> bases, from the declared and inferred edges of every child not in ``hidden``."""
-    known: dict[str, set[str]] = {}
+def known_edges(models: Models, hidden: set[str] | frozenset = frozenset()) -> pd.DataFrame:
+    """The declared and inferred edges (child, base) of every child not in ``hidden``, without
+    self-loops or repeats: children in the order they first appear, each child's bases sorted.
+    Kept as two string columns: a big graph's known edges never become Python strings."""
     e = models.edges
-    for child, base in zip(e["child"].to_numpy(), e["base"].to_numpy()):
-        if child not in hidden and child != base:
-            known.setdefault(child, set()).add(base)
-    return known
+    child, base = e["child"], e["base"]
+    keep = (child != base).to_numpy(dtype=bool, copy=True)
+    if hidden:
+        keep &= ~child.isin(list(hidden)).to_numpy(dtype=bool)
+    e = pd.DataFrame({"child": child[keep], "base": base[keep]})
+    e["first"] = pd.factorize(e["child"])[0]
+    e = e.sort_values(["first", "base"], kind="stable").drop_duplicates(["child", "base"])
+    return e[["child", "base"]].reset_index(drop=True)
 
 
-CHUNK = 2_000  # children whose pairs are held at once: their arrays stay small enough to be reused, not mapped afresh
+def by_child(known: pd.DataFrame) -> dict[str, set[str]]:
+    """child -> bases of ``known_edges`` (for small files: the evaluation's truth)."""
+    out: dict[str, set[str]] = {}
+    for child, base in zip(known["child"].tolist(), known["base"].tolist()):
+        out.setdefault(child, set()).add(base)
+    return out
+
+
+CHUNK = 1_000  # children whose pairs are held at once: their arrays stay small enough to be reused, not mapped afresh
 COLUMNS = ["row", "cand", "score", "rank", "bits", "overlap", "habit"]
 
 
@@ -99,13 +113,15 @@ def _suggest(index: Index, scorer: Scorer, rows: np.ndarray, top: int, min_score
     child, cand = child[keep], cand[keep]
     bits, overlap, habit = pack_evidence(pairs.x[order[keep]])
     # ranks are counted after the score floor, so rank 1 is always a model's best kept one
-    return pd.DataFrame({"row": child, "cand": cand, "score": score_o[keep].astype(float),
-                         "rank": _cumcount(child) + 1, "bits": bits, "overlap": overlap, "habit": habit})
+    # rows, candidates and ranks fit 32 bits: millions of suggestions are held until they are written
+    return pd.DataFrame({"row": child.astype(np.int32), "cand": cand.astype(np.int32),
+                         "score": score_o[keep].astype(float), "rank": (_cumcount(child) + 1).astype(np.int32),
+                         "bits": bits, "overlap": overlap, "habit": habit})
 
 
 def _none() -> pd.DataFrame:
     """No suggestions, with the columns' types."""
-    return pd.DataFrame({c: np.zeros(0, dtype=float if c in ("score", "overlap", "habit") else np.int64)
+    return pd.DataFrame({c: np.zeros(0, dtype=float if c in ("score", "overlap", "habit") else np.int32)
                          for c in COLUMNS})
 
 
@@ -114,7 +130,9 @@ def chart_models(models: Models, seed: int = 0, top: int = TOP, min_score: float
     """Fit on the models with known bases, suggest for those without. ``allowed``: mask of rows
     that may be suggested (a graph's placeholder models are not)."""
     index = Index(models, known_edges(models), allowed)
+    memory.release()  # the construction's temporaries, handed back before the pairs are made
     has = index.has_base
     scorer = fit(index, np.flatnonzero(has), seed=seed)
+    memory.release()
     todo = np.flatnonzero(~has & (allowed if allowed is not None else True))
     return Charted(suggest(index, scorer, todo, top, min_score, named=False), index, scorer, len(todo))

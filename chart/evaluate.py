@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..store.errors import InputError
 from .candidates import Index
-from .chart import known_edges, suggest
+from .chart import by_child, known_edges, suggest
 from .models import Models
 from .score import fit
 
@@ -85,14 +85,15 @@ def evaluate_component(models: Models, members: list[str], seed: int = 0) -> dic
     stem = set(rng.choice(rows, n_stem, replace=False).tolist()) if len(rows) else set()
     hidden_rows = np.array([r for r in rows if r not in stem], dtype=int)
     ids = f["id"].to_numpy()
-    truth_all = known_edges(models)
-    known = known_edges(models, hidden={ids[r] for r in hidden_rows})
+    truth_all = by_child(known_edges(models))
+    known_frame = known_edges(models, hidden={ids[r] for r in hidden_rows})
+    known = by_child(known_frame)
     allowed = np.zeros(len(f), bool)
     allowed[rows] = True
     # the scorer learns from every row with a visible base; only the charting is confined to the component
-    scorer = fit(Index(models, known, require_signal=False),
+    scorer = fit(Index(models, known_frame, require_signal=False),
                  np.array([r for r in range(len(f)) if ids[r] in known], dtype=int), seed=seed)
-    index = Index(models, known, allowed, require_signal=False)
+    index = Index(models, known_frame, allowed, require_signal=False)
     judged = np.array([r for r in hidden_rows if truth_all.get(ids[r])], dtype=int)
     top = suggest(index, scorer, judged, top=1, min_score=0.0)
     best = dict(zip(top["id"], top["base"]))
@@ -144,15 +145,14 @@ def evaluate_hidden(models: Models, hide: float = 0.2, seed: int = 0, thresholds
     """The hidden-edges protocol over every row of ``models``."""
     f = models.frame
     ids = f["id"].to_numpy()
-    truth = known_edges(models)
+    truth = by_child(known_edges(models))
     relation = relation_of(models)
     with_base = np.array([r for r in range(len(f)) if truth.get(ids[r])], dtype=int)
     rng = np.random.default_rng(seed)
     n_hide = int(round(hide * len(with_base)))
     hidden = np.sort(rng.choice(with_base, n_hide, replace=False)) if n_hide else np.zeros(0, int)
-    known = known_edges(models, hidden=set(ids[hidden]))
-    index = Index(models, known)
-    scorer = fit(index, np.array([r for r in range(len(f)) if ids[r] in known], dtype=int), seed=seed)
+    index = Index(models, known_edges(models, hidden=set(ids[hidden])))
+    scorer = fit(index, np.flatnonzero(index.has_base), seed=seed)
     top = suggest(index, scorer, hidden, top=1, min_score=0.0)
     got = {c: (b, s) for c, b, s in zip(top["id"], top["base"], top["score"])}
     row_of = pd.Series(np.arange(len(f)), index=ids)

@@ -41,11 +41,70 @@ def _lookup(rows, values, lo, hi, v):
     return values[i] if i < hi and rows[i] == v else 0.0
 
 
+@njit(cache=True, nogil=True)
+def distinct_tokens(tptr, tok):
+    """Each row's distinct token ids, sorted, the rows one after the other, and where each row's
+    start (the last entry: the total). No temporaries the size of all tokens: the rows are sorted
+    in place in the output, a few tokens at a time."""
+    n = len(tptr) - 1
+    out = np.empty(len(tok), dtype=np.int32)
+    dptr = np.empty(n + 1, dtype=np.int64)
+    k = 0
+    for r in range(n):
+        dptr[r] = k
+        lo = k
+        for i in range(tptr[r], tptr[r + 1]):  # insertion sort: a name has a handful of tokens
+            v = tok[i]
+            j = k
+            while j > lo and out[j - 1] > v:
+                out[j] = out[j - 1]
+                j -= 1
+            out[j] = v
+            k += 1
+        w = lo  # drop repeats
+        for i in range(lo, k):
+            if i == lo or out[i] != out[w - 1]:
+                out[w] = out[i]
+                w += 1
+        k = w
+    dptr[n] = k
+    return out[:k].copy(), dptr
+
+
+@njit(cache=True, nogil=True)
+def name_hashes(tptr, tok, mix, core, P):
+    """Polynomial hashes (mod 2**64) of the names as token sequences: every prefix of each row,
+    h[0] = 0, h[k+1] = h[k] * P + mix[tok[k]], the rows one after the other (row r's start:
+    ``hptr[r]``), and per row the whole name's hash and that of its ``core`` tokens alone."""
+    n = len(tptr) - 1
+    pre = np.zeros(len(tok) + n + 1, dtype=np.uint64)
+    hptr = np.empty(n, dtype=np.int64)
+    whole = np.empty(n, dtype=np.uint64)
+    kept = np.empty(n, dtype=np.uint64)
+    for r in range(n):
+        at = tptr[r] + r
+        hptr[r] = at
+        h = np.uint64(0)
+        c = np.uint64(0)
+        for i in range(tptr[r], tptr[r + 1]):
+            m = mix[tok[i]]
+            h = h * P + m
+            at += 1
+            pre[at] = h
+            if core[tok[i]]:
+                c = c * P + m
+        whole[r] = h
+        kept[r] = c
+    return pre, hptr, whole, kept
+
+
 # columns of the per-row tables ``pair_features`` reads (``candidates.Index._tables`` fills them):
 # one row of each is a cache line or two, so a candidate costs a few memory reads, not one per column
 (I_NTOK, I_TPTR, I_HPTR, I_DPTR, I_DEND, I_AUTHOR, I_ATOK, I_ARCH, I_AUTO, I_LIBRARY, I_PIPELINE, I_HAS_BASE,
  I_QUANTIZED, I_MERGE, I_HAB_LO, I_HAB_HI) = range(16)
+INT_COLUMNS = 16
 (R_PARAMS, R_POP, R_DOWNLOADS, R_CREATED, R_WEIGHT) = range(5)
+REAL_COLUMNS = 5
 (H_KEY, H_CORE) = range(2)
 
 

@@ -9,8 +9,8 @@ parameter total, the auto-model class.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
+import gc
+import os
 import re
 from dataclasses import dataclass
 
@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pandas.api.types import union_categoricals
 
+from ..store import memory
 from ..store.errors import InputError
 from ..loader.infer import ADAPTER_TAGS, QUANTIZED_TAGS
 from ..loader.read import normalise
@@ -50,14 +51,19 @@ class Models:
 CATEGORIES = ("author", "arch", "auto_model", "library", "pipeline")  # few distinct values: each held once
 
 
-def read_models(source: pa.Table | pq.ParquetFile, name: str = "table") -> Models:
-    """Normalise ``source`` (hub-stats columns; any subset beyond ``id``) into Models. A parquet
-    file is read 100,000 rows at a time, so the file is never in memory whole.
+def read_models(source: pa.Table | str | os.PathLike, name: str | None = None) -> Models:
+    """Normalise ``source`` (a table or the path of a parquet file of hub-stats columns; any
+    subset beyond ``id``) into Models. A file is read 100,000 rows at a time, so it is never in
+    memory whole.
 
-    Frame columns: id, author, name (the part after the namespace), key (its tokens joined by
-    '-'), created (epoch microseconds, NaN unknown), params (NaN unknown), arch, auto_model,
-    library, pipeline (the five categorical), quantized, adapter, merge, downloads, likes, row.
+    Frame columns: id, author, name (the part after the namespace), created (epoch
+    microseconds, NaN unknown), params (NaN unknown), arch, auto_model, library, pipeline (the
+    five categorical), quantized, adapter, merge, downloads.
     """
+    if not isinstance(source, pa.Table):
+        name = name or str(source)
+        source = pq.ParquetFile(source)  # opened here: its reader holds buffers until it is gone
+    name = name or "table"
     schema = source.schema_arrow if isinstance(source, pq.ParquetFile) else source.schema
     if "id" not in schema.names:
         raise InputError(f"{name}: no 'id' column (columns: {', '.join(schema.names[:12])})")
@@ -74,50 +80,46 @@ def read_models(source: pa.Table | pq.ParquetFile, name: str = "table") -> Model
     del id_column
     frames, edges = [], []
     first = 0
+    batch = nb = e = None
     for batch in batches:
         n = batch.num_rows
         nb = normalise(batch, first, name, last[first:first + n])
-        frames.append(_frame(batch, nb, first, last[first:first + n]))
+        frames.append(_frame(batch, nb, last[first:first + n]))
         e = nb.edges
         edges.append(pd.DataFrame({"child": e["child"].to_pandas(), "base": e["base"].to_pandas(),
                                    "relation": e["relation"].to_pandas(), "declared": e["declared"].to_pandas()}))
         first += n
-    if frames:
-        cats = {col: union_categoricals([f[col].array for f in frames]) for col in CATEGORIES}
-        for f in frames:
-            for col in CATEGORIES:
-                f[col] = f[col].cat.set_categories(cats[col].categories)
-        frame = pd.concat(frames, ignore_index=True)
-    else:
-        frame = _frame_empty()
+    frame = _concat(frames) if frames else _frame_empty()
     edge = (pd.concat(edges, ignore_index=True) if edges
             else pd.DataFrame({"child": [], "base": [], "relation": [], "declared": []}))
-    models = Models(frame.reset_index(drop=True), edge.drop_duplicates(["child", "base"]).reset_index(drop=True))
-    release_memory()
+    del frames, edges, batches, batch, nb, e, source  # the reader and the last batch too: all freed before the trim
+    models = Models(frame, edge.drop_duplicates(["child", "base"]).reset_index(drop=True))
+    del edge
+    gc.collect()  # the normalisation and pandas leave cycles
+    memory.release()  # after the batches and the reader are gone: the heap they leave is handed back
     return models
 
 
-def use_system_allocator() -> None:
-    """Allocate Arrow buffers with malloc from now on: charting holds big arrays for minutes
-    after reading, and Arrow's default allocator keeps the read's freed batches for itself."""
-    pa.set_memory_pool(pa.system_memory_pool())
-
-
-def release_memory() -> None:
-    """Hand freed memory back to the system (glibc keeps it in the heap otherwise)."""
-    pa.default_memory_pool().release_unused()
-    try:
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to trim
-        pass
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The batches' frames as one, a column at a time (each batch's column released as it is
+    copied, so the whole frame is never held twice), the categoricals on shared categories."""
+    cats = {col: union_categoricals([f[col].array for f in frames]).categories for col in CATEGORIES}
+    out = {}
+    for col in list(frames[0].columns):
+        parts = [f.pop(col) for f in frames]
+        if col in CATEGORIES:
+            parts = [p.cat.set_categories(cats[col]) for p in parts]
+        out[col] = pd.concat(parts, ignore_index=True)
+        del parts
+    return pd.DataFrame(out)
 
 
 def _frame_empty() -> pd.DataFrame:
     return pd.DataFrame(columns=["id", "author", "name", "key", "created", "params", "arch", "auto_model", "library",
-                                 "pipeline", "quantized", "adapter", "merge", "downloads", "likes", "row"])
+                                 "pipeline", "quantized", "adapter", "merge", "downloads"])
 
 
-def _frame(batch: pa.RecordBatch, nb, first: int, last: np.ndarray) -> pd.DataFrame:
+def _frame(batch: pa.RecordBatch, nb, last: np.ndarray) -> pd.DataFrame:
     """The charting columns of one normalised batch (only the rows the load would write), by Arrow
     compute over whole columns."""
     cols = dict(zip(batch.schema.names, batch.columns))
@@ -139,7 +141,6 @@ def _frame(batch: pa.RecordBatch, nb, first: int, last: np.ndarray) -> pd.DataFr
     out = pd.DataFrame({"id": _strings(kept_ids)})
     out["author"] = _category(_author(prop("author"), kept_ids))
     out["name"] = _strings(name)
-    out["key"] = _strings(_key(name))
     created = node["createdAt"].to_numpy(zero_copy_only=False)[pos]
     out["created"] = pd.array(created, dtype="Float64").to_numpy(dtype=float, na_value=np.nan) * 1000.0
     params = pd.array(prop("parameters").to_numpy(zero_copy_only=False), dtype="Float64").to_numpy(dtype=float, na_value=np.nan)
@@ -167,8 +168,6 @@ def _frame(batch: pa.RecordBatch, nb, first: int, last: np.ndarray) -> pd.DataFr
     out["adapter"] = tags(ADAPTER_TAGS) | _true(pc.equal(library, "peft")) | files("adapter")
     out["merge"] = tags(MERGE_TAGS)
     out["downloads"] = pd.array(prop("downloads").to_numpy(zero_copy_only=False), dtype="Float64").fillna(0).to_numpy(dtype=float)
-    out["likes"] = pd.array(prop("likes").to_numpy(zero_copy_only=False), dtype="Float64").fillna(0).to_numpy(dtype=float)
-    out["row"] = rows + first
     return out
 
 
@@ -197,7 +196,7 @@ def _true(mask: pa.Array) -> np.ndarray:
     return pc.fill_null(mask, False).to_numpy(zero_copy_only=False).astype(bool)
 
 
-def _key(name: pa.Array) -> pa.Array:
+def name_key(name: pa.Array) -> pa.Array:
     """A name's lower-case tokens (split on - _ . / and blanks, empty ones dropped) joined by '-'."""
     dashed = pc.replace_substring_regex(pc.utf8_lower(name), r"[-_.\s/]+", "-")
     return pc.utf8_trim(dashed, "-")

@@ -53,9 +53,6 @@ def chart(click_ctx, list_, min_score, top, seed, fmt):
         emit(fmt, rows, rows=[{**r, "evidence": "; ".join(r["evidence"] or [])} for r in rows],
              columns=["id", "base", "score", "relation", "evidence"])
         return
-    from ..chart.models import use_system_allocator
-
-    use_system_allocator()
     report = ctx.lineage.chart(seed=seed, top=top, min_score=MIN_SCORE if min_score is None else min_score)
     doc = report.to_dict()
     emit(fmt, doc, rows=[{"what": k, "value": v} for k, v in doc.items()])

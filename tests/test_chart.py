@@ -12,7 +12,7 @@ import pytest
 
 from hflineage.chart.chart import chart_models
 from hflineage.chart.evaluate import evaluate_component, evaluate_hidden, components
-from hflineage.chart.models import read_models
+from hflineage.chart.models import name_key, read_models
 
 DAY0 = dt.datetime(2024, 1, 1)
 FAMILIES = 6
@@ -300,7 +300,7 @@ def test_pair_features_agree_with_their_definitions_on_strings():
     col = {name: pairs.x[:, i] for i, name in enumerate(FEATURES)}
     for name in ("name_contained", "child_in_candidate", "author_in_name", "same_author"):
         assert col[name].sum() > 10, name  # each definition is tested where it holds, not only where it does not
-    keys = models.frame["key"].tolist()
+    keys = name_key(pa.array(models.frame["name"].tolist(), pa.string())).to_pylist()
     authors = [a if isinstance(a, str) else "" for a in models.frame["author"].tolist()]
     toks = [k.split("-") if k else [] for k in keys]
     idf = dict(zip(index.vocab, index.idf_w))
@@ -319,3 +319,23 @@ def test_pair_features_agree_with_their_definitions_on_strings():
         # the hard rules: never itself, never later, never a quantized-looking candidate
         assert c != r and not index.quantized[r]
         assert not (index.created[r] > index.created[c])
+
+
+def test_graph_rows_carry_each_models_bases_in_order_with_the_first_relation():
+    from hflineage.chart.store import _base_models, _configs
+
+    ids = pa.chunked_array([["a/x", "b/y"], ["c/m", "d/z"]])
+    edges = pa.table({"child": pa.chunked_array([["c/m", "b/y"], ["c/m"]]),
+                      "base": pa.chunked_array([["p/1", "q/2"], ["p/0"]]),
+                      "relation": pa.chunked_array([["merge", "finetune"], ["merge"]])})
+    assert _base_models(ids, edges).to_pylist() == [
+        None,
+        {"relation": "finetune", "models": [{"_id": None, "id": "q/2"}]},
+        {"relation": "merge", "models": [{"_id": None, "id": "p/1"}, {"_id": None, "id": "p/0"}]},
+        None,
+    ]
+    empty = pa.table({"child": pa.array([], pa.string()), "base": pa.array([], pa.string()),
+                      "relation": pa.array([], pa.string())})
+    assert _base_models(ids, empty).to_pylist() == [None] * 4
+    assert _configs(pa.chunked_array([["llama", None], ['we"ird']])).to_pylist() == [
+        '{"model_type": "llama"}', None, '{"model_type": "we\\"ird"}']
