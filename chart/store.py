@@ -93,18 +93,19 @@ def _base_models(ids: pa.ChunkedArray, edges: pa.Table) -> pa.Array:
 
 
 def chart(graph: Graph, seed: int = 0, top: int = TOP, min_score: float = MIN_SCORE) -> ChartReport:
-    """Chart the graph and replace the stored suggestions, in one transaction."""
+    """Chart the graph and replace the stored suggestions: the previous run's edges are removed,
+    then the new ones written, ``WRITE_BATCH`` per transaction (a million suggestions in one
+    transaction outgrow the server's transaction memory). A run killed midway leaves a partial
+    set; the next run removes it like any other."""
     models = read_models(graph_table(graph), "the graph")
     charted = chart_models(models, seed=seed, top=top, min_score=min_score)
-    def steps():  # made a batch at a time as the transaction runs: the suggestions in words never all at once
-        yield "chart_clear_write", {}
-        for part in charted.batches(WRITE_BATCH):
-            yield "chart_write", {"rows": [
-                {"id": r.id, "base": r.base, "score": float(r.score), "relation": r.relation,
-                 "evidence": list(r.evidence), "method": METHOD, "rank": int(r.rank)} for r in part.itertuples()]}
-
     removed = graph.read("chart_count")[0]["edges"]
-    graph.write_many(steps)
+    while graph.write("chart_clear_write", limit=WRITE_BATCH)[0]["removed"]:
+        pass
+    for part in charted.batches(WRITE_BATCH):
+        graph.write("chart_write", rows=[
+            {"id": r.id, "base": r.base, "score": float(r.score), "relation": r.relation,
+             "evidence": list(r.evidence), "method": METHOD, "rank": int(r.rank)} for r in part.itertuples()])
     s = charted.frame
     return ChartReport(models=len(models), charted=charted.charted, suggested=int(s["row"].nunique()) if len(s) else 0,
                        edges=len(s), removed=removed, trained_on=charted.scorer.trained_children, method=METHOD)

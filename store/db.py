@@ -11,7 +11,6 @@ import gc
 import queue
 import threading
 import uuid
-from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from typing import Any
 
@@ -175,19 +174,17 @@ class Graph:
                 finally:
                     tx.rollback()
 
-    def write_many(self, steps: list[tuple[str, dict]] | Callable[[], Iterable[tuple[str, dict]]]) -> None:
+    def write_many(self, steps: list[tuple[str, dict]]) -> None:
         """Run several stored write queries, in order, in one managed write transaction (so a
-        reader sees all of their changes or none). ``steps`` may be a function that yields them:
-        the steps are then made one at a time as they run (and made again if the transaction is
-        retried), so a big write never holds all of its parameters at once."""
-        if not callable(steps):
-            for name, params in steps:  # a bad step fails before anything is sent
-                registry().check_params(registry().get(name), params)
+        reader sees all of their changes or none)."""
+        queries = []
+        for name, params in steps:
+            query = registry().get(name)
+            registry().check_params(query, params)
+            queries.append((query, params))
 
         def work(tx) -> None:
-            for name, params in (steps() if callable(steps) else steps):
-                query = registry().get(name)
-                registry().check_params(query, params)
+            for query, params in queries:
                 tx.run(query.text, params).consume()
 
         self.transact(work)
