@@ -74,14 +74,6 @@ def known_edges(models: Models, hidden: set[str] | frozenset = frozenset()) -> p
     return e[["child", "base"]].reset_index(drop=True)
 
 
-def by_child(known: pd.DataFrame) -> dict[str, set[str]]:
-    """child -> bases of ``known_edges`` (for small files: the evaluation's truth)."""
-    out: dict[str, set[str]] = {}
-    for child, base in zip(known["child"].tolist(), known["base"].tolist()):
-        out.setdefault(child, set()).add(base)
-    return out
-
-
 CHUNK = 1_000  # children whose pairs are held at once: their arrays stay small enough to be reused, not mapped afresh
 COLUMNS = ["row", "cand", "score", "rank", "bits", "overlap", "habit"]
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..store.errors import InputError
 from .candidates import Index
-from .chart import by_child, known_edges, suggest
+from .chart import known_edges, suggest
 from .models import Models
 from .score import fit
 
@@ -85,9 +85,9 @@ def evaluate_component(models: Models, members: list[str], seed: int = 0) -> dic
     stem = set(rng.choice(rows, n_stem, replace=False).tolist()) if len(rows) else set()
     hidden_rows = np.array([r for r in rows if r not in stem], dtype=int)
     ids = f["id"].to_numpy()
-    truth_all = by_child(known_edges(models))
+    truth_all = _by_child(known_edges(models))
     known_frame = known_edges(models, hidden={ids[r] for r in hidden_rows})
-    known = by_child(known_frame)
+    known = _by_child(known_frame)
     allowed = np.zeros(len(f), bool)
     allowed[rows] = True
     # the scorer learns from every row with a visible base; only the charting is confined to the component
@@ -130,6 +130,14 @@ def evaluate_component(models: Models, members: list[str], seed: int = 0) -> dic
                        for c in ids[judged] if best.get(c) not in truth_all[c]][:20]}
 
 
+def _by_child(known: pd.DataFrame) -> dict[str, set[str]]:
+    """child -> bases of ``known_edges`` (the evaluation's truth; its files are small)."""
+    out: dict[str, set[str]] = {}
+    for child, base in zip(known["child"].tolist(), known["base"].tolist()):
+        out.setdefault(child, set()).add(base)
+    return out
+
+
 def _component_name(models: Models, members: list[str], truth: dict[str, set[str]]) -> str:
     """The component's most referenced base among its rows (else its first id)."""
     member_set = set(members)
@@ -145,7 +153,7 @@ def evaluate_hidden(models: Models, hide: float = 0.2, seed: int = 0, thresholds
     """The hidden-edges protocol over every row of ``models``."""
     f = models.frame
     ids = f["id"].to_numpy()
-    truth = by_child(known_edges(models))
+    truth = _by_child(known_edges(models))
     relation = relation_of(models)
     with_base = np.array([r for r in range(len(f)) if truth.get(ids[r])], dtype=int)
     rng = np.random.default_rng(seed)

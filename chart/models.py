@@ -115,7 +115,7 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def _frame_empty() -> pd.DataFrame:
-    return pd.DataFrame(columns=["id", "author", "name", "key", "created", "params", "arch", "auto_model", "library",
+    return pd.DataFrame(columns=["id", "author", "name", "created", "params", "arch", "auto_model", "library",
                                  "pipeline", "quantized", "adapter", "merge", "downloads"])
 
 
